@@ -1,0 +1,3 @@
+DROP TABLE organisations;
+DROP TABLE cities;
+DROP TABLE governorates;

@@ -1,0 +1,109 @@
+//! The database layer: one connection type over PostgreSQL and SQLite, an r2d2
+//! pool that picks the backend from the URL scheme, embedded migrations for
+//! both backends, and [`Database::run`], the one way handlers reach the
+//! database without blocking the async executor.
+
+pub mod migrations;
+pub mod pool;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+pub use pool::{Backend, ConnectionManager, DbError};
+
+use crate::error::ApiError;
+
+/// One connection to whichever backend the URL named.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+impl AnyConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            AnyConnection::Postgresql(_) => Backend::Postgres,
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// The pool plus what handlers need to use it well.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Connects once directly (so a wrong URL or an unreachable server is
+    /// reported at once with the real error), runs migrations when asked, and
+    /// builds the pool.
+    pub fn connect(
+        settings: &crate::settings::DatabaseSettings,
+        run_migrations: bool,
+    ) -> Result<Database, DbError> {
+        let manager = ConnectionManager::new(settings.url(), settings.sqlite_busy_timeout_ms)?;
+        let backend = manager.backend();
+        let mut first = manager.establish()?;
+        if run_migrations {
+            migrations::run(&mut first)?;
+        }
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_max_size)
+            .min_idle(Some(settings.pool_min_idle))
+            .connection_timeout(settings.pool_connection_timeout())
+            .test_on_check_out(true)
+            .error_handler(Box::new(pool::LogErrors))
+            // Connections are checked out briefly; recycle idle ones so a
+            // restarted server does not leave stale sockets in the pool long.
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .build_unchecked(manager);
+        Ok(Database { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Runs `work` on a pooled connection in the blocking thread pool, inside
+    /// the caller's tracing span. No pooled connection within the pool's
+    /// timeout answers 503; a panic inside `work` answers 500.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get().map_err(ApiError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|cause| ApiError::internal(anyhow::anyhow!("blocking task failed: {cause}")))?
+    }
+
+    /// Whether the database answers a trivial query right now, waiting at most
+    /// `timeout` for a connection.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), ApiError> {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get_timeout(timeout).map_err(ApiError::from)?;
+            conn.batch_execute("SELECT 1").map_err(ApiError::from)
+        })
+        .await
+        .map_err(|cause| ApiError::internal(anyhow::anyhow!("blocking task failed: {cause}")))?
+    }
+}

@@ -1,0 +1,232 @@
+//! An r2d2 manager that picks the backend from the URL scheme.
+//!
+//! diesel's `MultiConnection` derive tries each backend in turn and throws the
+//! real error away (an unreachable PostgreSQL shows up as "Invalid connection
+//! url" after the pool's timeout). Choosing by scheme keeps the real error.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+use super::AnyConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Why the database could not be reached or prepared. The message never holds
+/// the URL (it may carry a password).
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL scheme; use sqlite://PATH or postgres://user@host/database")]
+    UnsupportedScheme,
+    #[error("could not create the directory for the SQLite file {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("could not connect to {backend}: {source}")]
+    Connect {
+        backend: &'static str,
+        source: diesel::ConnectionError,
+    },
+    #[error("could not prepare the SQLite connection: {0}")]
+    Pragma(diesel::result::Error),
+    #[error("the connection is no longer usable: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("could not run database migrations: {0}")]
+    Migration(String),
+}
+
+#[derive(Clone)]
+enum Target {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+/// Makes connections for the pool.
+#[derive(Clone)]
+pub struct ConnectionManager {
+    target: Target,
+    sqlite_busy_timeout_ms: u64,
+}
+
+impl fmt::Debug for ConnectionManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionManager")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str, sqlite_busy_timeout_ms: u64) -> Result<ConnectionManager, DbError> {
+        let target = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Target::Postgres(url.to_string())
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(DbError::UnsupportedScheme);
+            }
+            Target::Sqlite(PathBuf::from(path))
+        } else {
+            return Err(DbError::UnsupportedScheme);
+        };
+        Ok(ConnectionManager {
+            target,
+            sqlite_busy_timeout_ms,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.target {
+            Target::Postgres(_) => Backend::Postgres,
+            Target::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Opens one connection, set up as every connection of ours must be.
+    pub fn establish(&self) -> Result<AnyConnection, DbError> {
+        match &self.target {
+            Target::Postgres(url) => PgConnection::establish(url)
+                .map(AnyConnection::Postgresql)
+                .map_err(|source| DbError::Connect {
+                    backend: "PostgreSQL",
+                    source,
+                }),
+            Target::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                let mut conn =
+                    SqliteConnection::establish(&path.to_string_lossy()).map_err(|source| {
+                        DbError::Connect {
+                            backend: "SQLite",
+                            source,
+                        }
+                    })?;
+                // busy_timeout first: switching to WAL itself needs the lock.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;",
+                    self.sqlite_busy_timeout_ms
+                ))
+                .map_err(DbError::Pragma)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<AnyConnection, DbError> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::Query)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+/// Sends the pool's connection errors to our structured log instead of the
+/// `log` crate's default.
+#[derive(Debug)]
+pub struct LogErrors;
+
+impl r2d2::HandleError<DbError> for LogErrors {
+    fn handle_error(&self, error: DbError) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_picks_the_backend() {
+        let pg = ConnectionManager::new("postgres://u@h/db", 1).unwrap();
+        assert_eq!(pg.backend(), Backend::Postgres);
+        let pg = ConnectionManager::new("postgresql://u@h/db", 1).unwrap();
+        assert_eq!(pg.backend(), Backend::Postgres);
+        let lite = ConnectionManager::new("sqlite://data/x.db", 1).unwrap();
+        assert_eq!(lite.backend(), Backend::Sqlite);
+    }
+
+    #[test]
+    fn other_schemes_are_refused_without_echoing_the_url() {
+        for url in ["mysql://root:secret@h/db", "secret.db", "sqlite://"] {
+            let err = ConnectionManager::new(url, 1).unwrap_err();
+            assert!(!err.to_string().contains("secret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_unreachable_postgres_reports_the_real_error_at_once() {
+        let manager = ConnectionManager::new("postgres://nobody@127.0.0.1:1/none", 1).unwrap();
+        let started = std::time::Instant::now();
+        let err = manager
+            .establish()
+            .err()
+            .expect("nothing listens on port 1");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        let text = err.to_string();
+        assert!(text.contains("PostgreSQL"), "{text}");
+        assert!(!text.contains("Invalid connection url"), "{text}");
+    }
+
+    #[test]
+    fn sqlite_connections_use_wal_and_foreign_keys() {
+        use diesel::RunQueryDsl;
+        use diesel::sql_types::{BigInt, Text};
+
+        #[derive(diesel::QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = Text)]
+            journal_mode: String,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Flag {
+            #[diesel(sql_type = BigInt)]
+            foreign_keys: i64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let mut conn = ConnectionManager::new(&url, 1000)
+            .unwrap()
+            .establish()
+            .unwrap();
+        let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(mode.journal_mode, "wal");
+        let fk: Flag = diesel::sql_query("PRAGMA foreign_keys")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(fk.foreign_keys, 1);
+    }
+}

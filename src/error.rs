@@ -1,0 +1,289 @@
+//! One error type, mapped to HTTP once, rendered as `application/problem+json`
+//! (RFC 9457). The cause chain is kept for the log; the client gets a fixed,
+//! opaque message for anything that is not its own fault.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One bad field of a request: `field` is a JSON path such as
+/// `subject.date_of_birth` or `items[2].kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. `urn:sanad:problem:validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body could not be read as JSON at all.
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// The request was well-formed but some fields are wrong.
+    #[error("invalid request: {} field(s)", .0.len())]
+    Validation(Vec<FieldError>),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unauthenticated")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    /// Also what an object outside the caller's scope answers.
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("gone")]
+    Gone,
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("precondition required")]
+    PreconditionRequired,
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// The database (or another dependency) cannot be reached right now.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("request timed out")]
+    Timeout,
+    /// An error status that the HTTP layer chose itself (431, 408, …).
+    #[error("http error {0}")]
+    Http(StatusCode),
+    /// Our fault. The cause goes to the log, never to the client.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn internal(cause: impl Into<anyhow::Error>) -> ApiError {
+        ApiError::Internal(cause.into())
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::Malformed(_) => ("malformed-request", "Malformed request"),
+            ApiError::Validation(_) => ("validation", "Invalid request"),
+            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::PayloadTooLarge => ("payload-too-large", "Request body too large"),
+            ApiError::Unauthorized => ("unauthorized", "Authentication required"),
+            ApiError::Forbidden => ("forbidden", "Not allowed"),
+            ApiError::NotFound => ("not-found", "Not found"),
+            ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::Gone => ("gone", "Gone"),
+            ApiError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
+            ApiError::PreconditionRequired => ("precondition-required", "Precondition required"),
+            ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
+            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Timeout => ("timeout", "Request timed out"),
+            ApiError::Http(_) => ("http", "Request not accepted"),
+            ApiError::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    /// What the client is told. Only messages we wrote ourselves from the
+    /// request's own shape are passed through; never a database message.
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Malformed(msg) => msg.clone(),
+            ApiError::Validation(_) => "One or more fields are invalid; see errors.".into(),
+            ApiError::UnsupportedMediaType => {
+                "Send the body as application/json with a Content-Type header.".into()
+            }
+            ApiError::PayloadTooLarge => "The request body exceeds the size limit.".into(),
+            ApiError::Unauthorized => "A valid bearer token is required.".into(),
+            ApiError::Forbidden => "Your role may not do this.".into(),
+            ApiError::NotFound => "No such resource.".into(),
+            ApiError::MethodNotAllowed => "This resource does not accept that method.".into(),
+            ApiError::Conflict(msg) => msg.clone(),
+            ApiError::Gone => "This resource has been erased.".into(),
+            ApiError::PreconditionFailed => {
+                "The resource changed since you read it; read it again.".into()
+            }
+            ApiError::PreconditionRequired => "Send If-Match with the ETag you last read.".into(),
+            ApiError::TooManyRequests { .. } => "Too many attempts; wait and try again.".into(),
+            ApiError::Unavailable(_) => {
+                "The service cannot reach its database right now; try again shortly.".into()
+            }
+            ApiError::Timeout => "The request took too long and was abandoned.".into(),
+            ApiError::Http(status) => status
+                .canonical_reason()
+                .unwrap_or("The request was not accepted.")
+                .into(),
+            ApiError::Internal(_) => "Something went wrong on our side.".into(),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        Problem {
+            kind: format!("urn:sanad:problem:{slug}"),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone => StatusCode::GONE,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Http(status) => *status,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %format!("{cause:#}"), "request failed")
+            }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "dependency unavailable")
+            }
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if let ApiError::TooManyRequests { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if matches!(self, ApiError::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if matches!(self, ApiError::Unavailable(_) | ApiError::Timeout) {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        match serde_json::to_vec(&self.problem()) {
+            Ok(body) => response.body(body),
+            Err(_) => response.finish(),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> ApiError {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        match err {
+            Error::NotFound => ApiError::NotFound,
+            Error::DatabaseError(Kind::UniqueViolation, _) => {
+                ApiError::Conflict("A record with the same unique value already exists.".into())
+            }
+            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, info) => {
+                ApiError::Unavailable(info.message().to_string())
+            }
+            Error::BrokenTransactionManager => {
+                ApiError::Unavailable("broken transaction manager".into())
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(err: r2d2::Error) -> ApiError {
+        ApiError::Unavailable(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_never_reach_the_client() {
+        let err = ApiError::internal(anyhow::anyhow!("relation \"cases\" has secret row"));
+        let problem = err.problem();
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.contains("secret"));
+    }
+
+    #[test]
+    fn unique_violations_are_conflicts() {
+        #[derive(Debug)]
+        struct Info;
+        impl diesel::result::DatabaseErrorInformation for Info {
+            fn message(&self) -> &str {
+                "duplicate key value violates unique constraint \"x\" Key (code)=(secret)"
+            }
+            fn details(&self) -> Option<&str> {
+                None
+            }
+            fn hint(&self) -> Option<&str> {
+                None
+            }
+            fn table_name(&self) -> Option<&str> {
+                None
+            }
+            fn column_name(&self) -> Option<&str> {
+                None
+            }
+            fn constraint_name(&self) -> Option<&str> {
+                None
+            }
+            fn statement_position(&self) -> Option<i32> {
+                None
+            }
+        }
+        let err: ApiError = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new(Info),
+        )
+        .into();
+        let problem = err.problem();
+        assert_eq!(problem.status, 409);
+        assert!(!problem.detail.contains("secret"));
+    }
+}

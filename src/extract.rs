@@ -1,0 +1,363 @@
+//! Request extractors that turn every kind of bad input into a problem the
+//! client can act on: wrong content type (415), too large (413), not JSON
+//! (400), and wrong fields (422, each field named by its JSON path).
+//!
+//! Error messages never echo the value the client sent: a misplaced name or
+//! national ID must not come back in an error body or a log line.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{BytesMut, Query};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{ApiError, FieldError};
+
+/// The largest body a JSON extractor reads; set once from settings.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+/// A field name coming back in an error is cut to this many characters.
+const MAX_FIELD_NAME_CHARS: usize = 64;
+
+/// A JSON body, parsed and validated.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T> FromRequest for ApiJson<T>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<ApiJson<T>, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            if declared.is_some_and(|len| len > limit) {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|cause| match cause {
+                    actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge,
+                    _ => ApiError::Malformed("The request body could not be read.".into()),
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses and validates a JSON document.
+pub fn parse_json<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(serde_problem)?;
+    de.end().map_err(|_| {
+        ApiError::Malformed("The request body has extra characters after the JSON value.".into())
+    })?;
+    value.validate().map_err(validation_problem)?;
+    Ok(value)
+}
+
+fn serde_problem(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    use serde_json::error::Category;
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::Malformed(format!(
+            "The request body is not valid JSON (line {}, column {}).",
+            inner.line(),
+            inner.column()
+        )),
+        Category::Data => {
+            let (field, message) = describe_data_error(&path, &inner.to_string());
+            ApiError::Validation(vec![FieldError::new(field, message)])
+        }
+    }
+}
+
+/// Turns serde's message into a field path and a message that does not
+/// repeat the value the client sent.
+fn describe_data_error(path: &str, raw: &str) -> (String, String) {
+    // serde_json appends " at line L column C"; it is noise for a field error.
+    let text = raw.split(" at line ").next().unwrap_or(raw);
+    let base = if path == "." { "" } else { path };
+    let join = |name: &str| {
+        let name: String = name.chars().take(MAX_FIELD_NAME_CHARS).collect();
+        match base {
+            "" => name,
+            b if b.ends_with(&name) => b.to_string(),
+            b => format!("{b}.{name}"),
+        }
+    };
+    let quoted = |s: &str| {
+        let start = s.find('`')?;
+        let rest = &s[start + 1..];
+        rest.find('`').map(|end| rest[..end].to_string())
+    };
+    if let Some(rest) = text.strip_prefix("missing field ") {
+        let name = quoted(rest).unwrap_or_default();
+        return (join(&name), "is required".into());
+    }
+    if let Some(rest) = text.strip_prefix("unknown field ") {
+        let name = quoted(rest).unwrap_or_default();
+        return (join(&name), "is not a known field".into());
+    }
+    let field = if base.is_empty() {
+        "body".to_string()
+    } else {
+        base.to_string()
+    };
+    if let Some(rest) = text.strip_prefix("unknown variant ") {
+        let expected = rest.split_once("expected ").map_or("", |(_, e)| e);
+        return (field, format!("must be {expected}"));
+    }
+    if let Some((_, expected)) = text.split_once(", expected ") {
+        return (field, format!("must be {expected}"));
+    }
+    // Our own newtypes' messages (`#[serde(try_from)]`) never hold the value;
+    // anything else we do not recognise is reported without its text.
+    if text.contains('"') || text.contains('`') {
+        return (field, "is invalid".into());
+    }
+    (field, text.to_string())
+}
+
+/// Flattens validator's nested errors into `field: message` pairs.
+pub fn validation_problem(errors: ValidationErrors) -> ApiError {
+    let mut out = Vec::new();
+    flatten("", &errors, &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    ApiError::Validation(out)
+}
+
+fn flatten(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
+    for (name, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for error in list {
+                    out.push(FieldError::new(path.clone(), describe_rule(error)));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => flatten(&path, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    flatten(&format!("{path}[{index}]"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+/// A message for one failed rule, from its own message or its code and
+/// bounds; never from the `value` parameter validator records.
+fn describe_rule(error: &validator::ValidationError) -> String {
+    if let Some(message) = &error.message {
+        return message.to_string();
+    }
+    let param = |key: &str| error.params.get(key).map(|v| v.to_string());
+    match error.code.as_ref() {
+        "length" => match (param("min"), param("max"), param("equal")) {
+            (_, _, Some(n)) => format!("must be exactly {n} characters"),
+            (Some(min), Some(max), _) => format!("must be between {min} and {max} characters"),
+            (Some(min), None, _) => format!("must be at least {min} characters"),
+            (None, Some(max), _) => format!("must be at most {max} characters"),
+            _ => "has the wrong length".into(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "is out of range".into(),
+        },
+        "required" => "is required".into(),
+        "email" => "must be an email address".into(),
+        code => format!("is invalid ({code})"),
+    }
+}
+
+/// Query strings: a bad parameter is a 422 naming it, never a 500.
+pub fn query_config() -> actix_web::web::QueryConfig {
+    actix_web::web::QueryConfig::default().error_handler(|err, _req| {
+        let text = err.to_string();
+        let (field, message) = describe_data_error(".", &text);
+        let field = if field == "body" {
+            "query".into()
+        } else {
+            field
+        };
+        ApiError::Validation(vec![FieldError::new(field, message)]).into()
+    })
+}
+
+/// Path segments: an id that cannot be parsed names nothing that exists.
+pub fn path_config() -> actix_web::web::PathConfig {
+    actix_web::web::PathConfig::default().error_handler(|_err, _req| ApiError::NotFound.into())
+}
+
+/// Parses a query string with the same error rules, for handlers that read
+/// `Query<T>` by hand.
+pub fn parse_query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    Query::<T>::from_query(req.query_string())
+        .map(Query::into_inner)
+        .map_err(|err| {
+            let (field, message) = describe_data_error(".", &err.to_string());
+            let field = if field == "body" {
+                "query".into()
+            } else {
+                field
+            };
+            ApiError::Validation(vec![FieldError::new(field, message)])
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Subject {
+        #[validate(length(min = 1, max = 5))]
+        full_name: String,
+        sex: Sex,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Sex {
+        Female,
+        Male,
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        #[validate(nested)]
+        subject: Subject,
+        #[validate(range(min = 1, max = 10))]
+        count: u32,
+    }
+
+    fn err_of(json: &str) -> ApiError {
+        parse_json::<Body>(json.as_bytes()).unwrap_err()
+    }
+
+    fn fields(err: ApiError) -> Vec<(String, String)> {
+        match err {
+            ApiError::Validation(list) => list.into_iter().map(|f| (f.field, f.message)).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_body_parses() {
+        let body: Body =
+            parse_json(br#"{"subject":{"full_name":"Ali","sex":"male"},"count":3}"#).unwrap();
+        assert_eq!(body.count, 3);
+        assert!(matches!(body.subject.sex, Sex::Male));
+        assert_eq!(body.subject.full_name, "Ali");
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed() {
+        assert!(matches!(err_of("{\"subject\":"), ApiError::Malformed(_)));
+        let trailing = r#"{"subject":{"full_name":"Ali","sex":"male"},"count":3} {}"#;
+        assert!(matches!(err_of(trailing), ApiError::Malformed(_)));
+    }
+
+    #[test]
+    fn missing_and_unknown_fields_are_named() {
+        let f = fields(err_of(r#"{"subject":{"full_name":"Ali","sex":"male"}}"#));
+        assert_eq!(f, vec![("count".into(), "is required".into())]);
+        let f = fields(err_of(
+            r#"{"subject":{"full_name":"Ali","sex":"male","nickname":"x"},"count":1}"#,
+        ));
+        assert_eq!(f[0].0, "subject.nickname");
+        assert_eq!(f[0].1, "is not a known field");
+    }
+
+    #[test]
+    fn wrong_values_are_named_without_echoing_them() {
+        let f = fields(err_of(
+            r#"{"subject":{"full_name":"Ali","sex":"Fatima Canary"},"count":1}"#,
+        ));
+        assert_eq!(f[0].0, "subject.sex");
+        assert!(!f[0].1.contains("Canary"), "{}", f[0].1);
+        let f = fields(err_of(
+            r#"{"subject":{"full_name":"Ali","sex":"male"},"count":"Canary"}"#,
+        ));
+        assert_eq!(f[0].0, "count");
+        assert!(!f[0].1.contains("Canary"), "{}", f[0].1);
+    }
+
+    #[test]
+    fn validation_lists_every_bad_field_and_counts_characters() {
+        // Five Arabic letters are ten bytes but five characters: allowed.
+        assert!(
+            parse_json::<Body>(
+                r#"{"subject":{"full_name":"فاطمة","sex":"female"},"count":3}"#.as_bytes()
+            )
+            .is_ok()
+        );
+        let f = fields(err_of(
+            r#"{"subject":{"full_name":"","sex":"female"},"count":30}"#,
+        ));
+        assert_eq!(
+            f,
+            vec![
+                ("count".into(), "must be between 1 and 10".into()),
+                (
+                    "subject.full_name".into(),
+                    "must be between 1 and 5 characters".into()
+                ),
+            ]
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Liveness and readiness for load balancers and orchestrators.
+
+pub mod routes;

@@ -1,0 +1,53 @@
+//! Thin entry point: parse the command line, load settings, run the command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sanad::cli::{Cli, Command};
+use sanad::db::migrations;
+use sanad::settings::Settings;
+use sanad::startup::Application;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(&Settings::default_base_dir()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("sanad: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    sanad::telemetry::init(&settings.log);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "sanad stopped");
+            eprintln!("sanad: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)?;
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let manager = sanad::db::ConnectionManager::new(
+        settings.database.url(),
+        settings.database.sqlite_busy_timeout_ms,
+    )?;
+    let mut conn = manager.establish()?;
+    let applied = migrations::run(&mut conn)?;
+    tracing::info!(applied, "migrations applied");
+    println!("{applied} migration(s) applied");
+    Ok(())
+}

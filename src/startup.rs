@@ -1,0 +1,127 @@
+//! Builds the application: database, HTTP server, middleware and routes.
+//! Tests call [`Application::build`] with port 0 and read [`Application::port`].
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use crate::db::{Database, DbError};
+use crate::error::ApiError;
+use crate::extract::{self, BodyLimit};
+use crate::metrics::Metrics;
+use crate::middleware::{self, RequestTimeout};
+use crate::openapi::{self, OpenApiJson};
+use crate::settings::Settings;
+use crate::telemetry;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("could not listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("could not set up metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("could not render the OpenAPI document: {0}")]
+    OpenApi(#[from] serde_json::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Database,
+}
+
+impl Application {
+    /// Connects to the database (migrating it when the settings say so),
+    /// binds the listener and prepares the server; `run_until_stopped` serves.
+    pub fn build(settings: Settings) -> Result<Application, StartupError> {
+        let db = Database::connect(&settings.database, settings.database.run_migrations)?;
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener =
+            TcpListener::bind(&address).map_err(|source| StartupError::Bind { address, source })?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, db.clone(), &settings)?;
+        tracing::info!(
+            port,
+            backend = db.backend().as_str(),
+            environment = settings.environment.as_str(),
+            "listening"
+        );
+        Ok(Application { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server from elsewhere (tests, signal handlers).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// No route took the request: a known path with another method is 405
+/// (actix's method guards hide the resource), anything else 404.
+async fn unrouted(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    if req.match_pattern().is_some() {
+        Err(ApiError::MethodNotAllowed)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+fn serve(listener: TcpListener, db: Database, settings: &Settings) -> Result<Server, StartupError> {
+    let metrics = web::Data::new(Metrics::new()?);
+    let db = web::Data::new(db);
+    let doc = web::Data::new(OpenApiJson(serde_json::to_string(&openapi::document())?));
+    let body_limit = BodyLimit(settings.server.body_limit_bytes);
+    let timeout = web::Data::new(RequestTimeout(settings.server.request_timeout()));
+
+    let mut server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .configure(crate::routes::configure)
+            .split_for_parts();
+        app.app_data(db.clone())
+            .app_data(metrics.clone())
+            .app_data(doc.clone())
+            .app_data(timeout.clone())
+            .app_data(body_limit)
+            .app_data(extract::query_config())
+            .app_data(extract::path_config())
+            .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/api/v1/openapi.json"])))
+            .default_service(web::to(unrouted))
+            .wrap(from_fn(middleware::catch_panic))
+            .wrap(from_fn(middleware::timeout))
+            .wrap(from_fn(middleware::problem_for_bare_errors))
+            .wrap(from_fn(telemetry::observe))
+    })
+    .client_request_timeout(Duration::from_millis(
+        settings.server.client_request_timeout_ms,
+    ))
+    .shutdown_timeout(settings.server.shutdown_timeout_secs);
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.listen(listener)?.run())
+}

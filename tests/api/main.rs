@@ -1,0 +1,9 @@
+//! The API test suite: one binary, a real server on port 0 and a fresh
+//! database per test. With `TEST_DATABASE_URL=postgres://…` set every test
+//! runs on a new PostgreSQL database (created, migrated, dropped after);
+//! otherwise on a new SQLite file.
+
+mod errors;
+mod health;
+mod helpers;
+mod openapi;

@@ -48,6 +48,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub log: LogSettings,
+    pub crypto: CryptoSettings,
 }
 
 fn default_environment() -> Environment {
@@ -91,6 +92,16 @@ impl DatabaseSettings {
     pub fn url(&self) -> &str {
         self.url.expose_secret()
     }
+}
+
+/// Where the keyring (key-encryption keys, blind-index root, token signing
+/// keys) comes from: a file, or an environment variable holding the same JSON
+/// (`SANAD__CRYPTO__KEYRING_JSON`), which wins when both are set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CryptoSettings {
+    pub keyring_file: Option<PathBuf>,
+    #[serde(default)]
+    pub keyring_json: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -19,4 +19,29 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage user accounts (the first admin is made here).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input (one line).
+    Create {
+        #[arg(long)]
+        username: String,
+        /// social_worker, city_supervisor, provider_staff, ministry_official, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// A city code (e.g. MOS); repeat for several cities.
+        #[arg(long = "city")]
+        cities: Vec<String>,
+        /// The organisation id, for provider_staff.
+        #[arg(long)]
+        organisation: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
 }

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sanad::cli::{Cli, Command};
-use sanad::db::migrations;
+use sanad::cli::{Cli, Command, UserCommand};
+use sanad::commands;
 use sanad::settings::Settings;
 use sanad::startup::Application;
 
@@ -21,6 +21,25 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    role,
+                    cities,
+                    organisation,
+                    display_name,
+                },
+        } => create_user(
+            &settings,
+            commands::UserArgs {
+                username,
+                role,
+                cities,
+                organisation,
+                display_name,
+            },
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,13 +60,14 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let manager = sanad::db::ConnectionManager::new(
-        settings.database.url(),
-        settings.database.sqlite_busy_timeout_ms,
-    )?;
-    let mut conn = manager.establish()?;
-    let applied = migrations::run(&mut conn)?;
-    tracing::info!(applied, "migrations applied");
+    let applied = commands::migrate(settings)?;
     println!("{applied} migration(s) applied");
+    Ok(())
+}
+
+fn create_user(settings: &Settings, args: commands::UserArgs) -> anyhow::Result<()> {
+    let username = args.username.clone();
+    let id = commands::create_user(settings, args, &mut std::io::stdin().lock())?;
+    println!("created user {username} ({id})");
     Ok(())
 }

@@ -1,13 +1,98 @@
 //! The route table: every handler the server serves, in one place. The
-//! OpenAPI document is collected from this same table.
+//! OpenAPI document is collected from this same table, and `ACCESS` names
+//! the policy action of every route (a test fails when a served route is
+//! missing from it).
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{health, metrics, openapi};
+use crate::auth::Action;
+use crate::{auth, health, metrics, openapi, places, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::routes::live)
         .service(health::routes::ready)
         .service(metrics::metrics)
-        .service(utoipa_actix_web::scope("/api/v1").service(openapi::openapi_json));
+        .service(auth::routes::jwks)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .service(openapi::openapi_json)
+                .service(auth::routes::login)
+                .service(auth::routes::refresh_tokens)
+                .service(auth::routes::logout)
+                .service(auth::routes::me)
+                .service(auth::routes::change_password)
+                .service(places::routes::list_governorates)
+                .service(places::routes::create_governorate)
+                .service(places::routes::list_cities)
+                .service(places::routes::create_city)
+                .service(places::routes::list_organisations)
+                .service(places::routes::create_organisation)
+                .service(places::routes::update_organisation)
+                .service(users::routes::create_user)
+                .service(users::routes::list_users)
+                .service(users::routes::get_user)
+                .service(users::routes::update_user),
+        );
+}
+
+/// Who may call a route: nobody needs to be signed in (`None`), or the
+/// caller must be allowed this policy action.
+pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
+    ("get", "/health/live", None),
+    ("get", "/health/ready", None),
+    ("get", "/metrics", None),
+    ("get", "/.well-known/jwks.json", None),
+    ("get", "/api/v1/openapi.json", None),
+    ("post", "/api/v1/auth/login", None),
+    ("post", "/api/v1/auth/refresh", None),
+    ("post", "/api/v1/auth/logout", Some(Action::SelfService)),
+    ("get", "/api/v1/me", Some(Action::SelfService)),
+    ("post", "/api/v1/me/password", Some(Action::SelfService)),
+    ("get", "/api/v1/governorates", Some(Action::PlaceRead)),
+    ("post", "/api/v1/governorates", Some(Action::PlaceWrite)),
+    ("get", "/api/v1/cities", Some(Action::PlaceRead)),
+    ("post", "/api/v1/cities", Some(Action::PlaceWrite)),
+    ("get", "/api/v1/organisations", Some(Action::PlaceRead)),
+    ("post", "/api/v1/organisations", Some(Action::PlaceWrite)),
+    (
+        "patch",
+        "/api/v1/organisations/{id}",
+        Some(Action::PlaceWrite),
+    ),
+    ("post", "/api/v1/users", Some(Action::UserWrite)),
+    ("get", "/api/v1/users", Some(Action::UserRead)),
+    ("get", "/api/v1/users/{id}", Some(Action::UserRead)),
+    ("patch", "/api/v1/users/{id}", Some(Action::UserWrite)),
+];
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::ACCESS;
+
+    #[test]
+    fn every_served_route_names_its_access_rule_and_no_rule_is_stale() {
+        let doc = serde_json::to_value(crate::openapi::document()).unwrap();
+        let mut served = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                served.insert((method.clone(), path.clone()));
+            }
+        }
+        let named: BTreeSet<(String, String)> = ACCESS
+            .iter()
+            .map(|(m, p, _)| (m.to_string(), p.to_string()))
+            .collect();
+        let missing: Vec<_> = served.difference(&named).collect();
+        let stale: Vec<_> = named.difference(&served).collect();
+        assert!(
+            missing.is_empty(),
+            "routes without an access rule: {missing:?}"
+        );
+        assert!(
+            stale.is_empty(),
+            "access rules for routes not served: {stale:?}"
+        );
+    }
 }

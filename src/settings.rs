@@ -49,6 +49,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub crypto: CryptoSettings,
+    pub auth: AuthSettings,
 }
 
 fn default_environment() -> Environment {
@@ -102,6 +103,25 @@ pub struct CryptoSettings {
     pub keyring_file: Option<PathBuf>,
     #[serde(default)]
     pub keyring_json: Option<SecretString>,
+}
+
+/// Tokens, passwords and login throttling.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// `iss` of every access token, checked on every request.
+    pub issuer: String,
+    /// `aud` of every access token, checked on every request.
+    pub audience: String,
+    /// Lifetime of an access token; at most 15 minutes.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token.
+    pub refresh_token_ttl_secs: u64,
+    pub password_min_chars: usize,
+    /// Failed logins allowed per username, and per client address, within
+    /// the window before further attempts answer 429.
+    pub max_failures_per_username: u32,
+    pub max_failures_per_address: u32,
+    pub failure_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -186,6 +206,15 @@ impl Settings {
         }
         if self.server.body_limit_bytes < 1024 {
             return invalid("server.body_limit_bytes", "must be at least 1024");
+        }
+        if self.auth.access_token_ttl_secs == 0 || self.auth.access_token_ttl_secs > 900 {
+            return invalid(
+                "auth.access_token_ttl_secs",
+                "must be between 1 and 900 (15 minutes)",
+            );
+        }
+        if self.auth.password_min_chars < 12 {
+            return invalid("auth.password_min_chars", "must be at least 12");
         }
         if self.server.request_timeout_ms == 0 {
             return invalid("server.request_timeout_ms", "must be above 0");

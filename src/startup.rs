@@ -10,6 +10,11 @@ use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use crate::auth::jwt::{PublicKey, TokenKeyError, TokenKeys};
+use crate::auth::password;
+use crate::auth::routes::AuthState;
+use crate::auth::throttle::LoginThrottle;
+use crate::crypto::{Keyring, KeyringError};
 use crate::db::{Database, DbError};
 use crate::error::ApiError;
 use crate::extract::{self, BodyLimit};
@@ -32,6 +37,12 @@ pub enum StartupError {
     Metrics(#[from] prometheus::Error),
     #[error("could not render the OpenAPI document: {0}")]
     OpenApi(#[from] serde_json::Error),
+    #[error("keyring: {0}")]
+    Keyring(#[from] KeyringError),
+    #[error("token signing keys: {0}")]
+    TokenKeys(#[from] TokenKeyError),
+    #[error("could not prepare password checks: {0}")]
+    Password(crate::error::ApiError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -46,12 +57,13 @@ impl Application {
     /// Connects to the database (migrating it when the settings say so),
     /// binds the listener and prepares the server; `run_until_stopped` serves.
     pub fn build(settings: Settings) -> Result<Application, StartupError> {
+        let keyring = Keyring::load(&settings.crypto, settings.environment)?;
         let db = Database::connect(&settings.database, settings.database.run_migrations)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener =
             TcpListener::bind(&address).map_err(|source| StartupError::Bind { address, source })?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, db.clone(), &settings)?;
+        let server = serve(listener, db.clone(), keyring, &settings)?;
         tracing::info!(
             port,
             backend = db.backend().as_str(),
@@ -90,7 +102,30 @@ async fn unrouted(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse
     }
 }
 
-fn serve(listener: TcpListener, db: Database, settings: &Settings) -> Result<Server, StartupError> {
+/// The token keys and login state, from the keyring and settings.
+fn auth_state(keyring: &Keyring, settings: &Settings) -> Result<AuthState, StartupError> {
+    let (kid, _) = keyring.signing_key();
+    let public = keyring
+        .verifying_keys()
+        .into_iter()
+        .map(|(kid, raw)| PublicKey { kid, raw })
+        .collect();
+    Ok(AuthState {
+        keys: TokenKeys::new(kid, keyring.signing_pkcs8_der(), public, &settings.auth)?,
+        settings: settings.auth.clone(),
+        throttle: LoginThrottle::new(&settings.auth),
+        dummy_hash: password::dummy_hash().map_err(StartupError::Password)?,
+    })
+}
+
+fn serve(
+    listener: TcpListener,
+    db: Database,
+    keyring: Keyring,
+    settings: &Settings,
+) -> Result<Server, StartupError> {
+    let auth = web::Data::new(auth_state(&keyring, settings)?);
+    let keyring = web::Data::new(keyring);
     let metrics = web::Data::new(Metrics::new()?);
     let db = web::Data::new(db);
     let doc = web::Data::new(OpenApiJson(serde_json::to_string(&openapi::document())?));
@@ -103,6 +138,8 @@ fn serve(listener: TcpListener, db: Database, settings: &Settings) -> Result<Ser
             .configure(crate::routes::configure)
             .split_for_parts();
         app.app_data(db.clone())
+            .app_data(auth.clone())
+            .app_data(keyring.clone())
             .app_data(metrics.clone())
             .app_data(doc.clone())
             .app_data(timeout.clone())

@@ -1,17 +1,32 @@
 //! `spawn_app()`: the real application on port 0 against a fresh database.
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use sanad::db::AnyConnection;
+use sanad::domain::{CityId, OrganisationId, OrganisationKind, Role};
 use sanad::settings::Settings;
 use sanad::startup::Application;
 use secrecy::SecretString;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: TestDatabase,
+    pub keyring_path: std::path::PathBuf,
     server: actix_web::dev::ServerHandle,
+    _scratch: tempfile::TempDir,
 }
+
+/// A user made for a test, with the password it was made with.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub username: String,
+    pub password: String,
+}
+
+pub const PASSWORD: &str = "correct-horse-battery-7";
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
@@ -21,6 +36,143 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A direct connection to the test's database, for arranging rows.
+    pub fn conn(&self) -> AnyConnection {
+        sanad::db::ConnectionManager::new(self.db.url(), 5000)
+            .expect("url")
+            .establish()
+            .expect("connect to the test database")
+    }
+
+    /// A city in a seeded governorate (Nineveh).
+    pub fn city(&self, code: &str) -> CityId {
+        use sanad::places::model::CreateCity;
+        let mut conn = self.conn();
+        let governorate: String = {
+            use diesel::prelude::*;
+            use sanad::db::schema::governorates;
+            governorates::table
+                .filter(governorates::code.eq("IQ-NI"))
+                .select(governorates::id)
+                .first(&mut conn)
+                .expect("seeded governorate")
+        };
+        let city = sanad::places::store::create_city(
+            &mut conn,
+            &CreateCity {
+                code: code.into(),
+                name_en: format!("City {code}"),
+                name_ar: format!("مدينة {code}"),
+                governorate_id: governorate.parse().unwrap(),
+            },
+        )
+        .expect("city created");
+        city.id.parse().unwrap()
+    }
+
+    pub fn organisation(&self, kind: OrganisationKind, city: CityId) -> OrganisationId {
+        use sanad::places::model::CreateOrganisation;
+        let org = sanad::places::store::create_organisation(
+            &mut self.conn(),
+            &CreateOrganisation {
+                name: format!("Centre {}", Uuid::new_v4().simple()),
+                kind,
+                city_id: city,
+            },
+        )
+        .expect("organisation created");
+        org.id.parse().unwrap()
+    }
+
+    /// A user of this role, straight into the database.
+    pub fn user(&self, role: Role, cities: &[CityId], org: Option<OrganisationId>) -> TestUser {
+        let username = format!(
+            "{}-{}",
+            role.as_str().replace('_', "-"),
+            &Uuid::new_v4().simple().to_string()[..8]
+        );
+        let hash = sanad::auth::password::hash(PASSWORD).expect("hash");
+        let row = sanad::users::store::create(
+            &mut self.conn(),
+            sanad::users::store::NewUser {
+                username: &username,
+                display_name: "Test User",
+                password_hash: &hash,
+                role,
+                city_ids: cities,
+                organisation_id: org,
+            },
+        )
+        .expect("user created");
+        TestUser {
+            id: row.id,
+            username,
+            password: PASSWORD.into(),
+        }
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Signs a user in and returns their access token.
+    pub async fn token(&self, user: &TestUser) -> String {
+        let response = self.login(&user.username, &user.password).await;
+        assert_eq!(
+            response.status().as_u16(),
+            200,
+            "login of {}",
+            user.username
+        );
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A new user of this role, signed in: their access token.
+    pub async fn signed_in(
+        &self,
+        role: Role,
+        cities: &[CityId],
+        org: Option<OrganisationId>,
+    ) -> String {
+        let user = self.user(role, cities, org);
+        self.token(&user).await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn patch_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
             .send()
             .await
             .expect("request sent")
@@ -124,11 +276,13 @@ impl Drop for TestDatabase {
     }
 }
 
-/// Settings for a test server: the defaults, port 0, one worker, and the
-/// test's own database.
-pub fn test_settings(db: &TestDatabase) -> Settings {
+/// Settings for a test server: the defaults, port 0, one worker, the test's
+/// own database and a keyring file in the test's scratch directory.
+pub fn test_settings(db: &TestDatabase, keyring: &std::path::Path) -> Settings {
     let mut settings =
         Settings::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("settings load");
+    settings.crypto.keyring_file = Some(keyring.to_path_buf());
+    settings.crypto.keyring_json = None;
     settings.server.port = 0;
     settings.server.workers = 1;
     settings.database.url = SecretString::from(db.url().to_string());
@@ -143,7 +297,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let mut settings = test_settings(&db);
+    let scratch = tempfile::tempdir().expect("scratch directory");
+    let keyring_path = scratch.path().join("keyring.json");
+    let mut settings = test_settings(&db, &keyring_path);
     adjust(&mut settings);
     let app = Application::build(settings).expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -156,7 +312,9 @@ pub async fn spawn_app_with(db: TestDatabase, adjust: impl FnOnce(&mut Settings)
             .build()
             .expect("http client"),
         db,
+        keyring_path,
         server,
+        _scratch: scratch,
     }
 }
 

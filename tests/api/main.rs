@@ -3,6 +3,8 @@
 //! runs on a new PostgreSQL database (created, migrated, dropped after);
 //! otherwise on a new SQLite file.
 
+mod access;
+mod auth;
 mod errors;
 mod health;
 mod helpers;

@@ -1,0 +1,14 @@
+//! Authentication and authorisation: passwords, tokens, the signed-in
+//! principal, login throttling, and `policy`, where every access decision is
+//! made.
+
+pub mod jwt;
+pub mod password;
+pub mod policy;
+pub mod principal;
+pub mod routes;
+pub mod store;
+pub mod throttle;
+
+pub use policy::{Action, Resource, Scope};
+pub use principal::Principal;

@@ -1,0 +1,71 @@
+//! The signed-in caller. Extracting a `Principal` verifies the bearer token
+//! and then re-reads the user, so a disabled account, or a role, city or
+//! organisation change (which bumps `token_version`), takes effect on the
+//! very next request.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+
+use crate::db::Database;
+use crate::domain::{CityId, OrganisationId, Role, UserId};
+use crate::error::ApiError;
+use crate::telemetry::RequestId;
+use crate::users::store as users;
+
+use super::routes::AuthState;
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub username: String,
+    pub role: Role,
+    pub city_ids: Vec<CityId>,
+    pub organisation_id: Option<OrganisationId>,
+    pub token_version: i64,
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .then(|| token.trim().to_string())
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Principal, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let auth = req.app_data::<web::Data<AuthState>>().cloned();
+        let db = req.app_data::<web::Data<Database>>().cloned();
+        let request_id = req.extensions().get::<RequestId>().cloned();
+        Box::pin(async move {
+            let (Some(auth), Some(db)) = (auth, db) else {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "auth state or database missing from app data"
+                )));
+            };
+            let token = token.ok_or(ApiError::Unauthorized)?;
+            let claims = auth.keys.verify(&token)?;
+            let user_id: UserId = claims.sub.parse().map_err(|_| ApiError::Unauthorized)?;
+            let principal = db
+                .run(move |conn| users::load_principal(conn, user_id))
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            if principal.token_version != claims.tv {
+                tracing::info!(
+                    user_id = %user_id,
+                    request_id = request_id.as_ref().map(|r| r.0.as_str()),
+                    "token refused: issued before an account change"
+                );
+                return Err(ApiError::Unauthorized);
+            }
+            Ok(principal)
+        })
+    }
+}

@@ -1,0 +1,105 @@
+//! What the command-line subcommands do, apart from serving. `main.rs` only
+//! parses and dispatches.
+
+use std::io::BufRead;
+
+use diesel::prelude::*;
+
+use crate::auth::password;
+use crate::db::schema::cities;
+use crate::db::{AnyConnection, ConnectionManager, migrations};
+use crate::domain::{CityId, OrganisationId, Role};
+use crate::settings::Settings;
+use crate::users::store::{self as users, NewUser};
+
+fn connect(settings: &Settings) -> anyhow::Result<AnyConnection> {
+    let manager = ConnectionManager::new(
+        settings.database.url(),
+        settings.database.sqlite_busy_timeout_ms,
+    )?;
+    Ok(manager.establish()?)
+}
+
+/// `sanad migrate`: applies pending migrations; returns how many ran.
+pub fn migrate(settings: &Settings) -> anyhow::Result<usize> {
+    let mut conn = connect(settings)?;
+    Ok(migrations::run(&mut conn)?)
+}
+
+pub struct UserArgs {
+    pub username: String,
+    pub role: String,
+    pub cities: Vec<String>,
+    pub organisation: Option<String>,
+    pub display_name: Option<String>,
+}
+
+/// `sanad user create`: makes an account, reading its password from one line
+/// of `input`. Returns the new user's id.
+pub fn create_user(
+    settings: &Settings,
+    args: UserArgs,
+    input: &mut dyn BufRead,
+) -> anyhow::Result<String> {
+    let role: Role = args
+        .role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("unknown role {:?}", args.role))?;
+    let mut password = String::new();
+    input.read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    if let Some(why) =
+        password::weakness(&password, &args.username, settings.auth.password_min_chars)
+    {
+        anyhow::bail!("the password {why}");
+    }
+    let organisation_id = args
+        .organisation
+        .as_deref()
+        .map(str::parse::<OrganisationId>)
+        .transpose()
+        .map_err(|_| anyhow::anyhow!("--organisation must be an organisation id"))?;
+    let hash = password::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let mut conn = connect(settings)?;
+    migrations::run(&mut conn)?;
+    conn.transaction(|conn| {
+        let mut city_ids = Vec::new();
+        for code in &args.cities {
+            let id: Option<String> = cities::table
+                .filter(cities::code.eq(code.trim().to_uppercase()))
+                .select(cities::id)
+                .first(conn)
+                .optional()?;
+            let id = id.ok_or_else(|| anyhow::anyhow!("no city has the code {code:?}"))?;
+            city_ids.push(CityId::from_db(&id)?);
+        }
+        let display_name = args
+            .display_name
+            .clone()
+            .unwrap_or_else(|| args.username.clone());
+        let row = users::create(
+            conn,
+            NewUser {
+                username: &args.username,
+                display_name: &display_name,
+                password_hash: &hash,
+                role,
+                city_ids: &city_ids,
+                organisation_id,
+            },
+        )
+        .map_err(|e| match e {
+            crate::error::ApiError::Validation(fields) => anyhow::anyhow!(
+                "{}",
+                fields
+                    .iter()
+                    .map(|f| format!("{} {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            other => anyhow::anyhow!("{other}"),
+        })?;
+        Ok(row.id)
+    })
+}

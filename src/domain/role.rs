@@ -1,0 +1,114 @@
+//! Roles and organisation kinds, as the contract spells them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    SocialWorker,
+    CitySupervisor,
+    ProviderStaff,
+    MinistryOfficial,
+    Auditor,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::SocialWorker,
+        Role::CitySupervisor,
+        Role::ProviderStaff,
+        Role::MinistryOfficial,
+        Role::Auditor,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::SocialWorker => "social_worker",
+            Role::CitySupervisor => "city_supervisor",
+            Role::ProviderStaff => "provider_staff",
+            Role::MinistryOfficial => "ministry_official",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Roles whose scope is a set of cities on the account.
+    pub fn is_city_scoped(self) -> bool {
+        matches!(self, Role::SocialWorker | Role::CitySupervisor)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role")]
+pub struct UnknownRole;
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Role, UnknownRole> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or(UnknownRole)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationKind {
+    Psychosocial,
+    Education,
+    VocationalTraining,
+}
+
+impl OrganisationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganisationKind::Psychosocial => "psychosocial",
+            OrganisationKind::Education => "education",
+            OrganisationKind::VocationalTraining => "vocational_training",
+        }
+    }
+}
+
+impl FromStr for OrganisationKind {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<OrganisationKind, UnknownRole> {
+        [
+            OrganisationKind::Psychosocial,
+            OrganisationKind::Education,
+            OrganisationKind::VocationalTraining,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or(UnknownRole)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_match_serde() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}

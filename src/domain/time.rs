@@ -1,0 +1,25 @@
+//! Time as both backends store it: UTC, truncated to microseconds
+//! (PostgreSQL keeps microseconds, SQLite would keep nanoseconds).
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+
+/// Now, truncated to microseconds.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A stored time as RFC 3339 UTC for the API.
+pub fn to_utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Timelike;
+
+    #[test]
+    fn now_has_no_sub_microsecond_part() {
+        assert_eq!(now().nanosecond() % 1000, 0);
+    }
+}

@@ -1,0 +1,157 @@
+//! Place and organisation rows and views.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::domain::{CityId, GovernorateId, OrganisationKind};
+
+#[derive(Debug, Clone, diesel::Queryable)]
+pub struct GovernorateRow {
+    pub id: String,
+    pub code: String,
+    pub name_en: String,
+    pub name_ar: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, diesel::Queryable)]
+pub struct CityRow {
+    pub id: String,
+    pub code: String,
+    pub name_en: String,
+    pub name_ar: String,
+    pub governorate_id: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, diesel::Queryable)]
+pub struct OrganisationRow {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub city_id: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Governorate {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub code: String,
+    pub name_en: String,
+    pub name_ar: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct City {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub code: String,
+    pub name_en: String,
+    pub name_ar: String,
+    #[schema(format = Uuid)]
+    pub governorate_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Organisation {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    pub kind: OrganisationKind,
+    #[schema(format = Uuid)]
+    pub city_id: String,
+    pub active: bool,
+}
+
+fn code_chars(code: &str) -> Result<(), validator::ValidationError> {
+    if code
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+    {
+        Ok(())
+    } else {
+        let mut err = validator::ValidationError::new("code");
+        err.message = Some("may hold only A-Z, 0-9 and '-'".into());
+        Err(err)
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGovernorate {
+    #[validate(length(min = 2, max = 16), custom(function = "code_chars"))]
+    pub code: String,
+    #[validate(length(min = 1, max = 120))]
+    pub name_en: String,
+    #[validate(length(min = 1, max = 120))]
+    pub name_ar: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCity {
+    /// Short code used in case numbers, e.g. `MOS`.
+    #[validate(length(min = 2, max = 8), custom(function = "code_chars"))]
+    pub code: String,
+    #[validate(length(min = 1, max = 120))]
+    pub name_en: String,
+    #[validate(length(min = 1, max = 120))]
+    pub name_ar: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub governorate_id: GovernorateId,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganisation {
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    pub kind: OrganisationKind,
+    #[schema(value_type = String, format = Uuid)]
+    pub city_id: CityId,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganisation {
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrganisationQuery {
+    pub kind: Option<OrganisationKind>,
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub city_id: Option<CityId>,
+}
+
+impl From<GovernorateRow> for Governorate {
+    fn from(r: GovernorateRow) -> Governorate {
+        Governorate {
+            id: r.id,
+            code: r.code,
+            name_en: r.name_en,
+            name_ar: r.name_ar,
+        }
+    }
+}
+
+impl From<CityRow> for City {
+    fn from(r: CityRow) -> City {
+        City {
+            id: r.id,
+            code: r.code,
+            name_en: r.name_en,
+            name_ar: r.name_ar,
+            governorate_id: r.governorate_id,
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! User rows and the API's views of them. The password hash never leaves
+//! the store: views are built without it.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::domain::{CityId, OrganisationId, Role, UserId};
+
+/// One row of `users`.
+#[derive(Debug, Clone, diesel::Queryable)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub organisation_id: Option<String>,
+    pub active: bool,
+    pub token_version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A user as admins (and the user themself) see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    #[schema(value_type = Vec<String>)]
+    pub city_ids: Vec<CityId>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub organisation_id: Option<OrganisationId>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The caller's own account (`GET /me`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Me {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    #[schema(value_type = Vec<String>)]
+    pub city_ids: Vec<CityId>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub organisation_id: Option<OrganisationId>,
+}
+
+fn username_chars(username: &str) -> Result<(), validator::ValidationError> {
+    let ok = username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        let mut err = validator::ValidationError::new("username");
+        err.message = Some("may hold only letters a-z, digits, '.', '_' and '-'".into());
+        Err(err)
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    #[validate(length(min = 3, max = 64), custom(function = "username_chars"))]
+    pub username: String,
+    #[validate(length(min = 1, max = 120))]
+    pub display_name: String,
+    /// At least 12 characters, not a common password.
+    #[validate(length(min = 1, max = 256))]
+    pub password: String,
+    pub role: Role,
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub city_ids: Vec<CityId>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub organisation_id: Option<OrganisationId>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[validate(length(min = 1, max = 120))]
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub city_ids: Option<Vec<CityId>>,
+    /// `null` removes the organisation.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub organisation_id: Option<Option<OrganisationId>>,
+    pub active: Option<bool>,
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`).
+fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    #[validate(length(min = 1, max = 256))]
+    pub current_password: String,
+    #[validate(length(min = 1, max = 256))]
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// At most 200; default 50.
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<User>,
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,300 @@
+//! Queries on `users` and `user_cities`. Every function takes the connection
+//! of the caller's transaction.
+
+use diesel::prelude::*;
+
+use crate::auth::Principal;
+use crate::db::AnyConnection;
+use crate::db::schema::{cities, organisations, user_cities, users};
+use crate::domain::{CityId, OrganisationId, Role, UserId, time};
+use crate::error::{ApiError, FieldError};
+
+use super::model::{User, UserRow};
+
+fn corrupt(what: &str) -> ApiError {
+    ApiError::internal(anyhow::anyhow!("corrupt row in {what}"))
+}
+
+pub fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<UserRow>, ApiError> {
+    Ok(users::table
+        .find(id.to_db())
+        .select(users::all_columns)
+        .first::<UserRow>(conn)
+        .optional()?)
+}
+
+pub fn find_by_username(
+    conn: &mut AnyConnection,
+    username: &str,
+) -> Result<Option<UserRow>, ApiError> {
+    Ok(users::table
+        .filter(users::username.eq(username.trim().to_lowercase()))
+        .select(users::all_columns)
+        .first::<UserRow>(conn)
+        .optional()?)
+}
+
+pub fn cities_of(conn: &mut AnyConnection, id: UserId) -> Result<Vec<CityId>, ApiError> {
+    let ids: Vec<String> = user_cities::table
+        .filter(user_cities::user_id.eq(id.to_db()))
+        .select(user_cities::city_id)
+        .order(user_cities::city_id.asc())
+        .load(conn)?;
+    ids.iter()
+        .map(|s| CityId::from_db(s).map_err(|_| corrupt("user_cities")))
+        .collect()
+}
+
+/// The principal for an active user, or `None` (unknown or disabled).
+pub fn load_principal(conn: &mut AnyConnection, id: UserId) -> Result<Option<Principal>, ApiError> {
+    let Some(row) = find(conn, id)? else {
+        return Ok(None);
+    };
+    if !row.active {
+        return Ok(None);
+    }
+    let city_ids = cities_of(conn, id)?;
+    Ok(Some(Principal {
+        user_id: id,
+        username: row.username.clone(),
+        role: row.role.parse().map_err(|_| corrupt("users.role"))?,
+        city_ids,
+        organisation_id: parse_org(&row)?,
+        token_version: row.token_version,
+    }))
+}
+
+fn parse_org(row: &UserRow) -> Result<Option<OrganisationId>, ApiError> {
+    row.organisation_id
+        .as_deref()
+        .map(|s| OrganisationId::from_db(s).map_err(|_| corrupt("users.organisation_id")))
+        .transpose()
+}
+
+pub fn view(row: &UserRow, city_ids: Vec<CityId>) -> Result<User, ApiError> {
+    Ok(User {
+        id: UserId::from_db(&row.id).map_err(|_| corrupt("users.id"))?,
+        username: row.username.clone(),
+        display_name: row.display_name.clone(),
+        role: row.role.parse().map_err(|_| corrupt("users.role"))?,
+        city_ids,
+        organisation_id: parse_org(row)?,
+        active: row.active,
+        created_at: time::to_utc(row.created_at),
+        updated_at: time::to_utc(row.updated_at),
+    })
+}
+
+/// The role's rules on cities and organisation, and that they exist.
+fn check_assignment(
+    conn: &mut AnyConnection,
+    role: Role,
+    city_ids: &[CityId],
+    organisation_id: Option<OrganisationId>,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if role.is_city_scoped() && city_ids.is_empty() {
+        errors.push(FieldError::new(
+            "city_ids",
+            "must name at least one city for this role",
+        ));
+    }
+    if !role.is_city_scoped() && !city_ids.is_empty() {
+        errors.push(FieldError::new("city_ids", "must be empty for this role"));
+    }
+    match (role == Role::ProviderStaff, organisation_id) {
+        (true, None) => errors.push(FieldError::new(
+            "organisation_id",
+            "is required for provider_staff",
+        )),
+        (false, Some(_)) => errors.push(FieldError::new(
+            "organisation_id",
+            "is only for provider_staff",
+        )),
+        _ => {}
+    }
+    if !city_ids.is_empty() {
+        let wanted: Vec<String> = city_ids.iter().map(CityId::to_db).collect();
+        let found: i64 = cities::table
+            .filter(cities::id.eq_any(&wanted))
+            .count()
+            .get_result(conn)?;
+        let mut distinct = wanted.clone();
+        distinct.sort();
+        distinct.dedup();
+        if found != distinct.len() as i64 {
+            errors.push(FieldError::new(
+                "city_ids",
+                "names a city that does not exist",
+            ));
+        }
+    }
+    if let Some(org) = organisation_id {
+        let exists: i64 = organisations::table
+            .find(org.to_db())
+            .count()
+            .get_result(conn)?;
+        if exists == 0 {
+            errors.push(FieldError::new("organisation_id", "does not exist"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub city_ids: &'a [CityId],
+    pub organisation_id: Option<OrganisationId>,
+}
+
+pub fn create(conn: &mut AnyConnection, new: NewUser<'_>) -> Result<UserRow, ApiError> {
+    check_assignment(conn, new.role, new.city_ids, new.organisation_id)?;
+    let username = new.username.trim().to_lowercase();
+    if find_by_username(conn, &username)?.is_some() {
+        return Err(ApiError::Conflict("That username is taken.".into()));
+    }
+    let id = UserId::new();
+    let now = time::now();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(id.to_db()),
+            users::username.eq(&username),
+            users::display_name.eq(new.display_name.trim()),
+            users::password_hash.eq(new.password_hash),
+            users::role.eq(new.role.as_str()),
+            users::organisation_id.eq(new.organisation_id.map(|o| o.to_db())),
+            users::active.eq(true),
+            users::token_version.eq(1_i64),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    set_cities(conn, id, new.city_ids)?;
+    find(conn, id)?.ok_or(ApiError::NotFound)
+}
+
+fn set_cities(conn: &mut AnyConnection, id: UserId, city_ids: &[CityId]) -> Result<(), ApiError> {
+    diesel::delete(user_cities::table.filter(user_cities::user_id.eq(id.to_db()))).execute(conn)?;
+    let mut distinct: Vec<String> = city_ids.iter().map(CityId::to_db).collect();
+    distinct.sort();
+    distinct.dedup();
+    // diesel's MultiConnection cannot batch-insert; a user has few cities.
+    for city in distinct {
+        diesel::insert_into(user_cities::table)
+            .values((
+                user_cities::user_id.eq(id.to_db()),
+                user_cities::city_id.eq(city),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub struct Changes {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub city_ids: Option<Vec<CityId>>,
+    pub organisation_id: Option<Option<OrganisationId>>,
+    pub active: Option<bool>,
+}
+
+/// Applies an admin's changes. Any change to what the user may reach (role,
+/// cities, organisation, active) bumps `token_version`, so their tokens stop
+/// working at once.
+pub fn update(conn: &mut AnyConnection, id: UserId, changes: Changes) -> Result<UserRow, ApiError> {
+    let row = find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let current_role: Role = row.role.parse().map_err(|_| corrupt("users.role"))?;
+    let current_cities = cities_of(conn, id)?;
+    let role = changes.role.unwrap_or(current_role);
+    let city_ids = changes.city_ids.clone().unwrap_or(current_cities.clone());
+    let organisation_id = match changes.organisation_id {
+        Some(org) => org,
+        None => parse_org(&row)?,
+    };
+    check_assignment(conn, role, &city_ids, organisation_id)?;
+
+    let mut sorted_new = city_ids.clone();
+    sorted_new.sort();
+    sorted_new.dedup();
+    let reach_changed = role != current_role
+        || sorted_new != current_cities
+        || organisation_id != parse_org(&row)?
+        || changes.active.is_some_and(|a| a != row.active);
+    let now = time::now();
+    diesel::update(users::table.find(id.to_db()))
+        .set((
+            users::display_name.eq(changes
+                .display_name
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or(&row.display_name)),
+            users::role.eq(role.as_str()),
+            users::organisation_id.eq(organisation_id.map(|o| o.to_db())),
+            users::active.eq(changes.active.unwrap_or(row.active)),
+            users::token_version.eq(row.token_version + i64::from(reach_changed)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if changes.city_ids.is_some() {
+        set_cities(conn, id, &city_ids)?;
+    }
+    find(conn, id)?.ok_or(ApiError::NotFound)
+}
+
+/// Stores a new password hash; with `end_sessions` every token the user
+/// holds stops working.
+pub fn set_password(
+    conn: &mut AnyConnection,
+    id: UserId,
+    password_hash: &str,
+    end_sessions: bool,
+) -> Result<(), ApiError> {
+    diesel::update(users::table.find(id.to_db()))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::token_version.eq(users::token_version + i64::from(end_sessions)),
+            users::updated_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A page of users ordered by username, after `after` (exclusive).
+pub fn list(
+    conn: &mut AnyConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(UserRow, Vec<CityId>)>, ApiError> {
+    let mut query = users::table
+        .select(users::all_columns)
+        .order(users::username.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(users::username.gt(after.to_string()));
+    }
+    let rows: Vec<UserRow> = query.load(conn)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let pairs: Vec<(String, String)> = user_cities::table
+        .filter(user_cities::user_id.eq_any(&ids))
+        .select((user_cities::user_id, user_cities::city_id))
+        .order((user_cities::user_id.asc(), user_cities::city_id.asc()))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            let cities = pairs
+                .iter()
+                .filter(|(user, _)| *user == row.id)
+                .map(|(_, city)| CityId::from_db(city).map_err(|_| corrupt("user_cities")))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((row, cities))
+        })
+        .collect()
+}

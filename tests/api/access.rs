@@ -1,0 +1,155 @@
+//! The role matrix over HTTP for the identity routes, and admin rules.
+
+use sanad::domain::{OrganisationKind, Role};
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn only_admins_manage_places_and_users_while_everyone_reads_places() {
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let org = app.organisation(OrganisationKind::VocationalTraining, city);
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        let cities = if role.is_city_scoped() {
+            vec![city]
+        } else {
+            vec![]
+        };
+        let org = (role == Role::ProviderStaff).then_some(org);
+        tokens.push((role, app.signed_in(role, &cities, org).await));
+    }
+    let governorate: Value = app
+        .get_as(&tokens[0].1, "/api/v1/governorates")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let governorate_id = governorate[0]["id"].as_str().unwrap().to_string();
+
+    for (i, (role, token)) in tokens.iter().enumerate() {
+        let admin = *role == Role::Admin;
+        for path in [
+            "/api/v1/governorates",
+            "/api/v1/cities",
+            "/api/v1/organisations",
+        ] {
+            assert_eq!(
+                app.get_as(token, path).await.status().as_u16(),
+                200,
+                "{role:?} GET {path}"
+            );
+        }
+        let new_city = app
+            .post_as(token, "/api/v1/cities", &json!({"code": format!("C{i}X"), "name_en": "Tal Afar", "name_ar": "تلعفر", "governorate_id": governorate_id}))
+            .await;
+        assert_eq!(
+            new_city.status().as_u16(),
+            if admin { 201 } else { 403 },
+            "{role:?} POST /cities"
+        );
+        let users = app.get_as(token, "/api/v1/users").await;
+        assert_eq!(
+            users.status().as_u16(),
+            if admin { 200 } else { 403 },
+            "{role:?} GET /users"
+        );
+        if !admin {
+            assert_problem(users, 403).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn admins_create_users_with_the_rules_of_each_role() {
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let org = app.organisation(OrganisationKind::Education, city);
+    let admin = app.signed_in(Role::Admin, &[], None).await;
+
+    let created = app
+        .post_as(&admin, "/api/v1/users", &json!({"username": "amina.k", "display_name": "Amina K.", "password": "olive-tree-lantern-5", "role": "social_worker", "city_ids": [city]}))
+        .await;
+    assert_eq!(created.status().as_u16(), 201);
+    let body: Value = created.json().await.unwrap();
+    assert!(body.get("password_hash").is_none() && body.get("password").is_none());
+    assert_eq!(
+        app.login("amina.k", "olive-tree-lantern-5")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+
+    let taken = app
+        .post_as(&admin, "/api/v1/users", &json!({"username": "amina.k", "display_name": "Another", "password": "olive-tree-lantern-5", "role": "auditor"}))
+        .await;
+    assert_problem(taken, 409).await;
+
+    let no_org = app
+        .post_as(&admin, "/api/v1/users", &json!({"username": "clerk", "display_name": "Clerk", "password": "olive-tree-lantern-5", "role": "provider_staff"}))
+        .await;
+    assert_eq!(
+        assert_problem(no_org, 422).await["errors"][0]["field"],
+        "organisation_id"
+    );
+
+    let with_org = app
+        .post_as(&admin, "/api/v1/users", &json!({"username": "clerk", "display_name": "Clerk", "password": "olive-tree-lantern-5", "role": "provider_staff", "organisation_id": org}))
+        .await;
+    assert_eq!(with_org.status().as_u16(), 201);
+
+    let weak = app
+        .post_as(&admin, "/api/v1/users", &json!({"username": "weak", "display_name": "W", "password": "qwerty123456", "role": "auditor"}))
+        .await;
+    assert_eq!(
+        assert_problem(weak, 422).await["errors"][0]["field"],
+        "password"
+    );
+}
+
+#[tokio::test]
+async fn the_first_admin_is_made_on_the_command_line() {
+    let app = spawn_app().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sanad"))
+        .args([
+            "user",
+            "create",
+            "--username",
+            "first-admin",
+            "--role",
+            "admin",
+        ])
+        .env("SANAD__DATABASE__URL", app.db.url())
+        .env("SANAD__CRYPTO__KEYRING_FILE", &app.keyring_path)
+        .env("SANAD__LOG__LEVEL", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"granite-harbour-sky-8\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("granite"));
+    assert_eq!(
+        app.login("first-admin", "granite-harbour-sky-8")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+}

@@ -1,7 +1,9 @@
 //! Sanad: the case-management backend for the reintegration of returnees.
 //! See `docs/architecture.md` for the layers and how a request flows.
 
+pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod cli;
 pub mod commands;
 pub mod crypto;

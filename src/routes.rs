@@ -6,7 +6,7 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Action;
-use crate::{auth, health, metrics, openapi, places, users};
+use crate::{auth, cases, health, metrics, openapi, places, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::routes::live)
@@ -31,7 +31,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(users::routes::create_user)
                 .service(users::routes::list_users)
                 .service(users::routes::get_user)
-                .service(users::routes::update_user),
+                .service(users::routes::update_user)
+                .service(cases::routes::create_case)
+                .service(cases::routes::list_cases)
+                .service(cases::routes::search_cases)
+                .service(cases::routes::get_case)
+                .service(cases::routes::update_case)
+                .service(cases::routes::add_note)
+                .service(cases::routes::list_notes)
+                .service(cases::households::create_household)
+                .service(cases::households::get_household),
         );
 }
 
@@ -63,6 +72,19 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
     ("get", "/api/v1/users", Some(Action::UserRead)),
     ("get", "/api/v1/users/{id}", Some(Action::UserRead)),
     ("patch", "/api/v1/users/{id}", Some(Action::UserWrite)),
+    ("post", "/api/v1/cases", Some(Action::CaseCreate)),
+    ("get", "/api/v1/cases", Some(Action::CaseList)),
+    ("post", "/api/v1/cases/search", Some(Action::CaseSearch)),
+    ("get", "/api/v1/cases/{id}", Some(Action::CaseRead)),
+    ("patch", "/api/v1/cases/{id}", Some(Action::CaseUpdate)),
+    ("post", "/api/v1/cases/{id}/notes", Some(Action::NoteCreate)),
+    ("get", "/api/v1/cases/{id}/notes", Some(Action::NoteRead)),
+    ("post", "/api/v1/households", Some(Action::HouseholdCreate)),
+    (
+        "get",
+        "/api/v1/households/{id}",
+        Some(Action::HouseholdRead),
+    ),
 ];
 
 #[cfg(test)]

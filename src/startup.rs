@@ -39,6 +39,8 @@ pub enum StartupError {
     OpenApi(#[from] serde_json::Error),
     #[error("keyring: {0}")]
     Keyring(#[from] KeyringError),
+    #[error("deriving the blind-index keys: {0}")]
+    Crypto(crate::crypto::CryptoError),
     #[error("token signing keys: {0}")]
     TokenKeys(#[from] TokenKeyError),
     #[error("could not prepare password checks: {0}")]
@@ -125,6 +127,8 @@ fn serve(
     settings: &Settings,
 ) -> Result<Server, StartupError> {
     let auth = web::Data::new(auth_state(&keyring, settings)?);
+    let indexer =
+        web::Data::new(crate::crypto::BlindIndexer::new(&keyring).map_err(StartupError::Crypto)?);
     let keyring = web::Data::new(keyring);
     let metrics = web::Data::new(Metrics::new()?);
     let db = web::Data::new(db);
@@ -140,6 +144,7 @@ fn serve(
         app.app_data(db.clone())
             .app_data(auth.clone())
             .app_data(keyring.clone())
+            .app_data(indexer.clone())
             .app_data(metrics.clone())
             .app_data(doc.clone())
             .app_data(timeout.clone())

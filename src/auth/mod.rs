@@ -9,6 +9,7 @@ pub mod principal;
 pub mod routes;
 pub mod store;
 pub mod throttle;
+pub mod trail;
 
 pub use policy::{Action, Resource, Scope};
 pub use principal::Principal;

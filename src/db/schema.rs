@@ -69,7 +69,116 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Append-only; see `migrations/*/2026-11-22-000003_audit`. `queue_no`
+    /// is an identity on PostgreSQL and the rowid on SQLite.
+    audit_events (id) {
+        id -> Text,
+        queue_no -> BigInt,
+        occurred_at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        action -> Text,
+        entity -> Nullable<Text>,
+        entity_id -> Nullable<Text>,
+        city_id -> Nullable<Text>,
+        outcome -> Text,
+        request_id -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        prev_hash -> Nullable<Binary>,
+        hash -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    data_keys (subject_id) {
+        subject_id -> Text,
+        kek_version -> Nullable<Integer>,
+        wrapped_key -> Nullable<Binary>,
+        created_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    households (id) {
+        id -> Text,
+        city_id -> Text,
+        label_enc -> Nullable<Binary>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_counters (city_id, year) {
+        city_id -> Text,
+        year -> Integer,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        case_number -> Text,
+        city_id -> Text,
+        household_id -> Nullable<Text>,
+        status -> Text,
+        sex -> Text,
+        birth_year -> Integer,
+        origin_kind -> Text,
+        return_date -> Date,
+        vulnerability_flags -> Text,
+        consent_share -> Bool,
+        consent_given_by -> Text,
+        consent_given_at -> Timestamp,
+        assigned_to -> Nullable<Text>,
+        full_name_enc -> Binary,
+        full_name_latin_enc -> Nullable<Binary>,
+        date_of_birth_enc -> Binary,
+        national_id_enc -> Nullable<Binary>,
+        phone_enc -> Nullable<Binary>,
+        address_enc -> Nullable<Binary>,
+        origin_place_enc -> Nullable<Binary>,
+        vulnerability_notes_enc -> Nullable<Binary>,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        erased_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    case_search_index (case_id, kind, value) {
+        case_id -> Text,
+        kind -> Text,
+        value -> Text,
+        city_id -> Text,
+    }
+}
+
+diesel::table! {
+    case_notes (id) {
+        id -> Text,
+        case_id -> Text,
+        city_id -> Text,
+        author_id -> Text,
+        visit_date -> Nullable<Date>,
+        body_enc -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(cities -> governorates (governorate_id));
+diesel::joinable!(households -> cities (city_id));
+diesel::joinable!(cases -> cities (city_id));
+diesel::joinable!(cases -> households (household_id));
+diesel::joinable!(case_search_index -> cases (case_id));
+diesel::joinable!(case_notes -> cases (case_id));
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(user_cities -> users (user_id));
 diesel::joinable!(user_cities -> cities (city_id));
@@ -83,4 +192,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_cities,
     refresh_tokens,
+    audit_events,
+    data_keys,
+    households,
+    case_counters,
+    cases,
+    case_search_index,
+    case_notes,
 );

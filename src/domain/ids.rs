@@ -79,6 +79,19 @@ id_type!(
     OrganisationId
 );
 
+id_type!(
+    /// A case: one person followed by a city.
+    CaseId
+);
+id_type!(
+    /// A household: a mother and her children, each a case.
+    HouseholdId
+);
+id_type!(
+    /// A note on a case (a home visit, a follow-up).
+    NoteId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

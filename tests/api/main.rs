@@ -5,6 +5,7 @@
 
 mod access;
 mod auth;
+mod cases;
 mod errors;
 mod health;
 mod helpers;

@@ -1,0 +1,215 @@
+//! Households: a mother and her children, each their own case. The label a
+//! worker gives a household is sealed with the household's own data key.
+
+use actix_web::{HttpResponse, get, post, web};
+use diesel::prelude::*;
+
+use crate::audit::{self, Entity, Outcome};
+use crate::auth::Principal;
+use crate::auth::policy::{self, Action, Resource};
+use crate::auth::trail::{self, Target};
+use crate::crypto::{Keyring, Opened, Sealed};
+use crate::db::schema::{cases, households};
+use crate::db::{AnyConnection, Database};
+use crate::domain::{CaseStatus, CityId, HouseholdId, time};
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
+use crate::telemetry::RequestId;
+
+use super::keys;
+use super::model::{CreateHousehold, Household};
+use super::routes::today;
+use super::store::{self, CaseRow};
+
+const TABLE: &str = "households";
+
+pub fn city_of(conn: &mut AnyConnection, id: HouseholdId) -> Result<Option<CityId>, ApiError> {
+    let city: Option<String> = households::table
+        .find(id.to_db())
+        .select(households::city_id)
+        .first(conn)
+        .optional()?;
+    city.map(|c| CityId::from_db(&c).map_err(|_| store::corrupt("households.city_id")))
+        .transpose()
+}
+
+fn view(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    id: HouseholdId,
+    city: CityId,
+) -> Result<Household, ApiError> {
+    let label: Option<Sealed> = households::table
+        .find(id.to_db())
+        .select(households::label_enc)
+        .first(conn)?;
+    let label = match label {
+        Some(sealed) => {
+            let keys = keys::load(conn, keyring, &id.to_db())?;
+            match keys
+                .row(&id.to_db(), &city.to_db())
+                .open_text(TABLE, "label", &sealed)
+            {
+                Ok(Opened::Value(v)) => Some(v),
+                Ok(Opened::Erased) => None,
+                Err(err) => return Err(store::integrity(err, TABLE, &id.to_db())),
+            }
+        }
+        None => None,
+    };
+    let rows: Vec<CaseRow> = cases::table
+        .filter(cases::household_id.eq(id.to_db()))
+        .filter(cases::status.ne(CaseStatus::Erased.as_str()))
+        .select(cases::all_columns)
+        .order((cases::created_at.asc(), cases::id.asc()))
+        .load(conn)?;
+    let members = store::summaries(conn, keyring, &rows, today())?;
+    Ok(Household {
+        id,
+        city_id: city,
+        label,
+        members,
+    })
+}
+
+/// Start a household in one of the caller's cities.
+#[utoipa::path(
+    tag = "households",
+    request_body = CreateHousehold,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Household),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/households")]
+pub async fn create_household(
+    principal: Principal,
+    request: RequestId,
+    body: ApiJson<CreateHousehold>,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::HouseholdCreate, Resource::Collection)?;
+    let input = body.0;
+    let household = db
+        .run(move |conn| {
+            let city = input.city_id;
+            let id = HouseholdId::new();
+            trail::authorize(
+                conn,
+                &principal,
+                &request,
+                Action::HouseholdCreate,
+                Resource::City(city),
+                Target {
+                    entity: Entity::Household,
+                    id: id.as_uuid(),
+                    city: Some(city),
+                },
+            )?;
+            conn.transaction(|conn| {
+                let label = match input
+                    .label
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                {
+                    Some(label) => {
+                        let keys = keys::create(conn, &keyring, &id.to_db())?;
+                        Some(
+                            keys.row(&id.to_db(), &city.to_db())
+                                .seal_text(TABLE, "label", label)
+                                .map_err(ApiError::internal)?,
+                        )
+                    }
+                    None => None,
+                };
+                diesel::insert_into(households::table)
+                    .values((
+                        households::id.eq(id.to_db()),
+                        households::city_id.eq(city.to_db()),
+                        households::label_enc.eq(label),
+                        households::created_by.eq(principal.user_id.to_db()),
+                        households::created_at.eq(time::now()),
+                    ))
+                    .execute(conn)?;
+                audit::append(
+                    conn,
+                    &trail::event(
+                        &principal,
+                        &request,
+                        audit::Action::HouseholdCreate,
+                        Outcome::Success,
+                    )
+                    .entity(Entity::Household, id.as_uuid())
+                    .city(city.as_uuid()),
+                )?;
+                view(conn, &keyring, id, city)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/households/{}", household.id)))
+        .json(household))
+}
+
+/// A household and its members.
+#[utoipa::path(
+    tag = "households",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Household),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/households/{id}")]
+pub async fn get_household(
+    principal: Principal,
+    request: RequestId,
+    id: web::Path<HouseholdId>,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::HouseholdRead, Resource::Collection)?;
+    let id = id.into_inner();
+    let household = db
+        .run(move |conn| {
+            let city = city_of(conn, id)?.ok_or(ApiError::NotFound)?;
+            trail::authorize(
+                conn,
+                &principal,
+                &request,
+                Action::HouseholdRead,
+                Resource::City(city),
+                Target {
+                    entity: Entity::Household,
+                    id: id.as_uuid(),
+                    city: Some(city),
+                },
+            )?;
+            conn.transaction(|conn| {
+                let household = view(conn, &keyring, id, city)?;
+                audit::append(
+                    conn,
+                    &trail::event(
+                        &principal,
+                        &request,
+                        audit::Action::HouseholdRead,
+                        Outcome::Success,
+                    )
+                    .entity(Entity::Household, id.as_uuid())
+                    .city(city.as_uuid()),
+                )?;
+                Ok(household)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(household))
+}

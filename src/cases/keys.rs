@@ -1,0 +1,104 @@
+//! The `data_keys` table: one data key per subject (a case, or a household
+//! for its label), wrapped by a key-encryption key. Erasing a subject deletes
+//! its wrapped key: every field sealed with it becomes unreadable for good.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::crypto::{DataKey, Keyring, PersonKeys, WrappedDataKey, wrap};
+use crate::db::AnyConnection;
+use crate::db::schema::data_keys;
+use crate::domain::time;
+use crate::error::ApiError;
+
+/// Makes, wraps and stores a new data key for `subject`.
+pub fn create(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    subject: &str,
+) -> Result<PersonKeys, ApiError> {
+    let dek = DataKey::generate().map_err(ApiError::internal)?;
+    let wrapped = wrap(keyring, &dek, subject).map_err(ApiError::internal)?;
+    diesel::insert_into(data_keys::table)
+        .values((
+            data_keys::subject_id.eq(subject),
+            data_keys::kek_version.eq(Some(i32::from(wrapped.kek_version))),
+            data_keys::wrapped_key.eq(Some(wrapped.bytes)),
+            data_keys::created_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    Ok(PersonKeys::new(dek))
+}
+
+fn unwrap_row(
+    keyring: &Keyring,
+    subject: &str,
+    version: Option<i32>,
+    bytes: Option<Vec<u8>>,
+) -> Result<PersonKeys, ApiError> {
+    let wrapped = match (version, bytes) {
+        (Some(version), Some(bytes)) => Some(WrappedDataKey {
+            kek_version: u8::try_from(version).map_err(|_| {
+                ApiError::internal(anyhow::anyhow!("corrupt data_keys.kek_version"))
+            })?,
+            bytes,
+        }),
+        _ => None,
+    };
+    PersonKeys::from_stored(keyring, wrapped.as_ref(), subject).map_err(|err| {
+        tracing::error!(subject_id = subject, error = %err, "a data key failed to unwrap");
+        ApiError::internal(err)
+    })
+}
+
+/// The subject's keys; erased (or never made) keys give `PersonKeys::erased`.
+pub fn load(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    subject: &str,
+) -> Result<PersonKeys, ApiError> {
+    let row: Option<(Option<i32>, Option<Vec<u8>>)> = data_keys::table
+        .find(subject)
+        .select((data_keys::kek_version, data_keys::wrapped_key))
+        .first(conn)
+        .optional()?;
+    match row {
+        Some((version, bytes)) => unwrap_row(keyring, subject, version, bytes),
+        None => Ok(PersonKeys::erased()),
+    }
+}
+
+/// Keys of several subjects in one query.
+pub fn load_many(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    subjects: &[&str],
+) -> Result<HashMap<String, PersonKeys>, ApiError> {
+    let rows: Vec<(String, Option<i32>, Option<Vec<u8>>)> = data_keys::table
+        .filter(data_keys::subject_id.eq_any(subjects))
+        .select((
+            data_keys::subject_id,
+            data_keys::kek_version,
+            data_keys::wrapped_key,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(subject, version, bytes)| {
+            let keys = unwrap_row(keyring, &subject, version, bytes)?;
+            Ok((subject, keys))
+        })
+        .collect()
+}
+
+/// Crypto-shredding: the wrapped key is deleted, the row kept as a marker.
+pub fn erase(conn: &mut AnyConnection, subject: &str) -> Result<(), ApiError> {
+    diesel::update(data_keys::table.find(subject))
+        .set((
+            data_keys::kek_version.eq(None::<i32>),
+            data_keys::wrapped_key.eq(None::<Vec<u8>>),
+            data_keys::erased_at.eq(Some(time::now())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

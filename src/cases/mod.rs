@@ -1,0 +1,8 @@
+//! Cases: one person each, followed by a city's social workers. Households
+//! group a mother and her children; notes record visits and follow-ups.
+
+pub mod households;
+pub mod keys;
+pub mod model;
+pub mod routes;
+pub mod store;

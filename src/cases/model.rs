@@ -1,0 +1,300 @@
+//! What the case routes accept and answer. Inputs are parsed and validated
+//! here; the plaintext they carry goes only to the store, which seals it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::domain::{
+    CaseId, CaseStatus, CityId, ConsentGiver, HouseholdId, OriginKind, Sex, UserId,
+    VulnerabilityFlag,
+};
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`) in a PATCH.
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectInput {
+    /// The name in Arabic (or Kurdish) script, as the person gives it.
+    #[validate(length(min = 1, max = 200))]
+    pub full_name: String,
+    #[validate(length(min = 1, max = 200))]
+    pub full_name_latin: Option<String>,
+    pub sex: Sex,
+    pub date_of_birth: NaiveDate,
+    #[validate(length(min = 1, max = 64))]
+    pub national_id: Option<String>,
+    #[validate(length(min = 1, max = 32))]
+    pub phone: Option<String>,
+    #[validate(length(min = 1, max = 500))]
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OriginInput {
+    pub kind: OriginKind,
+    #[validate(length(min = 1, max = 200))]
+    pub place: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    pub share_with_providers: bool,
+    pub given_by: ConsentGiver,
+    pub given_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCase {
+    #[schema(value_type = String, format = Uuid)]
+    pub city_id: CityId,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub household_id: Option<HouseholdId>,
+    #[validate(nested)]
+    pub subject: SubjectInput,
+    #[validate(nested)]
+    pub origin: OriginInput,
+    pub return_date: NaiveDate,
+    #[serde(default)]
+    #[validate(length(max = 20))]
+    pub vulnerability_flags: Vec<VulnerabilityFlag>,
+    #[validate(length(min = 1, max = 4000))]
+    pub vulnerability_notes: Option<String>,
+    pub consent: Consent,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub assigned_to: Option<UserId>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectPatch {
+    #[validate(length(min = 1, max = 200))]
+    pub full_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 200))]
+    #[schema(value_type = Option<String>)]
+    pub full_name_latin: Option<Option<String>>,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 64))]
+    #[schema(value_type = Option<String>)]
+    pub national_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 32))]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 500))]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+}
+
+/// Every field optional; `null` clears an optional field. `city_id` cannot
+/// change here: a case moves by transfer.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCase {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub household_id: Option<Option<HouseholdId>>,
+    #[validate(nested)]
+    pub subject: Option<SubjectPatch>,
+    #[validate(nested)]
+    pub origin: Option<OriginInput>,
+    pub return_date: Option<NaiveDate>,
+    #[validate(length(max = 20))]
+    pub vulnerability_flags: Option<Vec<VulnerabilityFlag>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 4000))]
+    #[schema(value_type = Option<String>)]
+    pub vulnerability_notes: Option<Option<String>>,
+    pub consent: Option<Consent>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub assigned_to: Option<Option<UserId>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Subject {
+    pub full_name: String,
+    pub full_name_latin: Option<String>,
+    pub sex: Sex,
+    pub date_of_birth: NaiveDate,
+    /// Whole years, computed from the date of birth.
+    pub age: u32,
+    pub national_id: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Origin {
+    pub kind: OriginKind,
+    pub place: Option<String>,
+}
+
+/// A whole case, decrypted.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: CaseId,
+    /// Readable number per city and year, e.g. `MOS-2026-000123`.
+    pub case_number: String,
+    /// Increases with every change; the ETag is built from it.
+    pub version: i64,
+    #[schema(value_type = String, format = Uuid)]
+    pub city_id: CityId,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub household_id: Option<HouseholdId>,
+    pub status: CaseStatus,
+    pub subject: Subject,
+    pub origin: Origin,
+    pub return_date: NaiveDate,
+    pub vulnerability_flags: Vec<VulnerabilityFlag>,
+    pub vulnerability_notes: Option<String>,
+    pub consent: Consent,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub assigned_to: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of a case list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseSummary {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: CaseId,
+    pub case_number: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub city_id: CityId,
+    pub status: CaseStatus,
+    pub full_name: String,
+    pub sex: Sex,
+    pub age: u32,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub household_id: Option<HouseholdId>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub assigned_to: Option<UserId>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CaseListQuery {
+    /// One of the caller's cities; default all of them.
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub city_id: Option<CityId>,
+    pub status: Option<CaseStatus>,
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub assigned_to: Option<UserId>,
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub household_id: Option<HouseholdId>,
+    /// 1 to 100; default 50.
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasePage {
+    pub items: Vec<CaseSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRequest {
+    #[validate(length(min = 1, max = 64))]
+    pub national_id: Option<String>,
+    #[validate(length(min = 1, max = 32))]
+    pub phone: Option<String>,
+    /// Any part of the name, in Arabic or Latin script; every word must match.
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResult {
+    /// Matches in the caller's cities.
+    pub items: Vec<CaseSummary>,
+    /// How many matches are held by other cities (no details).
+    pub elsewhere: u64,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNote {
+    #[validate(length(min = 1, max = 10000))]
+    pub body: String,
+    pub visit_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Note {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub case_id: CaseId,
+    #[schema(format = Uuid)]
+    pub author_id: String,
+    pub body: String,
+    pub visit_date: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateHousehold {
+    #[schema(value_type = String, format = Uuid)]
+    pub city_id: CityId,
+    /// A worker's label for the household; encrypted.
+    #[validate(length(min = 1, max = 200))]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Household {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: HouseholdId,
+    #[schema(value_type = String, format = Uuid)]
+    pub city_id: CityId,
+    pub label: Option<String>,
+    pub members: Vec<CaseSummary>,
+}
+
+/// Whole years between a date of birth and a day.
+pub fn age_on(date_of_birth: NaiveDate, day: NaiveDate) -> u32 {
+    day.years_since(date_of_birth).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_counts_whole_years() {
+        let dob = NaiveDate::from_ymd_opt(2015, 6, 15).unwrap();
+        assert_eq!(
+            age_on(dob, NaiveDate::from_ymd_opt(2026, 6, 14).unwrap()),
+            10
+        );
+        assert_eq!(
+            age_on(dob, NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()),
+            11
+        );
+        assert_eq!(age_on(dob, NaiveDate::from_ymd_opt(2010, 1, 1).unwrap()), 0);
+    }
+}

@@ -1,0 +1,367 @@
+//! The case side over HTTP: create, read, list, change with If-Match,
+//! notes, households, search with Arabic spelling variants, and the
+//! cross-city matrix.
+
+use sanad::domain::{CityId, OrganisationKind, Role};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+
+pub fn new_case(city: CityId, name: &str) -> Value {
+    json!({
+        "city_id": city,
+        "subject": {
+            "full_name": name,
+            "full_name_latin": "Fatima Ahmed",
+            "sex": "female",
+            "date_of_birth": "1990-04-12",
+            "national_id": "1990 1234 5678",
+            "phone": "0770 123 4567",
+            "address": "Hay al-Tanak, Mosul"
+        },
+        "origin": {"kind": "camp", "place": "al-Hol"},
+        "return_date": "2026-03-01",
+        "vulnerability_flags": ["female_headed_household", "lacks_civil_documents"],
+        "vulnerability_notes": "Needs a civil ID renewal.",
+        "consent": {"share_with_providers": true, "given_by": "self", "given_at": "2026-03-02T09:00:00Z"}
+    })
+}
+
+pub async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
+    let response = app.post_as(token, "/api/v1/cases", body).await;
+    assert_eq!(response.status().as_u16(), 201, "create case");
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_case_is_created_read_listed_and_changed_with_if_match() {
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let worker = app.signed_in(Role::SocialWorker, &[city], None).await;
+
+    let response = app
+        .post_as(&worker, "/api/v1/cases", &new_case(city, "فاطمة أحمد"))
+        .await;
+    assert_eq!(response.status().as_u16(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(location, format!("/api/v1/cases/{id}"));
+    assert_eq!(etag, "\"1\"");
+    let number = created["case_number"].as_str().unwrap();
+    assert!(
+        number.starts_with("MOS-20") && number.ends_with("-000001"),
+        "{number}"
+    );
+    assert_eq!(created["status"], "open");
+
+    let read: Value = app.get_as(&worker, &location).await.json().await.unwrap();
+    assert_eq!(read["subject"]["full_name"], "فاطمة أحمد");
+    assert_eq!(read["subject"]["national_id"], "1990 1234 5678");
+    assert_eq!(read["subject"]["date_of_birth"], "1990-04-12");
+    assert_eq!(read["origin"]["place"], "al-Hol");
+    assert_eq!(
+        read["vulnerability_flags"],
+        json!(["female_headed_household", "lacks_civil_documents"])
+    );
+    assert!(read["subject"]["age"].as_u64().unwrap() >= 36);
+
+    let list: Value = app
+        .get_as(&worker, "/api/v1/cases")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let summary = &list["items"][0];
+    let keys: Vec<&str> = summary
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            "age",
+            "assigned_to",
+            "case_number",
+            "city_id",
+            "full_name",
+            "household_id",
+            "id",
+            "sex",
+            "status",
+            "updated_at"
+        ]
+    );
+
+    let no_if_match = app
+        .patch_as(&worker, &location, &json!({"return_date": "2026-03-05"}))
+        .await;
+    assert_problem(no_if_match, 428).await;
+
+    let changed = app
+        .client
+        .patch(app.url(&location))
+        .bearer_auth(&worker)
+        .header("if-match", &etag)
+        .json(&json!({"subject": {"phone": null, "address": "Hay al-Zuhur, Mosul"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status().as_u16(), 200);
+    assert_eq!(changed.headers()["etag"], "\"2\"");
+    let changed: Value = changed.json().await.unwrap();
+    assert!(changed["subject"]["phone"].is_null());
+    assert_eq!(changed["subject"]["address"], "Hay al-Zuhur, Mosul");
+    assert_eq!(changed["subject"]["full_name"], "فاطمة أحمد");
+
+    let stale = app
+        .client
+        .patch(app.url(&location))
+        .bearer_auth(&worker)
+        .header("if-match", &etag)
+        .json(&json!({"return_date": "2026-03-05"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(stale, 412).await;
+}
+
+#[tokio::test]
+async fn of_two_writers_with_the_same_etag_exactly_one_wins() {
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let worker = app.signed_in(Role::SocialWorker, &[city], None).await;
+    let case = create(&app, &worker, &new_case(city, "زينب علي")).await;
+    let url = app.url(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()));
+
+    let send = |address: &'static str| {
+        app.client
+            .patch(&url)
+            .bearer_auth(&worker)
+            .header("if-match", "\"1\"")
+            .json(&json!({"subject": {"address": address}}))
+            .send()
+    };
+    let (a, b) = tokio::join!(send("first"), send("second"));
+
+    let mut statuses = vec![a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 412]);
+}
+
+#[tokio::test]
+async fn notes_are_kept_newest_first_and_make_the_case_active() {
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let worker = app.signed_in(Role::SocialWorker, &[city], None).await;
+    let case = create(&app, &worker, &new_case(city, "مريم حسن")).await;
+    let notes = format!("/api/v1/cases/{}/notes", case["id"].as_str().unwrap());
+
+    for body in ["First home visit.", "Follow-up: school enrolment."] {
+        let response = app
+            .post_as(
+                &worker,
+                &notes,
+                &json!({"body": body, "visit_date": "2026-04-01"}),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 201);
+    }
+    let blank = app.post_as(&worker, &notes, &json!({"body": "   "})).await;
+    assert_eq!(
+        assert_problem(blank, 422).await["errors"][0]["field"],
+        "body"
+    );
+
+    let list: Value = app.get_as(&worker, &notes).await.json().await.unwrap();
+    assert_eq!(list[0]["body"], "Follow-up: school enrolment.");
+    assert_eq!(list[1]["body"], "First home visit.");
+    let read: Value = app
+        .get_as(
+            &worker,
+            &format!("/api/v1/cases/{}", case["id"].as_str().unwrap()),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["status"], "active");
+}
+
+#[tokio::test]
+async fn a_household_lists_its_members() {
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let worker = app.signed_in(Role::SocialWorker, &[city], None).await;
+    let household: Value = app
+        .post_as(
+            &worker,
+            "/api/v1/households",
+            &json!({"city_id": city, "label": "Family of Um Ali"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let household_id = household["id"].as_str().unwrap();
+    for name in ["أم علي", "علي", "سارة"] {
+        let mut body = new_case(city, name);
+        body["household_id"] = json!(household_id);
+        create(&app, &worker, &body).await;
+    }
+
+    let read: Value = app
+        .get_as(&worker, &format!("/api/v1/households/{household_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(read["label"], "Family of Um Ali");
+    let names: Vec<&str> = read["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["full_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["أم علي", "علي", "سارة"]);
+}
+
+#[tokio::test]
+async fn search_finds_arabic_spelling_variants_and_counts_other_cities() {
+    let app = spawn_app().await;
+    let mosul = app.city("MOS");
+    let telafar = app.city("TAF");
+    let worker = app.signed_in(Role::SocialWorker, &[mosul], None).await;
+    let elsewhere = app.signed_in(Role::SocialWorker, &[telafar], None).await;
+    create(&app, &worker, &new_case(mosul, "فاطمة أحمد")).await;
+    let mut other = new_case(telafar, "فاطمه احمد");
+    other["subject"]["national_id"] = json!("5555 0000 1111");
+    create(&app, &elsewhere, &other).await;
+
+    for (query, here, away) in [
+        (json!({"name": "فاطمه احمد"}), 1, 1),
+        (json!({"name": "أحمد"}), 1, 1),
+        (json!({"name": "FATIMA"}), 1, 1),
+        (json!({"national_id": "١٩٩٠١٢٣٤٥٦٧٨"}), 1, 0),
+        (json!({"phone": "+964 770 123 4567"}), 1, 1),
+        (json!({"name": "زينب"}), 0, 0),
+    ] {
+        let result: Value = app
+            .post_as(&worker, "/api/v1/cases/search", &query)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(result["items"].as_array().unwrap().len(), here, "{query}");
+        assert_eq!(result["elsewhere"], away, "{query}");
+    }
+    let empty = app
+        .post_as(&worker, "/api/v1/cases/search", &json!({}))
+        .await;
+    assert_problem(empty, 422).await;
+}
+
+#[tokio::test]
+async fn a_case_of_another_city_is_not_found_and_other_roles_are_refused() {
+    let app = spawn_app().await;
+    let mosul = app.city("MOS");
+    let telafar = app.city("TAF");
+    let org = app.organisation(OrganisationKind::Psychosocial, mosul);
+    let owner = app.signed_in(Role::SocialWorker, &[mosul], None).await;
+    let case = create(&app, &owner, &new_case(mosul, "نور الهدى")).await;
+    let id = case["id"].as_str().unwrap();
+    let case_url = format!("/api/v1/cases/{id}");
+    let notes_url = format!("{case_url}/notes");
+
+    let other_city = app.signed_in(Role::CitySupervisor, &[telafar], None).await;
+    for response in [
+        app.get_as(&other_city, &case_url).await,
+        app.get_as(&other_city, &notes_url).await,
+        app.post_as(&other_city, &notes_url, &json!({"body": "x"}))
+            .await,
+        app.client
+            .patch(app.url(&case_url))
+            .bearer_auth(&other_city)
+            .header("if-match", "\"1\"")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+        app.post_as(&other_city, "/api/v1/cases", &new_case(mosul, "x"))
+            .await,
+    ] {
+        let body = assert_problem(response, 404).await;
+        assert!(!body.to_string().contains("نور"), "{body}");
+    }
+    let list: Value = app
+        .get_as(&other_city, "/api/v1/cases")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list["items"].as_array().unwrap().is_empty());
+    assert_problem(
+        app.get_as(&other_city, &format!("/api/v1/cases?city_id={mosul}"))
+            .await,
+        404,
+    )
+    .await;
+
+    for (role, org) in [
+        (Role::ProviderStaff, Some(org)),
+        (Role::MinistryOfficial, None),
+        (Role::Auditor, None),
+        (Role::Admin, None),
+    ] {
+        let token = app.signed_in(role, &[], org).await;
+        for response in [
+            app.get_as(&token, &case_url).await,
+            app.get_as(&token, "/api/v1/cases").await,
+            app.get_as(&token, &notes_url).await,
+            app.post_as(&token, "/api/v1/cases/search", &json!({"name": "نور"}))
+                .await,
+            app.post_as(&token, "/api/v1/cases", &new_case(mosul, "x"))
+                .await,
+        ] {
+            let body = assert_problem(response, 403).await;
+            assert!(!body.to_string().contains("نور"), "{role:?} {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_case_input_names_each_field() {
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let worker = app.signed_in(Role::SocialWorker, &[city], None).await;
+    let mut body = new_case(city, "اسم");
+    body["subject"]["date_of_birth"] = json!("2999-01-01");
+    body["subject"]["phone"] = json!("not a phone");
+    body["return_date"] = json!("1999-01-01");
+
+    let response = app.post_as(&worker, "/api/v1/cases", &body).await;
+
+    let problem = assert_problem(response, 422).await;
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["subject.date_of_birth", "subject.phone", "return_date"]
+    );
+    let mut missing = new_case(city, "اسم");
+    missing["subject"]
+        .as_object_mut()
+        .unwrap()
+        .remove("full_name");
+    let problem = assert_problem(app.post_as(&worker, "/api/v1/cases", &missing).await, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "subject.full_name");
+}

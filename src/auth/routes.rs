@@ -4,16 +4,17 @@
 use std::net::IpAddr;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::audit::{self, Entity, NewEvent, Outcome};
 use crate::db::Database;
 use crate::domain::UserId;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::ApiJson;
 use crate::settings::AuthSettings;
+use crate::telemetry::RequestId;
 use crate::users::model::{ChangePassword, Me};
 use crate::users::store as users;
 
@@ -23,6 +24,7 @@ use super::password::{self, Verified};
 use super::policy::{self, Action, Resource};
 use super::store::{self as refresh, Spent};
 use super::throttle::LoginThrottle;
+use super::trail;
 
 /// What the auth routes share, built once at start-up.
 pub struct AuthState {
@@ -98,6 +100,7 @@ async fn check_password(password: String, stored: String) -> Result<Verified, Ap
 #[post("/auth/login")]
 pub async fn login(
     req: HttpRequest,
+    request: RequestId,
     body: ApiJson<LoginRequest>,
     auth: web::Data<AuthState>,
     db: web::Data<Database>,
@@ -105,6 +108,10 @@ pub async fn login(
     let LoginRequest { username, password } = body.0;
     let address = client_address(&req);
     if let Some(retry_after_secs) = auth.throttle.retry_after(&username, address) {
+        let event = NewEvent::new(audit::Action::AuthLoginFailed, Outcome::Denied)
+            .request(&request)
+            .detail("throttled");
+        db.run(move |conn| audit::append(conn, &event)).await?;
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
     let lookup = username.clone();
@@ -120,9 +127,17 @@ pub async fn login(
     let verified = check_password(password.clone(), stored).await?;
     let user = match (user, verified) {
         (Some(row), Verified::Current | Verified::NeedsRehash) if row.active => row,
-        _ => {
+        (row, _) => {
             auth.throttle.record_failure(&username, address);
             tracing::info!("login failed");
+            // The event names the account when there is one; the client is
+            // told nothing either way.
+            let mut event =
+                NewEvent::new(audit::Action::AuthLoginFailed, Outcome::Failure).request(&request);
+            if let Some(id) = row.and_then(|r| UserId::from_db(&r.id).ok()) {
+                event = event.entity(Entity::User, id.as_uuid());
+            }
+            db.run(move |conn| audit::append(conn, &event)).await?;
             return Err(ApiError::Unauthorized);
         }
     };
@@ -139,12 +154,23 @@ pub async fn login(
         None
     };
     let ttl = auth.settings.refresh_token_ttl_secs;
+    let role = user
+        .role
+        .parse::<crate::domain::Role>()
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("corrupt users.role")))?;
     let refresh_token = db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 if let Some(hash) = rehash {
                     users::set_password(conn, user_id, &hash, false)?;
                 }
+                audit::append(
+                    conn,
+                    &NewEvent::new(audit::Action::AuthLogin, Outcome::Success)
+                        .actor(user_id.as_uuid(), role.as_str())
+                        .entity(Entity::User, user_id.as_uuid())
+                        .request(&request),
+                )?;
                 refresh::issue(conn, user_id, None, ttl)
             })
         })
@@ -165,6 +191,7 @@ pub async fn login(
 )]
 #[post("/auth/refresh")]
 pub async fn refresh_tokens(
+    request: RequestId,
     body: ApiJson<RefreshRequest>,
     auth: web::Data<AuthState>,
     db: web::Data<Database>,
@@ -175,10 +202,20 @@ pub async fn refresh_tokens(
     // family revoked even though the caller gets a 401.
     let outcome = db
         .run(move |conn| {
-            conn.transaction(|conn| match refresh::spend(conn, &presented)? {
+            crate::db::write_transaction(conn, |conn| match refresh::spend(conn, &presented)? {
                 Spent::Fresh { user, family } => match users::load_principal(conn, user)? {
                     Some(principal) => {
                         let next = refresh::issue(conn, user, Some(&family), ttl)?;
+                        audit::append(
+                            conn,
+                            &trail::event(
+                                &principal,
+                                &request,
+                                audit::Action::AuthRefresh,
+                                Outcome::Success,
+                            )
+                            .entity(Entity::User, user.as_uuid()),
+                        )?;
                         Ok(Some((user, principal.token_version, next)))
                     }
                     None => {
@@ -188,6 +225,12 @@ pub async fn refresh_tokens(
                 },
                 Spent::Reused => {
                     tracing::warn!("a spent refresh token was presented; its family is revoked");
+                    audit::append(
+                        conn,
+                        &NewEvent::new(audit::Action::AuthRefresh, Outcome::Denied)
+                            .request(&request)
+                            .detail("spent refresh token presented again; family revoked"),
+                    )?;
                     Ok(None)
                 }
                 Spent::Invalid => Ok(None),
@@ -211,14 +254,28 @@ pub async fn refresh_tokens(
 #[post("/auth/logout")]
 pub async fn logout(
     principal: Principal,
+    request: RequestId,
     body: ApiJson<RefreshRequest>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
     policy::authorize(&principal, Action::SelfService, Resource::Collection)?;
     let token = body.0.refresh_token;
-    let user = principal.user_id;
-    db.run(move |conn| refresh::revoke_by_token(conn, user, &token))
-        .await?;
+    db.run(move |conn| {
+        crate::db::write_transaction(conn, |conn| {
+            refresh::revoke_by_token(conn, principal.user_id, &token)?;
+            audit::append(
+                conn,
+                &trail::event(
+                    &principal,
+                    &request,
+                    audit::Action::AuthLogout,
+                    Outcome::Success,
+                )
+                .entity(Entity::User, principal.user_id.as_uuid()),
+            )
+        })
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -265,6 +322,7 @@ pub async fn me(principal: Principal, db: web::Data<Database>) -> Result<HttpRes
 #[post("/me/password")]
 pub async fn change_password(
     req: HttpRequest,
+    request: RequestId,
     principal: Principal,
     body: ApiJson<ChangePassword>,
     auth: web::Data<AuthState>,
@@ -296,6 +354,14 @@ pub async fn change_password(
         .ok_or(ApiError::Unauthorized)?;
     if check_password(current_password, row.password_hash).await? == Verified::Mismatch {
         auth.throttle.record_failure(&principal.username, address);
+        let event = trail::event(
+            &principal,
+            &request,
+            audit::Action::AuthPasswordChange,
+            Outcome::Failure,
+        )
+        .entity(Entity::User, id.as_uuid());
+        db.run(move |conn| audit::append(conn, &event)).await?;
         return Err(ApiError::Validation(vec![FieldError::new(
             "current_password",
             "is not correct",
@@ -305,9 +371,19 @@ pub async fn change_password(
         .await
         .map_err(ApiError::internal)??;
     db.run(move |conn| {
-        conn.transaction(|conn| {
+        crate::db::write_transaction(conn, |conn| {
             users::set_password(conn, id, &hash, true)?;
-            refresh::revoke_all(conn, id)
+            refresh::revoke_all(conn, id)?;
+            audit::append(
+                conn,
+                &trail::event(
+                    &principal,
+                    &request,
+                    audit::Action::AuthPasswordChange,
+                    Outcome::Success,
+                )
+                .entity(Entity::User, id.as_uuid()),
+            )
         })
     })
     .await?;

@@ -111,7 +111,7 @@ pub async fn create_household(
                     city: Some(city),
                 },
             )?;
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let label = match input
                     .label
                     .as_deref()
@@ -194,7 +194,7 @@ pub async fn get_household(
                     city: Some(city),
                 },
             )?;
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let household = view(conn, &keyring, id, city)?;
                 audit::append(
                     conn,

@@ -6,7 +6,6 @@
 
 use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use diesel::Connection;
 
 use crate::audit::{self, Entity, Outcome};
 use crate::auth::Principal;
@@ -184,7 +183,7 @@ pub async fn create_case(
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let crypto = Crypto {
                     keyring: &keyring,
                     indexer: &indexer,
@@ -245,7 +244,7 @@ pub async fn list_cases(
     };
     let page = db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let mut rows = store::list(conn, &filter, after, limit + 1)?;
                 let more = rows.len() as i64 > limit;
                 rows.truncate(limit as usize);
@@ -322,7 +321,7 @@ pub async fn get_case(
     let view = db
         .run(move |conn| {
             load_authorized(conn, &principal, &request, id, Action::CaseRead)?;
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
                 let person = keys::load(conn, &keyring, &row.id)?;
                 let view = store::view(&row, &person, today())?;
@@ -386,7 +385,7 @@ pub async fn update_case(
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
                 if row.version != expected {
                     return Err(ApiError::PreconditionFailed);
@@ -472,7 +471,7 @@ pub async fn search_cases(
     };
     let result = db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let candidates = store::search_candidates(
                     conn,
                     &indexer,
@@ -562,7 +561,7 @@ pub async fn add_note(
     let note = db
         .run(move |conn| {
             load_authorized(conn, &principal, &request, id, Action::NoteCreate)?;
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
                 let note = store::add_note(conn, &keyring, &row, principal.user_id, &input)?;
                 audit::append(
@@ -602,7 +601,7 @@ pub async fn list_notes(
     let notes = db
         .run(move |conn| {
             load_authorized(conn, &principal, &request, id, Action::NoteRead)?;
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
                 let notes = store::notes(conn, &keyring, &row)?;
                 audit::append(

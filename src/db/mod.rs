@@ -30,6 +30,25 @@ impl AnyConnection {
     }
 }
 
+/// A transaction that will write. On SQLite its first statement takes the
+/// write lock, so a competing writer waits (`busy_timeout`) instead of failing
+/// with "database is locked" when a read snapshot would have to be upgraded.
+/// On PostgreSQL it is a plain transaction.
+pub fn write_transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+{
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        if let AnyConnection::Sqlite(lite) = conn {
+            // A write that changes nothing still begins SQLite's write
+            // transaction; being the first statement, it waits for the lock.
+            lite.batch_execute("UPDATE write_lock SET id = id WHERE 0")?;
+        }
+        work(conn)
+    })
+}
+
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 

@@ -2,12 +2,15 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
+use crate::audit::{self, Entity, Outcome};
 use crate::auth::Principal;
 use crate::auth::policy::{self, Action, Resource};
+use crate::auth::trail;
 use crate::db::Database;
 use crate::domain::OrganisationId;
 use crate::error::{ApiError, Problem};
 use crate::extract::{self, ApiJson};
+use crate::telemetry::RequestId;
 
 use super::model::{
     City, CreateCity, CreateGovernorate, CreateOrganisation, Governorate, Organisation,
@@ -50,12 +53,32 @@ pub async fn list_governorates(
 #[post("/governorates")]
 pub async fn create_governorate(
     principal: Principal,
+    request: RequestId,
     body: ApiJson<CreateGovernorate>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
     policy::authorize(&principal, Action::PlaceWrite, Resource::Collection)?;
     let created = db
-        .run(move |conn| store::create_governorate(conn, &body.0))
+        .run(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                let created = store::create_governorate(conn, &body.0)?;
+                let id = created
+                    .id
+                    .parse::<uuid::Uuid>()
+                    .map_err(ApiError::internal)?;
+                audit::append(
+                    conn,
+                    &trail::event(
+                        &principal,
+                        &request,
+                        audit::Action::PlaceCreate,
+                        Outcome::Success,
+                    )
+                    .entity(Entity::Governorate, id),
+                )?;
+                Ok(created)
+            })
+        })
         .await?;
     Ok(HttpResponse::Created().json(created))
 }
@@ -95,12 +118,32 @@ pub async fn list_cities(
 #[post("/cities")]
 pub async fn create_city(
     principal: Principal,
+    request: RequestId,
     body: ApiJson<CreateCity>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
     policy::authorize(&principal, Action::PlaceWrite, Resource::Collection)?;
     let created = db
-        .run(move |conn| store::create_city(conn, &body.0))
+        .run(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                let created = store::create_city(conn, &body.0)?;
+                let id = created
+                    .id
+                    .parse::<uuid::Uuid>()
+                    .map_err(ApiError::internal)?;
+                audit::append(
+                    conn,
+                    &trail::event(
+                        &principal,
+                        &request,
+                        audit::Action::PlaceCreate,
+                        Outcome::Success,
+                    )
+                    .entity(Entity::City, id),
+                )?;
+                Ok(created)
+            })
+        })
         .await?;
     Ok(HttpResponse::Created().json(created))
 }
@@ -145,12 +188,32 @@ pub async fn list_organisations(
 #[post("/organisations")]
 pub async fn create_organisation(
     principal: Principal,
+    request: RequestId,
     body: ApiJson<CreateOrganisation>,
     db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
     policy::authorize(&principal, Action::PlaceWrite, Resource::Collection)?;
     let created = db
-        .run(move |conn| store::create_organisation(conn, &body.0))
+        .run(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                let created = store::create_organisation(conn, &body.0)?;
+                let id = created
+                    .id
+                    .parse::<uuid::Uuid>()
+                    .map_err(ApiError::internal)?;
+                audit::append(
+                    conn,
+                    &trail::event(
+                        &principal,
+                        &request,
+                        audit::Action::OrganisationCreate,
+                        Outcome::Success,
+                    )
+                    .entity(Entity::Organisation, id),
+                )?;
+                Ok(created)
+            })
+        })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/organisations/{}", created.id)))
@@ -174,6 +237,7 @@ pub async fn create_organisation(
 #[patch("/organisations/{id}")]
 pub async fn update_organisation(
     principal: Principal,
+    request: RequestId,
     id: web::Path<OrganisationId>,
     body: ApiJson<UpdateOrganisation>,
     db: web::Data<Database>,
@@ -181,7 +245,22 @@ pub async fn update_organisation(
     policy::authorize(&principal, Action::PlaceWrite, Resource::Collection)?;
     let id = id.into_inner();
     let updated = db
-        .run(move |conn| store::update_organisation(conn, id, &body.0))
+        .run(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                let updated = store::update_organisation(conn, id, &body.0)?;
+                audit::append(
+                    conn,
+                    &trail::event(
+                        &principal,
+                        &request,
+                        audit::Action::OrganisationUpdate,
+                        Outcome::Success,
+                    )
+                    .entity(Entity::Organisation, id.as_uuid()),
+                )?;
+                Ok(updated)
+            })
+        })
         .await?;
     Ok(HttpResponse::Ok().json(updated))
 }

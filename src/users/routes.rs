@@ -2,17 +2,19 @@
 //! `GET /users/{id}`, `PATCH /users/{id}`.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use diesel::Connection;
 
+use crate::audit::{self, Entity, Outcome};
 use crate::auth::Principal;
 use crate::auth::password;
 use crate::auth::policy::{self, Action, Resource};
 use crate::auth::routes::AuthState;
 use crate::auth::store as refresh;
+use crate::auth::trail;
 use crate::db::Database;
 use crate::domain::UserId;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{self, ApiJson};
+use crate::telemetry::RequestId;
 
 use super::model::{CreateUser, UpdateUser, User, UserListQuery, UserPage};
 use super::store::{self as users, Changes, NewUser};
@@ -33,6 +35,7 @@ use super::store::{self as users, Changes, NewUser};
 #[post("/users")]
 pub async fn create_user(
     principal: Principal,
+    request: RequestId,
     body: ApiJson<CreateUser>,
     auth: web::Data<AuthState>,
     db: web::Data<Database>,
@@ -54,7 +57,7 @@ pub async fn create_user(
         .map_err(ApiError::internal)??;
     let user = db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let row = users::create(
                     conn,
                     NewUser {
@@ -66,8 +69,19 @@ pub async fn create_user(
                         organisation_id: new.organisation_id,
                     },
                 )?;
-                let cities =
-                    users::cities_of(conn, UserId::from_db(&row.id).map_err(ApiError::internal)?)?;
+                let id = UserId::from_db(&row.id).map_err(ApiError::internal)?;
+                audit::append(
+                    conn,
+                    &trail::event(
+                        &principal,
+                        &request,
+                        audit::Action::UserCreate,
+                        Outcome::Success,
+                    )
+                    .entity(Entity::User, id.as_uuid())
+                    .detail(format!("role {}", new.role)),
+                )?;
+                let cities = users::cities_of(conn, id)?;
                 users::view(&row, cities)
             })
         })
@@ -164,6 +178,7 @@ pub async fn get_user(
 #[patch("/users/{id}")]
 pub async fn update_user(
     principal: Principal,
+    request: RequestId,
     id: web::Path<UserId>,
     body: ApiJson<UpdateUser>,
     db: web::Data<Database>,
@@ -173,7 +188,7 @@ pub async fn update_user(
     let patch = body.0;
     let user = db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let before = users::find(conn, id)?.ok_or(ApiError::NotFound)?;
                 let row = users::update(
                     conn,
@@ -186,9 +201,24 @@ pub async fn update_user(
                         active: patch.active,
                     },
                 )?;
-                if row.token_version != before.token_version {
+                let sessions_ended = row.token_version != before.token_version;
+                if sessions_ended {
                     refresh::revoke_all(conn, id)?;
                 }
+                audit::append(
+                    conn,
+                    &trail::event(
+                        &principal,
+                        &request,
+                        audit::Action::UserUpdate,
+                        Outcome::Success,
+                    )
+                    .entity(Entity::User, id.as_uuid())
+                    .detail(format!(
+                        "role {}; access changed: {sessions_ended}",
+                        row.role
+                    )),
+                )?;
                 let cities = users::cities_of(conn, id)?;
                 users::view(&row, cities)
             })

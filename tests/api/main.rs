@@ -5,6 +5,7 @@
 
 mod access;
 mod auth;
+mod canary;
 mod cases;
 mod errors;
 mod health;

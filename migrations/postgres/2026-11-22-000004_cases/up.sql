@@ -3,6 +3,13 @@
 -- ciphertext sealed with the person's own data key (see docs/security.md);
 -- everything else is plaintext because scoping or aggregates need it.
 
+-- An empty table whose only use is to let a SQLite transaction take the
+-- write lock first (see db::write_transaction). Present on both backends to
+-- keep the migrations in lockstep; PostgreSQL never touches it.
+CREATE TABLE write_lock (
+    id INTEGER PRIMARY KEY NOT NULL
+);
+
 -- One data key per subject (a case, or a household for its label), wrapped
 -- by a key-encryption key. NULL wrapped_key means erased (crypto-shredded).
 CREATE TABLE data_keys (

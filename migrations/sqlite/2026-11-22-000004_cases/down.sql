@@ -4,3 +4,4 @@ DROP TABLE cases;
 DROP TABLE case_counters;
 DROP TABLE households;
 DROP TABLE data_keys;
+DROP TABLE write_lock;

@@ -2,6 +2,7 @@
 //! See `docs/architecture.md` for the layers and how a request flows.
 
 pub mod cli;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod extract;

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sanad::cli::{Cli, Command};
+use sanad::cli::{Cli, Command, KeysCommand};
+use sanad::crypto::Keyring;
 use sanad::db::migrations;
 use sanad::settings::Settings;
 use sanad::startup::Application;
@@ -21,6 +22,9 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
+        Command::Keys {
+            command: KeysCommand::Generate { out },
+        } => generate_keyring(&out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,5 +53,16 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let applied = migrations::run(&mut conn)?;
     tracing::info!(applied, "migrations applied");
     println!("{applied} migration(s) applied");
+    Ok(())
+}
+
+/// Writes a new keyring; prints where, never what.
+fn generate_keyring(out: &std::path::Path) -> anyhow::Result<()> {
+    Keyring::generate()?.write_new(out)?;
+    tracing::info!(path = %out.display(), "keyring generated");
+    println!(
+        "new keyring written to {} (mode 0600); back it up apart from the database",
+        out.display()
+    );
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! The command line: `sanad [serve|migrate|…]`.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -24,6 +26,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage the keyring (key-encryption, blind-index and signing keys).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,5 +50,16 @@ pub enum UserCommand {
         organisation: Option<String>,
         #[arg(long)]
         display_name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Write a new keyring to FILE (mode 0600). Refuses to overwrite: a
+    /// replaced keyring makes every encrypted record unreadable.
+    Generate {
+        /// Where to write the keyring; must not exist yet.
+        #[arg(long)]
+        out: PathBuf,
     },
 }

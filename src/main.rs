@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sanad::cli::{Cli, Command, UserCommand};
+use sanad::cli::{Cli, Command, KeysCommand, UserCommand};
 use sanad::commands;
+use sanad::crypto::Keyring;
 use sanad::settings::Settings;
 use sanad::startup::Application;
 
@@ -40,6 +41,9 @@ fn main() -> ExitCode {
                 display_name,
             },
         ),
+        Command::Keys {
+            command: KeysCommand::Generate { out },
+        } => generate_keyring(&out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -69,5 +73,16 @@ fn create_user(settings: &Settings, args: commands::UserArgs) -> anyhow::Result<
     let username = args.username.clone();
     let id = commands::create_user(settings, args, &mut std::io::stdin().lock())?;
     println!("created user {username} ({id})");
+    Ok(())
+}
+
+/// Writes a new keyring; prints where, never what.
+fn generate_keyring(out: &std::path::Path) -> anyhow::Result<()> {
+    Keyring::generate()?.write_new(out)?;
+    tracing::info!(path = %out.display(), "keyring generated");
+    println!(
+        "new keyring written to {} (mode 0600); back it up apart from the database",
+        out.display()
+    );
     Ok(())
 }

@@ -1,0 +1,777 @@
+//! The keyring: every root secret Sanad holds outside its database.
+//!
+//! - key-encryption keys (KEKs), versioned 1..=255, one active; the older
+//!   ones only unwrap data keys until `sanad keys rotate` has rewrapped them;
+//! - the blind-index root key, one per deployment;
+//! - Ed25519 token signing keys, by `kid`, one active.
+//!
+//! It is read from `SANAD__CRYPTO__KEYRING_JSON` or from the keyring file
+//! (see [`Keyring::load`]). Secret bytes live in zeroize-on-drop types and no
+//! `Debug` or error message of this module prints them.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use super::Key256;
+use crate::settings::{CryptoSettings, Environment};
+
+/// The only keyring file format so far.
+const FORMAT_VERSION: u32 = 1;
+const KID_RANDOM_BYTES: usize = 8;
+const KID_MAX_LEN: usize = 64;
+/// Comfortably above a keyring with 255 KEKs and a few signing keys.
+const JSON_CAPACITY: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    // serde_json's own messages quote offending values, which could be key
+    // material: keep only the position and the kind of error.
+    #[error(
+        "keyring JSON is invalid at line {line}, column {column} ({kind}); values are not shown because they may be keys"
+    )]
+    Json {
+        line: usize,
+        column: usize,
+        kind: &'static str,
+    },
+    #[error("keyring format version {0} is not supported (expected 1)")]
+    UnsupportedVersion(u32),
+    #[error("keyring field {field} is not valid base64")]
+    Base64 { field: String },
+    #[error("keyring field {field} holds {len} bytes; a key must be exactly 32")]
+    KeyLength { field: String, len: usize },
+    #[error("keyring has no key-encryption keys")]
+    NoKeks,
+    #[error("key-encryption key version {0} is outside 1..=255")]
+    KekVersionOutOfRange(u32),
+    #[error("key-encryption key version {0} appears twice")]
+    DuplicateKek(u8),
+    #[error("active_kek {0} names no key-encryption key in the keyring")]
+    ActiveKekMissing(u32),
+    #[error("keyring already holds key-encryption key version 255; retire old versions first")]
+    KekVersionsExhausted,
+    #[error("keyring has no signing keys")]
+    NoSigningKeys,
+    #[error("signing key id {kid:?} must be 1 to 64 characters of A-Z a-z 0-9 - _")]
+    BadKid { kid: String },
+    #[error("signing key id {0:?} appears twice")]
+    DuplicateKid(String),
+    #[error("signing key {kid:?} is not an Ed25519 PKCS#8 v2 document")]
+    BadSigningKey { kid: String },
+    #[error("active_signing_kid {0:?} names no signing key in the keyring")]
+    ActiveSigningKidMissing(String),
+    #[error(
+        "no keyring at {path}; production never generates one. Point SANAD__CRYPTO__KEYRING_FILE at the keyring made by `sanad keys generate --out FILE`, or put its JSON in SANAD__CRYPTO__KEYRING_JSON"
+    )]
+    MissingInProduction { path: PathBuf },
+    #[error(
+        "no keyring configured: set SANAD__CRYPTO__KEYRING_FILE (a file made by `sanad keys generate --out FILE`) or SANAD__CRYPTO__KEYRING_JSON"
+    )]
+    NotConfigured,
+    #[error("{path} already exists; a keyring is never overwritten")]
+    AlreadyExists { path: PathBuf },
+    #[error("keyring file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the system random number generator failed")]
+    Random,
+    #[error("the keyring could not be serialised")]
+    Serialize,
+}
+
+/// The on-disk form. Wiped on drop: it holds every key in base64.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct KeyringFile {
+    version: u32,
+    active_kek: u32,
+    keks: Vec<KekEntry>,
+    blind_index_key: String,
+    signing_keys: Vec<SigningEntry>,
+    active_signing_kid: String,
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct KekEntry {
+    version: u32,
+    key: String,
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct SigningEntry {
+    kid: String,
+    pkcs8: String,
+}
+
+struct SigningKey {
+    kid: String,
+    /// Kept because jsonwebtoken wants the DER, and to write the keyring back.
+    pkcs8: Zeroizing<Vec<u8>>,
+    pair: Ed25519KeyPair,
+}
+
+/// The loaded, validated keyring.
+pub struct Keyring {
+    keks: BTreeMap<u8, Key256>,
+    active_kek: u8,
+    blind_index_root: Key256,
+    /// The active signing key, held apart so that one always exists.
+    signing: SigningKey,
+    /// Older signing keys: still published so their tokens verify.
+    older_signing: Vec<SigningKey>,
+}
+
+impl Keyring {
+    /// A fresh keyring: KEK version 1, a blind-index root, one signing key.
+    pub fn generate() -> Result<Keyring, KeyringError> {
+        let rng = SystemRandom::new();
+        let kek = Key256::generate(&rng).map_err(|_| KeyringError::Random)?;
+        let blind_index_root = Key256::generate(&rng).map_err(|_| KeyringError::Random)?;
+        let signing = generate_signing_key(&rng)?;
+        Ok(Keyring {
+            keks: BTreeMap::from([(1, kek)]),
+            active_kek: 1,
+            blind_index_root,
+            signing,
+            older_signing: Vec::new(),
+        })
+    }
+
+    /// Parses and validates the JSON form.
+    pub fn from_json(json: &str) -> Result<Keyring, KeyringError> {
+        let file: KeyringFile = serde_json::from_str(json).map_err(|err| KeyringError::Json {
+            line: err.line(),
+            column: err.column(),
+            kind: match err.classify() {
+                serde_json::error::Category::Io => "read error",
+                serde_json::error::Category::Syntax => "syntax error",
+                serde_json::error::Category::Data => "wrong field, type or value",
+                serde_json::error::Category::Eof => "unexpected end",
+            },
+        })?;
+        Keyring::from_file(&file)
+    }
+
+    fn from_file(file: &KeyringFile) -> Result<Keyring, KeyringError> {
+        if file.version != FORMAT_VERSION {
+            return Err(KeyringError::UnsupportedVersion(file.version));
+        }
+        if file.keks.is_empty() {
+            return Err(KeyringError::NoKeks);
+        }
+        let mut keks = BTreeMap::new();
+        for entry in &file.keks {
+            let version = u8::try_from(entry.version)
+                .ok()
+                .filter(|v| *v >= 1)
+                .ok_or(KeyringError::KekVersionOutOfRange(entry.version))?;
+            let key = decode_key(&format!("keks[version {version}].key"), &entry.key)?;
+            if keks.insert(version, key).is_some() {
+                return Err(KeyringError::DuplicateKek(version));
+            }
+        }
+        let active_kek = u8::try_from(file.active_kek)
+            .ok()
+            .filter(|v| keks.contains_key(v))
+            .ok_or(KeyringError::ActiveKekMissing(file.active_kek))?;
+        let blind_index_root = decode_key("blind_index_key", &file.blind_index_key)?;
+
+        if file.signing_keys.is_empty() {
+            return Err(KeyringError::NoSigningKeys);
+        }
+        let mut kids = HashSet::new();
+        let mut signing_keys: Vec<SigningKey> = Vec::with_capacity(file.signing_keys.len());
+        for entry in &file.signing_keys {
+            check_kid(&entry.kid)?;
+            if !kids.insert(entry.kid.as_str()) {
+                return Err(KeyringError::DuplicateKid(entry.kid.clone()));
+            }
+            let field = format!("signing_keys[{}].pkcs8", entry.kid);
+            let pkcs8 = Zeroizing::new(
+                BASE64
+                    .decode(entry.pkcs8.as_bytes())
+                    .map_err(|_| KeyringError::Base64 { field })?,
+            );
+            let pair =
+                Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| KeyringError::BadSigningKey {
+                    kid: entry.kid.clone(),
+                })?;
+            signing_keys.push(SigningKey {
+                kid: entry.kid.clone(),
+                pkcs8,
+                pair,
+            });
+        }
+        let active = signing_keys
+            .iter()
+            .position(|k| k.kid == file.active_signing_kid)
+            .ok_or_else(|| {
+                KeyringError::ActiveSigningKidMissing(file.active_signing_kid.clone())
+            })?;
+        let signing = signing_keys.swap_remove(active);
+
+        Ok(Keyring {
+            keks,
+            active_kek,
+            blind_index_root,
+            signing,
+            older_signing: signing_keys,
+        })
+    }
+
+    /// The JSON form, with every secret in it. The string is wiped when
+    /// dropped; write it only to a 0600 file or a secret store.
+    pub fn to_json(&self) -> Result<Zeroizing<String>, KeyringError> {
+        let file = KeyringFile {
+            version: FORMAT_VERSION,
+            active_kek: u32::from(self.active_kek),
+            keks: self
+                .keks
+                .iter()
+                .map(|(version, key)| KekEntry {
+                    version: u32::from(*version),
+                    key: BASE64.encode(key.expose()),
+                })
+                .collect(),
+            blind_index_key: BASE64.encode(self.blind_index_root.expose()),
+            signing_keys: self
+                .signing_keys()
+                .map(|k| SigningEntry {
+                    kid: k.kid.clone(),
+                    pkcs8: BASE64.encode(k.pkcs8.as_slice()),
+                })
+                .collect(),
+            active_signing_kid: self.signing.kid.clone(),
+        };
+        // Sized up front so the buffer never reallocates, which would leave
+        // an unwiped copy of the keys in freed memory.
+        let mut buffer = Zeroizing::new(Vec::with_capacity(JSON_CAPACITY));
+        serde_json::to_writer_pretty(&mut *buffer, &file).map_err(|_| KeyringError::Serialize)?;
+        buffer.push(b'\n');
+        // Moves the bytes (no copy); serde_json writes only UTF-8.
+        String::from_utf8(std::mem::take(&mut *buffer))
+            .map(Zeroizing::new)
+            .map_err(|_| KeyringError::Serialize)
+    }
+
+    /// Writes the keyring to a new file readable by its owner only (0600),
+    /// refusing to replace an existing file: overwriting a keyring destroys
+    /// every record encrypted under it.
+    pub fn write_new(&self, path: &Path) -> Result<(), KeyringError> {
+        let io_err = |source| KeyringError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|source| match source.kind() {
+                io::ErrorKind::AlreadyExists => KeyringError::AlreadyExists {
+                    path: path.to_path_buf(),
+                },
+                _ => io_err(source),
+            })?;
+        let written = file
+            .write_all(self.to_json()?.as_bytes())
+            .and_then(|()| file.sync_all());
+        if let Err(source) = written {
+            // A half-written keyring would be read as corrupt on the next
+            // start; remove it. If removal fails too, the write error is the
+            // one the operator needs.
+            let _ = fs::remove_file(path);
+            return Err(io_err(source));
+        }
+        Ok(())
+    }
+
+    /// The keyring for this process: `SANAD__CRYPTO__KEYRING_JSON` if set,
+    /// else the keyring file. A missing file is generated in local mode (with
+    /// a warning) and is an error in production.
+    pub fn load(
+        settings: &CryptoSettings,
+        environment: Environment,
+    ) -> Result<Keyring, KeyringError> {
+        if let Some(json) = &settings.keyring_json
+            && !json.expose_secret().trim().is_empty()
+        {
+            return Keyring::from_json(json.expose_secret());
+        }
+        let path = settings
+            .keyring_file
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+            .ok_or(KeyringError::NotConfigured)?;
+        match read_keyring_file(path) {
+            Err(KeyringError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                match environment {
+                    Environment::Production => Err(KeyringError::MissingInProduction {
+                        path: path.to_path_buf(),
+                    }),
+                    Environment::Local => generate_local(path),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Adds a new KEK (version = highest + 1) and makes it active. Data keys
+    /// wrapped under older versions still unwrap; `rewrap` moves them over.
+    pub fn add_kek(&mut self) -> Result<u8, KeyringError> {
+        let highest = self.keks.keys().next_back().copied().unwrap_or(0);
+        let version = highest
+            .checked_add(1)
+            .ok_or(KeyringError::KekVersionsExhausted)?;
+        let key = Key256::generate(&SystemRandom::new()).map_err(|_| KeyringError::Random)?;
+        self.keks.insert(version, key);
+        self.active_kek = version;
+        Ok(version)
+    }
+
+    pub fn active_kek_version(&self) -> u8 {
+        self.active_kek
+    }
+
+    /// Every KEK version held, oldest first.
+    pub fn kek_versions(&self) -> Vec<u8> {
+        self.keks.keys().copied().collect()
+    }
+
+    pub fn kek(&self, version: u8) -> Option<&Key256> {
+        self.keks.get(&version)
+    }
+
+    pub fn blind_index_root(&self) -> &Key256 {
+        &self.blind_index_root
+    }
+
+    /// The active token signing key and its `kid`.
+    pub fn signing_key(&self) -> (&str, &Ed25519KeyPair) {
+        (&self.signing.kid, &self.signing.pair)
+    }
+
+    /// PKCS#8 DER of the active signing key (for `EncodingKey::from_ed_der`).
+    pub fn signing_pkcs8_der(&self) -> &[u8] {
+        &self.signing.pkcs8
+    }
+
+    /// `(kid, raw 32-byte Ed25519 public key)` of every signing key: the JWKS.
+    pub fn verifying_keys(&self) -> Vec<(String, Vec<u8>)> {
+        self.signing_keys()
+            .map(|k| (k.kid.clone(), k.pair.public_key().as_ref().to_vec()))
+            .collect()
+    }
+
+    /// The active signing key first, then the older ones.
+    fn signing_keys(&self) -> impl Iterator<Item = &SigningKey> {
+        std::iter::once(&self.signing).chain(&self.older_signing)
+    }
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyring")
+            .field("kek_versions", &self.kek_versions())
+            .field("active_kek", &self.active_kek)
+            .field(
+                "signing_kids",
+                &self.signing_keys().map(|k| &k.kid).collect::<Vec<_>>(),
+            )
+            .field("active_signing_kid", &self.signing.kid)
+            .field("keys", &"<redacted>")
+            .finish()
+    }
+}
+
+fn decode_key(field: &str, text: &str) -> Result<Key256, KeyringError> {
+    let bytes =
+        Zeroizing::new(
+            BASE64
+                .decode(text.as_bytes())
+                .map_err(|_| KeyringError::Base64 {
+                    field: field.to_string(),
+                })?,
+        );
+    Key256::from_slice(&bytes).ok_or_else(|| KeyringError::KeyLength {
+        field: field.to_string(),
+        len: bytes.len(),
+    })
+}
+
+fn check_kid(kid: &str) -> Result<(), KeyringError> {
+    let ok = !kid.is_empty()
+        && kid.len() <= KID_MAX_LEN
+        && kid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(KeyringError::BadKid {
+            kid: kid.chars().take(KID_MAX_LEN).collect(),
+        })
+    }
+}
+
+fn generate_signing_key(rng: &SystemRandom) -> Result<SigningKey, KeyringError> {
+    let document = Ed25519KeyPair::generate_pkcs8(rng).map_err(|_| KeyringError::Random)?;
+    let pkcs8 = Zeroizing::new(document.as_ref().to_vec());
+    let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| KeyringError::Random)?;
+    let mut kid_bytes = [0u8; KID_RANDOM_BYTES];
+    rng.fill(&mut kid_bytes).map_err(|_| KeyringError::Random)?;
+    let kid = kid_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(SigningKey { kid, pkcs8, pair })
+}
+
+fn read_keyring_file(path: &Path) -> Result<Keyring, KeyringError> {
+    let io_err = |source| KeyringError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(io_err)?);
+    if let Ok(meta) = fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format!("{:o}", meta.permissions().mode() & 0o777),
+            "the keyring file is readable by other users; chmod 600 it"
+        );
+    }
+    Keyring::from_json(&text)
+}
+
+fn generate_local(path: &Path) -> Result<Keyring, KeyringError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|source| KeyringError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+    }
+    let keyring = Keyring::generate()?;
+    match keyring.write_new(path) {
+        Ok(()) => {}
+        // Another process started at the same moment and won: use its keyring.
+        Err(KeyringError::AlreadyExists { .. }) => return read_keyring_file(path),
+        Err(err) => return Err(err),
+    }
+    tracing::warn!(
+        path = %path.display(),
+        "GENERATED A NEW KEYRING (local mode, none found). Everything encrypted from now on \
+         is unreadable without this file: back it up, apart from the database. \
+         Production never does this."
+    );
+    Ok(keyring)
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+
+    fn settings(file: Option<PathBuf>, json: Option<&str>) -> CryptoSettings {
+        CryptoSettings {
+            keyring_file: file,
+            keyring_json: json.map(SecretString::from),
+        }
+    }
+
+    fn valid_json() -> serde_json::Value {
+        serde_json::from_str(&Keyring::generate().unwrap().to_json().unwrap()).unwrap()
+    }
+
+    fn rejects(json: serde_json::Value) -> KeyringError {
+        Keyring::from_json(&json.to_string()).unwrap_err()
+    }
+
+    #[test]
+    fn generated_keyring_has_the_promised_shape() {
+        let keyring = Keyring::generate().unwrap();
+        assert_eq!(keyring.active_kek_version(), 1);
+        assert_eq!(keyring.kek_versions(), vec![1]);
+        assert!(keyring.kek(1).is_some());
+        assert!(keyring.kek(2).is_none());
+        let (kid, _) = keyring.signing_key();
+        assert_eq!(kid.len(), 16);
+        assert!(kid.chars().all(|c| c.is_ascii_hexdigit()));
+        let verifying = keyring.verifying_keys();
+        assert_eq!(verifying.len(), 1);
+        assert_eq!(verifying[0].1.len(), 32);
+    }
+
+    #[test]
+    fn json_round_trip_keeps_every_key() {
+        let mut keyring = Keyring::generate().unwrap();
+        keyring.add_kek().unwrap();
+        let again = Keyring::from_json(&keyring.to_json().unwrap()).unwrap();
+        assert_eq!(again.kek_versions(), vec![1, 2]);
+        assert_eq!(again.active_kek_version(), 2);
+        for v in [1, 2] {
+            assert_eq!(
+                again.kek(v).unwrap().expose(),
+                keyring.kek(v).unwrap().expose()
+            );
+        }
+        assert_eq!(
+            again.blind_index_root().expose(),
+            keyring.blind_index_root().expose()
+        );
+        assert_eq!(again.signing_key().0, keyring.signing_key().0);
+        assert_eq!(again.signing_pkcs8_der(), keyring.signing_pkcs8_der());
+        assert_eq!(again.verifying_keys(), keyring.verifying_keys());
+    }
+
+    #[test]
+    fn signing_key_signs_and_its_public_key_verifies() {
+        let keyring = Keyring::generate().unwrap();
+        let (kid, pair) = keyring.signing_key();
+        let signature = pair.sign(b"token");
+        let (vkid, public) = &keyring.verifying_keys()[0];
+        assert_eq!(kid, vkid);
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public)
+            .verify(b"token", signature.as_ref())
+            .unwrap();
+        // The DER handed to jsonwebtoken is the same key.
+        let from_der = Ed25519KeyPair::from_pkcs8(keyring.signing_pkcs8_der()).unwrap();
+        assert_eq!(from_der.public_key().as_ref(), public.as_slice());
+    }
+
+    #[test]
+    fn add_kek_makes_the_next_version_active() {
+        let mut keyring = Keyring::generate().unwrap();
+        assert_eq!(keyring.add_kek().unwrap(), 2);
+        assert_eq!(keyring.add_kek().unwrap(), 3);
+        assert_eq!(keyring.active_kek_version(), 3);
+        assert_ne!(
+            keyring.kek(2).unwrap().expose(),
+            keyring.kek(3).unwrap().expose()
+        );
+    }
+
+    #[test]
+    fn add_kek_stops_at_255() {
+        let mut json = valid_json();
+        let key = json["keks"][0]["key"].clone();
+        json["keks"] = serde_json::json!([{ "version": 255, "key": key }]);
+        json["active_kek"] = 255.into();
+        let mut keyring = Keyring::from_json(&json.to_string()).unwrap();
+        assert!(matches!(
+            keyring.add_kek(),
+            Err(KeyringError::KekVersionsExhausted)
+        ));
+    }
+
+    #[test]
+    fn validation_errors() {
+        let mut j = valid_json();
+        j["version"] = 2.into();
+        assert!(matches!(rejects(j), KeyringError::UnsupportedVersion(2)));
+
+        let mut j = valid_json();
+        j["keks"][0]["key"] = BASE64.encode([1u8; 31]).into();
+        assert!(matches!(
+            rejects(j),
+            KeyringError::KeyLength { len: 31, .. }
+        ));
+
+        let mut j = valid_json();
+        j["blind_index_key"] = BASE64.encode([1u8; 33]).into();
+        assert!(matches!(
+            rejects(j),
+            KeyringError::KeyLength { len: 33, .. }
+        ));
+
+        let mut j = valid_json();
+        j["blind_index_key"] = "not base64!".into();
+        assert!(matches!(rejects(j), KeyringError::Base64 { .. }));
+
+        for bad in [0u32, 256] {
+            let mut j = valid_json();
+            j["keks"][0]["version"] = bad.into();
+            assert!(matches!(
+                rejects(j),
+                KeyringError::KekVersionOutOfRange(v) if v == bad
+            ));
+        }
+
+        let mut j = valid_json();
+        let entry = j["keks"][0].clone();
+        j["keks"] = serde_json::json!([entry.clone(), entry]);
+        assert!(matches!(rejects(j), KeyringError::DuplicateKek(1)));
+
+        let mut j = valid_json();
+        j["keks"] = serde_json::json!([]);
+        assert!(matches!(rejects(j), KeyringError::NoKeks));
+
+        let mut j = valid_json();
+        j["active_kek"] = 7.into();
+        assert!(matches!(rejects(j), KeyringError::ActiveKekMissing(7)));
+
+        let mut j = valid_json();
+        j["active_signing_kid"] = "nope".into();
+        assert!(matches!(
+            rejects(j),
+            KeyringError::ActiveSigningKidMissing(_)
+        ));
+
+        let mut j = valid_json();
+        j["signing_keys"][0]["pkcs8"] = BASE64.encode([0u8; 85]).into();
+        assert!(matches!(rejects(j), KeyringError::BadSigningKey { .. }));
+
+        let mut j = valid_json();
+        j["signing_keys"][0]["kid"] = "has space".into();
+        assert!(matches!(rejects(j), KeyringError::BadKid { .. }));
+
+        let mut j = valid_json();
+        let entry = j["signing_keys"][0].clone();
+        j["signing_keys"] = serde_json::json!([entry.clone(), entry]);
+        assert!(matches!(rejects(j), KeyringError::DuplicateKid(_)));
+
+        let mut j = valid_json();
+        j["extra"] = 1.into();
+        assert!(matches!(rejects(j), KeyringError::Json { .. }));
+    }
+
+    #[test]
+    fn json_errors_do_not_echo_values() {
+        // serde_json would quote this string in its own message.
+        let mut j = valid_json();
+        let secret = j["keks"][0]["key"].as_str().unwrap().to_string();
+        j["active_kek"] = secret.clone().into();
+        let err = rejects(j);
+        assert!(!err.to_string().contains(&secret));
+        assert!(!format!("{err:?}").contains(&secret));
+    }
+
+    #[test]
+    fn debug_shows_no_key_material() {
+        let keyring = Keyring::generate().unwrap();
+        let printed = format!("{keyring:?}");
+        let kek = BASE64.encode(keyring.kek(1).unwrap().expose());
+        let bidx = BASE64.encode(keyring.blind_index_root().expose());
+        let pkcs8 = BASE64.encode(keyring.signing_pkcs8_der());
+        for secret in [&kek, &bidx, &pkcs8] {
+            assert!(!printed.contains(secret.as_str()), "{printed}");
+            // Nor a recognisable piece of it.
+            assert!(!printed.contains(&secret[..12]), "{printed}");
+        }
+        assert!(printed.contains("redacted"));
+    }
+
+    #[test]
+    fn write_new_is_0600_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.json");
+        let keyring = Keyring::generate().unwrap();
+        keyring.write_new(&path).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let before = fs::read(&path).unwrap();
+
+        let other = Keyring::generate().unwrap();
+        assert!(matches!(
+            other.write_new(&path),
+            Err(KeyringError::AlreadyExists { .. })
+        ));
+        assert_eq!(fs::read(&path).unwrap(), before);
+        let loaded = Keyring::from_json(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(loaded.signing_key().0, keyring.signing_key().0);
+    }
+
+    #[test]
+    fn load_prefers_the_json_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let from_file = Keyring::generate().unwrap();
+        let path = dir.path().join("k.json");
+        from_file.write_new(&path).unwrap();
+        let from_env = Keyring::generate().unwrap();
+        let json = from_env.to_json().unwrap();
+        let loaded = Keyring::load(
+            &settings(Some(path), Some(json.as_str())),
+            Environment::Production,
+        )
+        .unwrap();
+        assert_eq!(loaded.signing_key().0, from_env.signing_key().0);
+    }
+
+    #[test]
+    fn load_reads_the_file_and_treats_empty_json_as_unset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        let keyring = Keyring::generate().unwrap();
+        keyring.write_new(&path).unwrap();
+        let loaded =
+            Keyring::load(&settings(Some(path), Some("")), Environment::Production).unwrap();
+        assert_eq!(loaded.signing_key().0, keyring.signing_key().0);
+    }
+
+    #[test]
+    fn missing_keyring_in_production_is_an_error_naming_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent.json");
+        let err = Keyring::load(&settings(Some(path.clone()), None), Environment::Production)
+            .unwrap_err();
+        assert!(err.to_string().contains("SANAD__CRYPTO__KEYRING_FILE"));
+        assert!(!path.exists());
+
+        let err = Keyring::load(
+            &settings(Some(PathBuf::new()), None),
+            Environment::Production,
+        )
+        .unwrap_err();
+        assert!(matches!(err, KeyringError::NotConfigured));
+        assert!(err.to_string().contains("SANAD__CRYPTO__KEYRING_FILE"));
+    }
+
+    #[test]
+    fn missing_keyring_in_local_mode_is_generated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data").join("keyring.json");
+        let first = Keyring::load(&settings(Some(path.clone()), None), Environment::Local).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let second =
+            Keyring::load(&settings(Some(path.clone()), None), Environment::Local).unwrap();
+        assert_eq!(first.signing_key().0, second.signing_key().0);
+        assert_eq!(
+            first.kek(1).unwrap().expose(),
+            second.kek(1).unwrap().expose()
+        );
+    }
+
+    #[test]
+    fn corrupt_file_is_an_error_not_a_regeneration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        fs::write(&path, "{").unwrap();
+        assert!(matches!(
+            Keyring::load(&settings(Some(path.clone()), None), Environment::Local),
+            Err(KeyringError::Json { .. })
+        ));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{");
+    }
+}

@@ -39,6 +39,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(cases::routes::update_case)
                 .service(cases::routes::add_note)
                 .service(cases::routes::list_notes)
+                .service(cases::routes::close_case)
+                .service(cases::routes::reopen_case)
+                .service(cases::routes::erase_case)
                 .service(cases::households::create_household)
                 .service(cases::households::get_household),
         );
@@ -79,6 +82,13 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
     ("patch", "/api/v1/cases/{id}", Some(Action::CaseUpdate)),
     ("post", "/api/v1/cases/{id}/notes", Some(Action::NoteCreate)),
     ("get", "/api/v1/cases/{id}/notes", Some(Action::NoteRead)),
+    ("post", "/api/v1/cases/{id}/close", Some(Action::CaseClose)),
+    (
+        "post",
+        "/api/v1/cases/{id}/reopen",
+        Some(Action::CaseReopen),
+    ),
+    ("post", "/api/v1/cases/{id}/erase", Some(Action::CaseErase)),
     ("post", "/api/v1/households", Some(Action::HouseholdCreate)),
     (
         "get",

@@ -234,6 +234,14 @@ pub struct SearchResult {
     pub elsewhere: u64,
 }
 
+/// Why a case is closed or erased.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    #[validate(length(min = 1, max = 1000))]
+    pub reason: String,
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateNote {

@@ -21,8 +21,8 @@ use crate::telemetry::RequestId;
 use crate::users::store as users;
 
 use super::model::{
-    CaseListQuery, CasePage, CaseSummary, CaseView, CreateCase, CreateNote, Note, SearchRequest,
-    SearchResult, UpdateCase,
+    CaseListQuery, CasePage, CaseSummary, CaseView, CreateCase, CreateNote, Note, Reason,
+    SearchRequest, SearchResult, UpdateCase,
 };
 use super::store::{self, CaseRow, Crypto, ListFilter};
 use super::{households, keys};
@@ -613,4 +613,147 @@ pub async fn list_notes(
         })
         .await?;
     Ok(HttpResponse::Ok().json(notes))
+}
+
+/// Close a case (supervisor). The reason is kept encrypted with the case.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path, format = Uuid)),
+    request_body = Reason,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = CaseView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already closed", body = Problem, content_type = "application/problem+json"),
+        (status = 410, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/cases/{id}/close")]
+pub async fn close_case(
+    principal: Principal,
+    request: RequestId,
+    id: web::Path<CaseId>,
+    body: ApiJson<Reason>,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::CaseClose, Resource::Collection)?;
+    let id = id.into_inner();
+    let reason = body.0.reason;
+    if reason.trim().is_empty() {
+        return Err(ApiError::field("reason", "must not be blank"));
+    }
+    let view = db
+        .run(move |conn| {
+            load_authorized(conn, &principal, &request, id, Action::CaseClose)?;
+            crate::db::write_transaction(conn, |conn| {
+                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
+                store::close(conn, &keyring, &row, &reason)?;
+                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
+                audit::append(
+                    conn,
+                    &case_event(&principal, &request, audit::Action::CaseClose, &row)?,
+                )?;
+                let person = keys::load(conn, &keyring, &row.id)?;
+                store::view(&row, &person, today())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((ETAG, etag(view.version)))
+        .json(view))
+}
+
+/// Reopen a closed case (supervisor).
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = CaseView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not closed", body = Problem, content_type = "application/problem+json"),
+        (status = 410, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/cases/{id}/reopen")]
+pub async fn reopen_case(
+    principal: Principal,
+    request: RequestId,
+    id: web::Path<CaseId>,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::CaseReopen, Resource::Collection)?;
+    let id = id.into_inner();
+    let view = db
+        .run(move |conn| {
+            load_authorized(conn, &principal, &request, id, Action::CaseReopen)?;
+            crate::db::write_transaction(conn, |conn| {
+                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
+                store::reopen(conn, &row)?;
+                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
+                audit::append(
+                    conn,
+                    &case_event(&principal, &request, audit::Action::CaseReopen, &row)?,
+                )?;
+                let person = keys::load(conn, &keyring, &row.id)?;
+                store::view(&row, &person, today())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((ETAG, etag(view.version)))
+        .json(view))
+}
+
+/// Erase a person (supervisor): their data key is destroyed, so every field
+/// of theirs is unreadable for good, and no search finds them. The case then
+/// answers 410. The reason is not stored: it could name the person.
+#[utoipa::path(
+    tag = "cases",
+    params(("id" = String, Path, format = Uuid)),
+    request_body = Reason,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Already erased", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/cases/{id}/erase")]
+pub async fn erase_case(
+    principal: Principal,
+    request: RequestId,
+    id: web::Path<CaseId>,
+    body: ApiJson<Reason>,
+    db: web::Data<Database>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::CaseErase, Resource::Collection)?;
+    let id = id.into_inner();
+    if body.0.reason.trim().is_empty() {
+        return Err(ApiError::field("reason", "must not be blank"));
+    }
+    db.run(move |conn| {
+        load_authorized(conn, &principal, &request, id, Action::CaseErase)?;
+        crate::db::write_transaction(conn, |conn| {
+            let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            store::erase(conn, &row)?;
+            audit::append(
+                conn,
+                &case_event(&principal, &request, audit::Action::CaseErase, &row)?
+                    .detail("erased by crypto-shredding; reason given, not stored"),
+            )
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

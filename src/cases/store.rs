@@ -57,6 +57,7 @@ pub struct CaseRow {
     pub address_enc: Option<Sealed>,
     pub origin_place_enc: Option<Sealed>,
     pub vulnerability_notes_enc: Option<Sealed>,
+    pub closure_reason_enc: Option<Sealed>,
     pub version: i64,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -686,13 +687,6 @@ pub fn search_candidates(
     Ok(result.unwrap_or_default().into_iter().collect())
 }
 
-/// Erasure support: removes a case's blind indexes.
-pub fn drop_indexes(conn: &mut AnyConnection, id: CaseId) -> Result<(), ApiError> {
-    diesel::delete(case_search_index::table.filter(case_search_index::case_id.eq(id.to_db())))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Adds a note, sealed with the person's key, and marks the case active.
 pub fn add_note(
     conn: &mut AnyConnection,
@@ -775,4 +769,71 @@ pub fn notes(
             })
         })
         .collect()
+}
+
+/// Closes a case, keeping the reason sealed with the person's key.
+pub fn close(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    row: &CaseRow,
+    reason: &str,
+) -> Result<(), ApiError> {
+    if row.status()? == CaseStatus::Closed {
+        return Err(ApiError::Conflict("The case is already closed.".into()));
+    }
+    let person = keys::load(conn, keyring, &row.id)?;
+    let sealed = person
+        .row(&row.id, &row.city_id)
+        .seal_text(TABLE, "closure_reason", reason.trim())
+        .map_err(ApiError::internal)?;
+    let now = time::now();
+    diesel::update(cases::table.find(&row.id))
+        .set((
+            cases::status.eq(CaseStatus::Closed.as_str()),
+            cases::closure_reason_enc.eq(Some(sealed)),
+            cases::closed_at.eq(Some(now)),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Reopens a closed case as active.
+pub fn reopen(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
+    if row.status()? != CaseStatus::Closed {
+        return Err(ApiError::Conflict(
+            "Only a closed case can be reopened.".into(),
+        ));
+    }
+    diesel::update(cases::table.find(&row.id))
+        .set((
+            cases::status.eq(CaseStatus::Active.as_str()),
+            cases::closure_reason_enc.eq(None::<Sealed>),
+            cases::closed_at.eq(None::<NaiveDateTime>),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Crypto-shredding: the person's data key is destroyed and their blind
+/// indexes removed. The sealed columns stay as they are — unreadable by
+/// anyone from now on — and the row keeps only what aggregates count.
+pub fn erase(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
+    let id = row.case_id()?;
+    keys::erase(conn, &row.id)?;
+    diesel::delete(case_search_index::table.filter(case_search_index::case_id.eq(id.to_db())))
+        .execute(conn)?;
+    let now = time::now();
+    diesel::update(cases::table.find(&row.id))
+        .set((
+            cases::status.eq(CaseStatus::Erased.as_str()),
+            cases::erased_at.eq(Some(now)),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

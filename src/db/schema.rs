@@ -143,6 +143,7 @@ diesel::table! {
         address_enc -> Nullable<Binary>,
         origin_place_enc -> Nullable<Binary>,
         vulnerability_notes_enc -> Nullable<Binary>,
+        closure_reason_enc -> Nullable<Binary>,
         version -> BigInt,
         created_by -> Text,
         created_at -> Timestamp,

@@ -365,3 +365,123 @@ async fn bad_case_input_names_each_field() {
     let problem = assert_problem(app.post_as(&worker, "/api/v1/cases", &missing).await, 422).await;
     assert_eq!(problem["errors"][0]["field"], "subject.full_name");
 }
+
+#[tokio::test]
+async fn a_supervisor_closes_reopens_and_erases_and_the_erased_are_gone_for_good() {
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let worker = app.signed_in(Role::SocialWorker, &[city], None).await;
+    let supervisor = app.signed_in(Role::CitySupervisor, &[city], None).await;
+    let case = create(&app, &worker, &new_case(city, "هدى كناري")).await;
+    let id = case["id"].as_str().unwrap();
+    let url = format!("/api/v1/cases/{id}");
+    app.post_as(&worker, &format!("{url}/notes"), &json!({"body": "visit"}))
+        .await;
+
+    assert_problem(
+        app.post_as(
+            &worker,
+            &format!("{url}/close"),
+            &json!({"reason": "moved"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let closed = app
+        .post_as(
+            &supervisor,
+            &format!("{url}/close"),
+            &json!({"reason": "Family moved abroad"}),
+        )
+        .await;
+    assert_eq!(closed.status().as_u16(), 200);
+    let closed: Value = closed.json().await.unwrap();
+    assert_eq!(closed["status"], "closed");
+    assert_problem(
+        app.post_as(
+            &supervisor,
+            &format!("{url}/close"),
+            &json!({"reason": "again"}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    let reopened: Value = app
+        .post_as(&supervisor, &format!("{url}/reopen"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reopened["status"], "active");
+
+    assert_problem(
+        app.post_as(
+            &worker,
+            &format!("{url}/erase"),
+            &json!({"reason": "request"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let erased = app
+        .post_as(
+            &supervisor,
+            &format!("{url}/erase"),
+            &json!({"reason": "The person asked"}),
+        )
+        .await;
+    assert_eq!(erased.status().as_u16(), 204);
+
+    assert_problem(app.get_as(&worker, &url).await, 410).await;
+    assert_problem(app.get_as(&worker, &format!("{url}/notes")).await, 410).await;
+    let found: Value = app
+        .post_as(
+            &worker,
+            "/api/v1/cases/search",
+            &json!({"name": "هدى كناري"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(found["items"].as_array().unwrap().is_empty());
+    assert_eq!(found["elsewhere"], 0);
+    let by_id: Value = app
+        .post_as(
+            &worker,
+            "/api/v1/cases/search",
+            &json!({"national_id": "199012345678"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(by_id["items"].as_array().unwrap().is_empty());
+    let list: Value = app
+        .get_as(&worker, "/api/v1/cases")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list["items"].as_array().unwrap().is_empty());
+
+    // The data key is gone from the database: nothing left to decrypt with.
+    use diesel::prelude::*;
+    use sanad::db::schema::{case_search_index, data_keys};
+    let mut conn = app.conn();
+    let key: Option<Vec<u8>> = data_keys::table
+        .find(id)
+        .select(data_keys::wrapped_key)
+        .first(&mut conn)
+        .unwrap();
+    assert!(key.is_none());
+    let indexes: i64 = case_search_index::table
+        .filter(case_search_index::case_id.eq(id))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(indexes, 0);
+}

@@ -63,6 +63,7 @@ CREATE TABLE cases (
     address_enc BYTEA,
     origin_place_enc BYTEA,
     vulnerability_notes_enc BYTEA,
+    closure_reason_enc BYTEA,
     version BIGINT NOT NULL,
     created_by TEXT NOT NULL REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,

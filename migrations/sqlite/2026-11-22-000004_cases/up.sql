@@ -63,6 +63,7 @@ CREATE TABLE cases (
     address_enc BLOB,
     origin_place_enc BLOB,
     vulnerability_notes_enc BLOB,
+    closure_reason_enc BLOB,
     version BIGINT NOT NULL,
     created_by TEXT NOT NULL REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,

@@ -62,4 +62,10 @@ pub enum KeysCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Add a new key-encryption key to the keyring file, not yet active.
+    /// Restart every API node afterwards so that each can unwrap with it.
+    AddKek,
+    /// Make the newest key-encryption key active and rewrap every data key
+    /// under it, in batches. Safe while serving; run again to resume.
+    Rotate,
 }

@@ -12,7 +12,8 @@ use crate::domain::{CityId, OrganisationId, Role};
 use crate::settings::Settings;
 use crate::users::store::{self as users, NewUser};
 
-fn connect(settings: &Settings) -> anyhow::Result<AnyConnection> {
+/// A direct connection for command-line work.
+pub fn connect(settings: &Settings) -> anyhow::Result<AnyConnection> {
     let manager = ConnectionManager::new(
         settings.database.url(),
         settings.database.sqlite_busy_timeout_ms,

@@ -44,6 +44,12 @@ fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::Generate { out },
         } => generate_keyring(&out),
+        Command::Keys {
+            command: KeysCommand::AddKek,
+        } => add_kek(&settings),
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => rotate_keys(&settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -84,5 +90,31 @@ fn generate_keyring(out: &std::path::Path) -> anyhow::Result<()> {
         "new keyring written to {} (mode 0600); back it up apart from the database",
         out.display()
     );
+    Ok(())
+}
+
+fn add_kek(settings: &Settings) -> anyhow::Result<()> {
+    let version = sanad::keys::add_kek(settings)?;
+    println!(
+        "key-encryption key {version} added (not active yet); restart every API node, then run `sanad keys rotate`"
+    );
+    Ok(())
+}
+
+fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = commands::connect(settings)?;
+    let done = sanad::keys::rotate(settings, &mut conn, |p| {
+        println!(
+            "active KEK {}: {} rewrapped, {} to go",
+            p.active, p.rewrapped, p.remaining
+        );
+    })?;
+    if done.remaining > 0 {
+        anyhow::bail!(
+            "{} data keys are still under older KEKs; run again",
+            done.remaining
+        );
+    }
+    println!("every data key is under KEK {}", done.active);
     Ok(())
 }

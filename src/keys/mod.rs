@@ -1,0 +1,185 @@
+//! Key rotation: a new key-encryption key (KEK) is added to the keyring,
+//! every API node is restarted so that it can unwrap with it, then `rotate`
+//! makes it active and rewraps every data key under it, in batches. No field
+//! is re-encrypted and nothing goes offline; reads never fail because every
+//! node holds both the old and the new KEK throughout.
+//!
+//! `rotate` can be interrupted at any point and run again: each batch is one
+//! transaction, and a data key is rewrapped only while it is still under the
+//! version that was read (a concurrent erasure is never undone).
+
+use std::path::{Path, PathBuf};
+
+use diesel::prelude::*;
+
+use crate::crypto::{Keyring, KeyringError, WrappedDataKey, rewrap};
+use crate::db::schema::data_keys;
+use crate::db::{AnyConnection, write_transaction};
+use crate::error::ApiError;
+use crate::settings::Settings;
+
+pub const BATCH: i64 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotationError {
+    #[error(
+        "the keyring file is not set (SANAD__CRYPTO__KEYRING_FILE); rotation rewrites that file"
+    )]
+    NoKeyringFile,
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error("could not replace the keyring file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the keyring JSON could not be edited")]
+    Edit,
+    #[error("rewrapping failed: {0}")]
+    Rewrap(#[from] ApiError),
+}
+
+fn keyring_path(settings: &Settings) -> Result<PathBuf, RotationError> {
+    settings
+        .crypto
+        .keyring_file
+        .clone()
+        .filter(|p| !p.as_os_str().is_empty())
+        .ok_or(RotationError::NoKeyringFile)
+}
+
+fn read(path: &Path) -> Result<Keyring, RotationError> {
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path)?);
+    Ok(Keyring::from_json(&text)?)
+}
+
+/// Replaces the keyring file atomically (a 0600 temporary file renamed over
+/// it), so a crash leaves either the old or the new keyring, never half.
+fn replace(path: &Path, keyring: &Keyring) -> Result<(), RotationError> {
+    let temporary = path.with_extension(format!("rotating-{}", uuid::Uuid::new_v4().simple()));
+    keyring.write_new(&temporary)?;
+    std::fs::rename(&temporary, path)?;
+    Ok(())
+}
+
+/// A copy of `keyring` whose active KEK is `version`.
+fn with_active(keyring: &Keyring, version: u8) -> Result<Keyring, RotationError> {
+    let json = keyring.to_json()?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(&json).map_err(|_| RotationError::Edit)?;
+    value["active_kek"] = serde_json::Value::from(version);
+    let edited = zeroize::Zeroizing::new(value.to_string());
+    if let Some(map) = value.as_object_mut() {
+        map.clear();
+    }
+    Ok(Keyring::from_json(&edited)?)
+}
+
+/// `sanad keys add-kek`: adds a KEK that unwraps but is not yet used to
+/// wrap. Returns its version.
+pub fn add_kek(settings: &Settings) -> Result<u8, RotationError> {
+    let path = keyring_path(settings)?;
+    let mut keyring = read(&path)?;
+    let active = keyring.active_kek_version();
+    let added = keyring.add_kek()?;
+    replace(&path, &with_active(&keyring, active)?)?;
+    Ok(added)
+}
+
+/// How far a rotation got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub active: u8,
+    pub rewrapped: u64,
+    pub remaining: u64,
+}
+
+/// Data keys not yet under `active` (erased ones have no key to rewrap).
+pub fn remaining(conn: &mut AnyConnection, active: u8) -> Result<u64, ApiError> {
+    let count: i64 = data_keys::table
+        .filter(data_keys::wrapped_key.is_not_null())
+        .filter(data_keys::kek_version.ne(i32::from(active)))
+        .count()
+        .get_result(conn)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
+/// Rewraps up to `batch` data keys under the keyring's active KEK in one
+/// transaction; returns how many.
+pub fn rewrap_batch(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    batch: i64,
+) -> Result<u64, ApiError> {
+    let active = i32::from(keyring.active_kek_version());
+    write_transaction(conn, |conn| {
+        let rows: Vec<(String, Option<i32>, Option<Vec<u8>>)> = data_keys::table
+            .filter(data_keys::wrapped_key.is_not_null())
+            .filter(data_keys::kek_version.ne(active))
+            .select((
+                data_keys::subject_id,
+                data_keys::kek_version,
+                data_keys::wrapped_key,
+            ))
+            .order(data_keys::subject_id.asc())
+            .limit(batch)
+            .load(conn)?;
+        let mut done = 0;
+        for (subject, version, bytes) in rows {
+            let (Some(version), Some(bytes)) = (version, bytes) else {
+                continue;
+            };
+            let old = WrappedDataKey {
+                kek_version: u8::try_from(version).map_err(|_| {
+                    ApiError::internal(anyhow::anyhow!("corrupt data_keys.kek_version"))
+                })?,
+                bytes,
+            };
+            let new = rewrap(keyring, &old, &subject).map_err(|err| {
+                tracing::error!(subject_id = %subject, error = %err, "a data key failed to rewrap");
+                ApiError::internal(err)
+            })?;
+            done += diesel::update(
+                data_keys::table
+                    .filter(data_keys::subject_id.eq(&subject))
+                    .filter(data_keys::kek_version.eq(version)),
+            )
+            .set((
+                data_keys::kek_version.eq(Some(i32::from(new.kek_version))),
+                data_keys::wrapped_key.eq(Some(new.bytes)),
+            ))
+            .execute(conn)? as u64;
+        }
+        Ok(done)
+    })
+}
+
+/// `sanad keys rotate`: makes the newest KEK active (saving the keyring) and
+/// rewraps every data key under it, reporting after each batch.
+pub fn rotate(
+    settings: &Settings,
+    conn: &mut AnyConnection,
+    mut report: impl FnMut(Progress),
+) -> Result<Progress, RotationError> {
+    let path = keyring_path(settings)?;
+    let mut keyring = read(&path)?;
+    let newest = keyring.kek_versions().into_iter().max().unwrap_or(1);
+    if newest != keyring.active_kek_version() {
+        keyring = with_active(&keyring, newest)?;
+        replace(&path, &keyring)?;
+    }
+    let mut progress = Progress {
+        active: newest,
+        rewrapped: 0,
+        remaining: remaining(conn, newest)?,
+    };
+    report(progress);
+    loop {
+        let done = rewrap_batch(conn, &keyring, BATCH)?;
+        if done == 0 {
+            break;
+        }
+        progress.rewrapped += done;
+        progress.remaining = remaining(conn, newest)?;
+        report(progress);
+    }
+    progress.remaining = remaining(conn, newest)?;
+    Ok(progress)
+}

@@ -507,6 +507,14 @@ mod tests {
     }
 
     #[test]
+    fn keyring_can_be_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Keyring>();
+        shared::<crate::crypto::BlindIndexer>();
+        shared::<crate::crypto::PersonKeys>();
+    }
+
+    #[test]
     fn generated_keyring_has_the_promised_shape() {
         let keyring = Keyring::generate().unwrap();
         assert_eq!(keyring.active_kek_version(), 1);

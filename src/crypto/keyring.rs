@@ -771,6 +771,13 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn from_json_never_panics(text in "\\PC*") {
+            let _ = Keyring::from_json(&text);
+        }
+    }
+
     #[test]
     fn corrupt_file_is_an_error_not_a_regeneration() {
         let dir = tempfile::tempdir().unwrap();

@@ -10,7 +10,15 @@ use sanad::settings::Settings;
 use sanad::startup::Application;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    // A keyring is made before a deployment is configured (production has
+    // no default database URL), so generating one needs no settings.
+    if let Command::Keys {
+        command: KeysCommand::Generate { out },
+    } = &command
+    {
+        return finish(generate_keyring(out));
+    }
     let settings = match Settings::load(&Settings::default_base_dir()) {
         Ok(settings) => settings,
         Err(err) => {
@@ -19,7 +27,7 @@ fn main() -> ExitCode {
         }
     };
     sanad::telemetry::init(&settings.log);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    finish(match command {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::User {
@@ -50,7 +58,10 @@ fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => rotate_keys(&settings),
-    };
+    })
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -85,7 +96,6 @@ fn create_user(settings: &Settings, args: commands::UserArgs) -> anyhow::Result<
 /// Writes a new keyring; prints where, never what.
 fn generate_keyring(out: &std::path::Path) -> anyhow::Result<()> {
     Keyring::generate()?.write_new(out)?;
-    tracing::info!(path = %out.display(), "keyring generated");
     println!(
         "new keyring written to {} (mode 0600); back it up apart from the database",
         out.display()

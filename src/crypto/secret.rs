@@ -37,8 +37,9 @@ impl Key256 {
         Some(Key256(array))
     }
 
-    /// The raw bytes, for handing to a primitive. Never log them.
-    pub fn expose(&self) -> &[u8; 32] {
+    /// The raw bytes, for handing to a primitive. Crate-private so that no
+    /// code outside `crypto` can copy a key out; never log them.
+    pub(crate) fn expose(&self) -> &[u8; 32] {
         &self.0
     }
 

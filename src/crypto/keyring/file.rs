@@ -1,0 +1,234 @@
+//! Where a keyring lives: the keyring file (written 0600, never
+//! overwritten), `SANAD__CRYPTO__KEYRING_JSON`, and what happens when
+//! neither holds one (generated in local mode, an error in production).
+
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use secrecy::ExposeSecret;
+use zeroize::Zeroizing;
+
+use super::{Keyring, KeyringError};
+use crate::settings::{CryptoSettings, Environment};
+
+impl Keyring {
+    /// Writes the keyring to a new file readable by its owner only (0600),
+    /// refusing to replace an existing file: overwriting a keyring destroys
+    /// every record encrypted under it.
+    pub fn write_new(&self, path: &Path) -> Result<(), KeyringError> {
+        let io_err = |source| KeyringError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|source| match source.kind() {
+                io::ErrorKind::AlreadyExists => KeyringError::AlreadyExists {
+                    path: path.to_path_buf(),
+                },
+                _ => io_err(source),
+            })?;
+        let written = file
+            .write_all(self.to_json()?.as_bytes())
+            .and_then(|()| file.sync_all());
+        if let Err(source) = written {
+            // A half-written keyring would be read as corrupt on the next
+            // start; remove it. If removal fails too, the write error is the
+            // one the operator needs.
+            let _ = fs::remove_file(path);
+            return Err(io_err(source));
+        }
+        Ok(())
+    }
+
+    /// The keyring for this process: `SANAD__CRYPTO__KEYRING_JSON` if set,
+    /// else the keyring file. A missing file is generated in local mode (with
+    /// a warning) and is an error in production.
+    pub fn load(
+        settings: &CryptoSettings,
+        environment: Environment,
+    ) -> Result<Keyring, KeyringError> {
+        if let Some(json) = &settings.keyring_json
+            && !json.expose_secret().trim().is_empty()
+        {
+            return Keyring::from_json(json.expose_secret());
+        }
+        let path = settings
+            .keyring_file
+            .as_deref()
+            .filter(|p| !p.as_os_str().is_empty())
+            .ok_or(KeyringError::NotConfigured)?;
+        match read_keyring_file(path) {
+            Err(KeyringError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                match environment {
+                    Environment::Production => Err(KeyringError::MissingInProduction {
+                        path: path.to_path_buf(),
+                    }),
+                    Environment::Local => generate_local(path),
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+fn read_keyring_file(path: &Path) -> Result<Keyring, KeyringError> {
+    let io_err = |source| KeyringError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(io_err)?);
+    if let Ok(meta) = fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format!("{:o}", meta.permissions().mode() & 0o777),
+            "the keyring file is readable by other users; chmod 600 it"
+        );
+    }
+    Keyring::from_json(&text)
+}
+
+fn generate_local(path: &Path) -> Result<Keyring, KeyringError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|source| KeyringError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+    }
+    let keyring = Keyring::generate()?;
+    match keyring.write_new(path) {
+        Ok(()) => {}
+        // Another process started at the same moment and won: use its keyring.
+        Err(KeyringError::AlreadyExists { .. }) => return read_keyring_file(path),
+        Err(err) => return Err(err),
+    }
+    tracing::warn!(
+        path = %path.display(),
+        "GENERATED A NEW KEYRING (local mode, none found). Everything encrypted from now on \
+         is unreadable without this file: back it up, apart from the database. \
+         Production never does this."
+    );
+    Ok(keyring)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use secrecy::SecretString;
+
+    use super::*;
+
+    fn settings(file: Option<PathBuf>, json: Option<&str>) -> CryptoSettings {
+        CryptoSettings {
+            keyring_file: file,
+            keyring_json: json.map(SecretString::from),
+        }
+    }
+
+    #[test]
+    fn write_new_is_0600_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.json");
+        let keyring = Keyring::generate().unwrap();
+        keyring.write_new(&path).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let before = fs::read(&path).unwrap();
+
+        let other = Keyring::generate().unwrap();
+        assert!(matches!(
+            other.write_new(&path),
+            Err(KeyringError::AlreadyExists { .. })
+        ));
+        assert_eq!(fs::read(&path).unwrap(), before);
+        let loaded = Keyring::from_json(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(loaded.signing_key().0, keyring.signing_key().0);
+    }
+
+    #[test]
+    fn load_prefers_the_json_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let from_file = Keyring::generate().unwrap();
+        let path = dir.path().join("k.json");
+        from_file.write_new(&path).unwrap();
+        let from_env = Keyring::generate().unwrap();
+        let json = from_env.to_json().unwrap();
+        let loaded = Keyring::load(
+            &settings(Some(path), Some(json.as_str())),
+            Environment::Production,
+        )
+        .unwrap();
+        assert_eq!(loaded.signing_key().0, from_env.signing_key().0);
+    }
+
+    #[test]
+    fn load_reads_the_file_and_treats_empty_json_as_unset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        let keyring = Keyring::generate().unwrap();
+        keyring.write_new(&path).unwrap();
+        let loaded =
+            Keyring::load(&settings(Some(path), Some("")), Environment::Production).unwrap();
+        assert_eq!(loaded.signing_key().0, keyring.signing_key().0);
+    }
+
+    #[test]
+    fn missing_keyring_in_production_is_an_error_naming_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent.json");
+        let err = Keyring::load(&settings(Some(path.clone()), None), Environment::Production)
+            .unwrap_err();
+        assert!(err.to_string().contains("SANAD__CRYPTO__KEYRING_FILE"));
+        assert!(!path.exists());
+
+        let err = Keyring::load(
+            &settings(Some(PathBuf::new()), None),
+            Environment::Production,
+        )
+        .unwrap_err();
+        assert!(matches!(err, KeyringError::NotConfigured));
+        assert!(err.to_string().contains("SANAD__CRYPTO__KEYRING_FILE"));
+    }
+
+    #[test]
+    fn missing_keyring_in_local_mode_is_generated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data").join("keyring.json");
+        let first = Keyring::load(&settings(Some(path.clone()), None), Environment::Local).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let second =
+            Keyring::load(&settings(Some(path.clone()), None), Environment::Local).unwrap();
+        assert_eq!(first.signing_key().0, second.signing_key().0);
+        assert_eq!(
+            first.kek(1).unwrap().expose(),
+            second.kek(1).unwrap().expose()
+        );
+    }
+
+    #[test]
+    fn corrupt_file_is_an_error_not_a_regeneration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        fs::write(&path, "{").unwrap();
+        assert!(matches!(
+            Keyring::load(&settings(Some(path.clone()), None), Environment::Local),
+            Err(KeyringError::Json { .. })
+        ));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{");
+    }
+}

@@ -113,7 +113,7 @@ fn add_kek(settings: &Settings) -> anyhow::Result<()> {
 
 fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = commands::connect(settings)?;
-    let done = sanad::keys::rotate(settings, &mut conn, |p| {
+    let done = sanad::keys::rotate(settings, &mut conn, sanad::keys::BATCH, |p| {
         println!(
             "active KEK {}: {} rewrapped, {} to go",
             p.active, p.rewrapped, p.remaining

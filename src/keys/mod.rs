@@ -156,6 +156,7 @@ pub fn rewrap_batch(
 pub fn rotate(
     settings: &Settings,
     conn: &mut AnyConnection,
+    batch: i64,
     mut report: impl FnMut(Progress),
 ) -> Result<Progress, RotationError> {
     let path = keyring_path(settings)?;
@@ -172,7 +173,7 @@ pub fn rotate(
     };
     report(progress);
     loop {
-        let done = rewrap_batch(conn, &keyring, BATCH)?;
+        let done = rewrap_batch(conn, &keyring, batch)?;
         if done == 0 {
             break;
         }

@@ -40,6 +40,9 @@ fn database_bytes(app: &crate::helpers::TestApp) -> Vec<u8> {
             );
             output.stdout
         }
+        crate::helpers::TestDatabase::Shared { .. } => {
+            unreachable!("the canary test owns its database")
+        }
     }
 }
 

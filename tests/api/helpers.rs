@@ -198,6 +198,9 @@ pub enum TestDatabase {
         name: String,
         url: String,
     },
+    /// Another test's database, used by a second server (a "restarted"
+    /// node); the owner creates and drops it.
+    Shared { url: String },
 }
 
 impl TestDatabase {
@@ -229,7 +232,9 @@ impl TestDatabase {
 
     pub fn url(&self) -> &str {
         match self {
-            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+            TestDatabase::Sqlite { url, .. }
+            | TestDatabase::Postgres { url, .. }
+            | TestDatabase::Shared { url } => url,
         }
     }
 
@@ -296,11 +301,30 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(db, |_| {}).await
 }
 
+/// A second server on the same database and keyring file as `app`, as a
+/// node restarted after a keyring change would be.
+pub async fn spawn_second_node(app: &TestApp) -> TestApp {
+    let db = TestDatabase::Shared {
+        url: app.db.url().to_string(),
+    };
+    let keyring = app.keyring_path.clone();
+    spawn_app_in(db, None, move |s| s.crypto.keyring_file = Some(keyring)).await
+}
+
 pub async fn spawn_app_with(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_in(db, None, adjust).await
+}
+
+async fn spawn_app_in(
+    db: TestDatabase,
+    keyring: Option<std::path::PathBuf>,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let scratch = tempfile::tempdir().expect("scratch directory");
-    let keyring_path = scratch.path().join("keyring.json");
+    let keyring_path = keyring.unwrap_or_else(|| scratch.path().join("keyring.json"));
     let mut settings = test_settings(&db, &keyring_path);
     adjust(&mut settings);
+    let keyring_path = settings.crypto.keyring_file.clone().unwrap_or(keyring_path);
     let app = Application::build(settings).expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let server = app.server_handle();

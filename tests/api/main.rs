@@ -11,3 +11,4 @@ mod errors;
 mod health;
 mod helpers;
 mod openapi;
+mod rotation;

@@ -35,7 +35,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Append-only; see `migrations/*/2026-11-22-000003_audit`. `queue_no`
+    /// is an identity on PostgreSQL and the rowid on SQLite.
+    audit_events (id) {
+        id -> Text,
+        queue_no -> BigInt,
+        occurred_at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        action -> Text,
+        entity -> Nullable<Text>,
+        entity_id -> Nullable<Text>,
+        city_id -> Nullable<Text>,
+        outcome -> Text,
+        request_id -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        prev_hash -> Nullable<Binary>,
+        hash -> Nullable<Binary>,
+    }
+}
+
 diesel::joinable!(cities -> governorates (governorate_id));
 diesel::joinable!(organisations -> cities (city_id));
 
-diesel::allow_tables_to_appear_in_same_query!(governorates, cities, organisations);
+diesel::allow_tables_to_appear_in_same_query!(governorates, cities, organisations, audit_events);

@@ -1,6 +1,7 @@
 //! Sanad: the case-management backend for the reintegration of returnees.
 //! See `docs/architecture.md` for the layers and how a request flows.
 
+pub mod audit;
 pub mod cli;
 pub mod db;
 pub mod error;

@@ -1,0 +1,242 @@
+//! Appending and reading audit events. Appending is a plain INSERT with no
+//! lock, made inside the caller's transaction so that the event and the change
+//! it records commit (or roll back) together; the chain columns are filled
+//! later by the sequencer (`super::chain`).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::model::{Action, Event, NewEvent};
+use crate::db::AnyConnection;
+use crate::db::schema::audit_events;
+use crate::error::ApiError;
+
+/// Largest page [`list`] returns.
+pub const MAX_PAGE: u32 = 200;
+
+/// Appends one event. Call it inside the transaction of the change it
+/// records; it takes no lock, so it never waits on other appenders.
+pub fn append(conn: &mut AnyConnection, event: &NewEvent) -> Result<(), ApiError> {
+    diesel::insert_into(audit_events::table)
+        .values(event.row())
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Which events to list. Every filter given must match; `from` is inclusive,
+/// `to` exclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor_id: Option<Uuid>,
+    pub entity_id: Option<String>,
+    pub action: Option<Action>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Where the next page starts: the last event of the page before, ordered by
+/// `(occurred_at, id)`. Opaque to clients (URL-safe base64).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    occurred_at: NaiveDateTime,
+    id: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let micros = self.occurred_at.and_utc().timestamp_micros();
+        URL_SAFE_NO_PAD.encode(format!("{micros}|{}", self.id))
+    }
+
+    /// A cursor this module made; anything else is a 422 on `cursor`.
+    pub fn parse(text: &str) -> Result<Cursor, ApiError> {
+        let invalid = || ApiError::field("cursor", "not a cursor this service issued");
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let (micros, id) = text.split_once('|').ok_or_else(invalid)?;
+        let micros: i64 = micros.parse().map_err(|_| invalid())?;
+        let id = Uuid::parse_str(id).map_err(|_| invalid())?;
+        let occurred_at = DateTime::from_timestamp_micros(micros)
+            .ok_or_else(invalid)?
+            .naive_utc();
+        Ok(Cursor {
+            occurred_at,
+            id: id.hyphenated().to_string(),
+        })
+    }
+}
+
+/// One page of events, newest first (by time, then id, so the order is
+/// stable and a cursor never skips or repeats an event already visible).
+/// `limit` is clamped to 1..=[`MAX_PAGE`]. Returns the cursor of the next
+/// page when there may be one.
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &AuditFilter,
+    limit: u32,
+    cursor: Option<&Cursor>,
+) -> Result<(Vec<Event>, Option<Cursor>), ApiError> {
+    use audit_events::dsl;
+
+    let limit = limit.clamp(1, MAX_PAGE);
+    let mut query = dsl::audit_events.select(Event::as_select()).into_boxed();
+    if let Some(actor_id) = filter.actor_id {
+        query = query.filter(dsl::actor_id.eq(actor_id.hyphenated().to_string()));
+    }
+    if let Some(entity_id) = &filter.entity_id {
+        query = query.filter(dsl::entity_id.eq(entity_id.clone()));
+    }
+    if let Some(action) = filter.action {
+        query = query.filter(dsl::action.eq(action.as_str()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(dsl::occurred_at.ge(from.naive_utc()));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(dsl::occurred_at.lt(to.naive_utc()));
+    }
+    if let Some(cursor) = cursor {
+        query = query.filter(
+            dsl::occurred_at.lt(cursor.occurred_at).or(dsl::occurred_at
+                .eq(cursor.occurred_at)
+                .and(dsl::id.lt(cursor.id.clone()))),
+        );
+    }
+    let mut events: Vec<Event> = query
+        .order((dsl::occurred_at.desc(), dsl::id.desc()))
+        .limit(i64::from(limit) + 1)
+        .load(conn)?;
+    let next = if events.len() > limit as usize {
+        events.truncate(limit as usize);
+        events.last().map(|last| Cursor {
+            occurred_at: last.occurred_at,
+            id: last.id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok((events, next))
+}
+
+/// An arbitrary constant naming the sequencer's PostgreSQL advisory lock.
+const SEQUENCER_LOCK: i64 = 0x7361_6e61_6461_7564; // "sanadaud"
+
+/// Makes the current transaction the only sequencer until it ends. Call it
+/// first inside the transaction.
+///
+/// PostgreSQL: a transaction-scoped advisory lock, released at commit or
+/// rollback; appenders never take it.
+/// SQLite: diesel begins a deferred transaction, so a first SELECT would read
+/// a snapshot that a concurrent sequencer could make stale (and the later
+/// UPDATE would then fail). A no-op UPDATE as the first statement takes the
+/// database's write lock at once, waiting up to `busy_timeout`, which is what
+/// `BEGIN IMMEDIATE` would do. It matches no row, so no trigger fires.
+pub(crate) fn lock_sequencer(conn: &mut AnyConnection) -> Result<(), ApiError> {
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(SEQUENCER_LOCK)
+                .execute(pg)?;
+        }
+        AnyConnection::Sqlite(lite) => {
+            diesel::sql_query("UPDATE audit_events SET seq = seq WHERE 0").execute(lite)?;
+        }
+    }
+    Ok(())
+}
+
+/// The last chained event's position and hash.
+#[derive(Debug, diesel::Queryable)]
+pub(crate) struct ChainHead {
+    pub seq: i64,
+    pub hash: Option<Vec<u8>>,
+}
+
+/// The last chained event, if any.
+pub(crate) fn chain_head(conn: &mut AnyConnection) -> Result<Option<ChainHead>, ApiError> {
+    use audit_events::dsl;
+    let head = dsl::audit_events
+        .filter(dsl::seq.is_not_null())
+        .order(dsl::seq.desc())
+        .select((dsl::seq.assume_not_null(), dsl::hash))
+        .first::<ChainHead>(conn)
+        .optional()?;
+    Ok(head)
+}
+
+/// Up to `batch` committed, unchained events, in queue order.
+pub(crate) fn unchained(conn: &mut AnyConnection, batch: i64) -> Result<Vec<Event>, ApiError> {
+    use audit_events::dsl;
+    Ok(dsl::audit_events
+        .filter(dsl::seq.is_null())
+        .order(dsl::queue_no.asc())
+        .limit(batch)
+        .select(Event::as_select())
+        .load(conn)?)
+}
+
+/// Fills the chain columns of one unchained event (the one update the
+/// table's triggers allow). False when the event was already chained.
+pub(crate) fn set_chain(
+    conn: &mut AnyConnection,
+    id: &str,
+    seq: i64,
+    prev_hash: &[u8],
+    hash: &[u8],
+) -> Result<bool, ApiError> {
+    use audit_events::dsl;
+    let updated = diesel::update(
+        dsl::audit_events
+            .filter(dsl::id.eq(id))
+            .filter(dsl::seq.is_null()),
+    )
+    .set((
+        dsl::seq.eq(seq),
+        dsl::prev_hash.eq(prev_hash),
+        dsl::hash.eq(hash),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Up to `limit` chained events with `seq` greater than `after`, by seq.
+pub(crate) fn chained_after(
+    conn: &mut AnyConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Event>, ApiError> {
+    use audit_events::dsl;
+    Ok(dsl::audit_events
+        .filter(dsl::seq.gt(after))
+        .order(dsl::seq.asc())
+        .limit(limit)
+        .select(Event::as_select())
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_strangers_are_refused() {
+        let cursor = Cursor {
+            occurred_at: DateTime::from_timestamp_micros(1_790_000_000_123_456)
+                .unwrap()
+                .naive_utc(),
+            id: "0b7a4a8e-4c39-4a77-9a8e-6f2c9a1d2e3f".into(),
+        };
+        assert_eq!(Cursor::parse(&cursor.encode()).unwrap(), cursor);
+        for bad in [
+            "",
+            "!!",
+            "bm90IGEgY3Vyc29y",
+            &URL_SAFE_NO_PAD.encode("12|x"),
+        ] {
+            assert!(Cursor::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

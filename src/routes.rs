@@ -6,7 +6,7 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Action;
-use crate::{auth, cases, health, metrics, openapi, places, users};
+use crate::{audit, auth, cases, health, metrics, openapi, places, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::routes::live)
@@ -43,7 +43,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(cases::routes::reopen_case)
                 .service(cases::routes::erase_case)
                 .service(cases::households::create_household)
-                .service(cases::households::get_household),
+                .service(cases::households::get_household)
+                .service(audit::routes::list_events)
+                .service(audit::routes::verify_chain),
         );
 }
 

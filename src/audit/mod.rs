@@ -9,6 +9,7 @@
 
 pub mod chain;
 pub mod model;
+pub mod routes;
 pub mod store;
 
 pub use chain::{

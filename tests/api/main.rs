@@ -4,6 +4,7 @@
 //! otherwise on a new SQLite file.
 
 mod access;
+mod auditing;
 mod auth;
 mod canary;
 mod cases;

@@ -3,6 +3,7 @@
 //! runs on a new PostgreSQL database (created, migrated, dropped after);
 //! otherwise on a new SQLite file.
 
+mod audit;
 mod errors;
 mod health;
 mod helpers;

@@ -584,3 +584,62 @@ async fn the_running_service_chains_events_in_the_background() {
 
     assert_eq!(chained, Some(1));
 }
+
+/// The grants docs/operations.md gives the service role are enough to append,
+/// sequence and verify, and refuse everything else.
+#[test]
+fn the_documented_postgres_grants_suffice_and_refuse_the_rest() {
+    let db = TestDatabase::create();
+    if !db.is_postgres() {
+        return;
+    }
+    let mut owner = connect(&db);
+    let role = format!("sanad_app_{}", Uuid::new_v4().simple());
+    owner
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN;
+             REVOKE ALL ON audit_events FROM PUBLIC;
+             REVOKE ALL ON audit_events FROM {role};
+             GRANT SELECT, INSERT ON audit_events TO {role};
+             GRANT UPDATE (seq, prev_hash, hash) ON audit_events TO {role};"
+        ))
+        .unwrap();
+    let mut url = url::Url::parse(db.url()).unwrap();
+    url.set_username(&role).unwrap();
+    let outcome = std::panic::catch_unwind(|| {
+        let mut app = sanad::db::ConnectionManager::new(url.as_str(), 5000)
+            .unwrap()
+            .establish()
+            .unwrap();
+        for i in 0..3 {
+            append(&mut app, &event(i)).unwrap();
+        }
+        let report = verify(&mut app).unwrap();
+        assert!(report.ok);
+        assert_eq!(report.events, 3);
+        let denied = |result: Result<usize, diesel::result::Error>| {
+            let text = result.expect_err("refused").to_string();
+            assert!(
+                text.contains("permission denied") || text.contains("must be owner"),
+                "{text}"
+            );
+        };
+        denied(diesel::delete(dsl::audit_events).execute(&mut app));
+        denied(
+            diesel::update(dsl::audit_events)
+                .set(dsl::detail.eq("x"))
+                .execute(&mut app),
+        );
+        denied(diesel::sql_query("TRUNCATE audit_events").execute(&mut app));
+        denied(diesel::sql_query("ALTER TABLE audit_events DISABLE TRIGGER ALL").execute(&mut app));
+    });
+    // Roles belong to the cluster, not to the test database: drop it.
+    owner
+        .batch_execute(&format!(
+            "REVOKE ALL ON audit_events FROM {role}; DROP ROLE {role};"
+        ))
+        .unwrap();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}

@@ -1,4 +1,4 @@
-//! The command line: `sanad [serve|migrate|…]`.
+//! The command line: `sanad [serve|migrate|audit verify|…]`.
 
 use std::path::PathBuf;
 
@@ -30,6 +30,11 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
 }
 
@@ -68,4 +73,16 @@ pub enum KeysCommand {
     /// Make the newest key-encryption key active and rewrap every data key
     /// under it, in batches. Safe while serving; run again to resume.
     Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Chain any pending events, then check the whole hash chain. Exits 0
+    /// when it holds, 1 naming the first broken event otherwise.
+    Verify {
+        /// A head printed by an earlier run (SEQ:HASH), kept outside the
+        /// database: also fail unless the chain still holds it.
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Option<crate::audit::Anchor>,
+    },
 }

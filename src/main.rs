@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sanad::cli::{Cli, Command, KeysCommand, UserCommand};
+use sanad::audit::{Anchor, AnchorCheck};
+use sanad::cli::{AuditCommand, Cli, Command, KeysCommand, UserCommand};
 use sanad::commands;
 use sanad::crypto::Keyring;
 use sanad::settings::Settings;
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
         command: KeysCommand::Generate { out },
     } = &command
     {
-        return finish(generate_keyring(out));
+        return finish(generate_keyring(out).map(|()| ExitCode::SUCCESS));
     }
     let settings = match Settings::load(&Settings::default_base_dir()) {
         Ok(settings) => settings,
@@ -27,7 +28,13 @@ fn main() -> ExitCode {
         }
     };
     sanad::telemetry::init(&settings.log);
-    finish(match command {
+    if let Command::Audit {
+        command: AuditCommand::Verify { anchor },
+    } = &command
+    {
+        return finish(audit_verify(&settings, anchor.as_ref()));
+    }
+    let done = match command {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::User {
@@ -58,12 +65,14 @@ fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => rotate_keys(&settings),
-    })
+        Command::Audit { .. } => Ok(()),
+    };
+    finish(done.map(|()| ExitCode::SUCCESS))
 }
 
-fn finish(result: anyhow::Result<()>) -> ExitCode {
+fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             tracing::error!(error = %format!("{err:#}"), "sanad stopped");
             eprintln!("sanad: {err:#}");
@@ -127,4 +136,44 @@ fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
     }
     println!("every data key is under KEK {}", done.active);
     Ok(())
+}
+/// Exit 0 when the chain holds (and holds the anchor, if given), 1 when not.
+fn audit_verify(settings: &Settings, anchor: Option<&Anchor>) -> anyhow::Result<ExitCode> {
+    let mut conn = commands::connect(settings)?;
+    let report = sanad::audit::verify(&mut conn)?;
+    let head = match &report.head {
+        Some((seq, hash)) => format!("head: {seq}:{hash}"),
+        None => "head: none (empty log)".into(),
+    };
+    if !report.ok {
+        let id = report.first_broken_id.unwrap_or_default();
+        println!(
+            "broken: first broken event {id} (after {} intact events)",
+            report.events
+        );
+        println!("last intact {head}");
+        return Ok(ExitCode::from(1));
+    }
+    println!("ok: {} events", report.events);
+    println!("{head}");
+    if let Some(anchor) = anchor {
+        match sanad::audit::check_anchor(&mut conn, anchor)? {
+            AnchorCheck::Holds => println!("anchor {}: holds", anchor.seq),
+            AnchorCheck::Missing => {
+                println!(
+                    "broken: anchor {} is past the end: events were removed",
+                    anchor.seq
+                );
+                return Ok(ExitCode::from(1));
+            }
+            AnchorCheck::Differs => {
+                println!(
+                    "broken: event {} no longer has the anchored hash: the chain was rewritten",
+                    anchor.seq
+                );
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

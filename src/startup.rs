@@ -47,12 +47,20 @@ pub enum StartupError {
     Password(crate::error::ApiError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error(
+        "Application::build must be called inside a Tokio runtime (it starts the audit sequencer)"
+    )]
+    NoRuntime,
 }
+
+/// How often the audit sequencer looks for committed, unchained events.
+pub const AUDIT_SEQUENCER_INTERVAL: Duration = Duration::from_millis(50);
 
 pub struct Application {
     port: u16,
     server: Server,
     db: Database,
+    sequencer: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -66,13 +74,20 @@ impl Application {
             TcpListener::bind(&address).map_err(|source| StartupError::Bind { address, source })?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, db.clone(), keyring, &settings)?;
+        tokio::runtime::Handle::try_current().map_err(|_| StartupError::NoRuntime)?;
+        let sequencer = crate::audit::spawn_sequencer(db.clone(), AUDIT_SEQUENCER_INTERVAL);
         tracing::info!(
             port,
             backend = db.backend().as_str(),
             environment = settings.environment.as_str(),
             "listening"
         );
-        Ok(Application { port, server, db })
+        Ok(Application {
+            port,
+            server,
+            db,
+            sequencer,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -88,9 +103,13 @@ impl Application {
         &self.db
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish
+    /// and stops the audit sequencer (events it has not chained yet are
+    /// chained by the next process, or by `sanad audit verify`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.sequencer.abort();
+        served
     }
 }
 

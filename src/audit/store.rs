@@ -167,6 +167,16 @@ pub(crate) fn chain_head(conn: &mut AnyConnection) -> Result<Option<ChainHead>, 
     Ok(head)
 }
 
+/// Whether any committed event waits to be chained: a cheap look (the partial
+/// index) so an idle sequencer takes no lock.
+pub(crate) fn has_unchained(conn: &mut AnyConnection) -> Result<bool, ApiError> {
+    use audit_events::dsl;
+    Ok(diesel::select(diesel::dsl::exists(
+        dsl::audit_events.filter(dsl::seq.is_null()),
+    ))
+    .get_result(conn)?)
+}
+
 /// Up to `batch` committed, unchained events, in queue order.
 pub(crate) fn unchained(conn: &mut AnyConnection, batch: i64) -> Result<Vec<Event>, ApiError> {
     use audit_events::dsl;

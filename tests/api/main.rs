@@ -4,6 +4,7 @@
 //! otherwise on a new SQLite file.
 
 mod access;
+mod audit;
 mod auditing;
 mod auth;
 mod canary;

@@ -97,6 +97,8 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         "/api/v1/households/{id}",
         Some(Action::HouseholdRead),
     ),
+    ("get", "/api/v1/audit", Some(Action::AuditRead)),
+    ("get", "/api/v1/audit/verify", Some(Action::AuditRead)),
 ];
 
 #[cfg(test)]

@@ -73,6 +73,12 @@ pub enum KeysCommand {
     /// Make the newest key-encryption key active and rewrap every data key
     /// under it, in batches. Safe while serving; run again to resume.
     Rotate,
+    /// Add a token signing key that verifies but does not sign yet. Restart
+    /// every API node afterwards, then run `keys activate-signing-key`.
+    AddSigningKey,
+    /// Sign tokens with the most recently added signing key (restart nodes
+    /// afterwards). Older keys keep verifying.
+    ActivateSigningKey,
 }
 
 #[derive(Debug, Subcommand)]

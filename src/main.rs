@@ -65,6 +65,16 @@ fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => rotate_keys(&settings),
+        Command::Keys {
+            command: KeysCommand::AddSigningKey,
+        } => sanad::keys::add_signing_key(&settings)
+            .map(|kid| println!("signing key {kid} added (verifies, does not sign yet); restart every API node, then run `sanad keys activate-signing-key`"))
+            .map_err(Into::into),
+        Command::Keys {
+            command: KeysCommand::ActivateSigningKey,
+        } => sanad::keys::activate_signing_key(&settings)
+            .map(|kid| println!("signing key {kid} is now active; restart every API node"))
+            .map_err(Into::into),
         Command::Audit { .. } => Ok(()),
     };
     finish(done.map(|()| ExitCode::SUCCESS))
@@ -113,7 +123,8 @@ fn generate_keyring(out: &std::path::Path) -> anyhow::Result<()> {
 }
 
 fn add_kek(settings: &Settings) -> anyhow::Result<()> {
-    let version = sanad::keys::add_kek(settings)?;
+    let mut conn = commands::connect(settings)?;
+    let version = sanad::keys::add_kek(settings, &mut conn)?;
     println!(
         "key-encryption key {version} added (not active yet); restart every API node, then run `sanad keys rotate`"
     );

@@ -4,6 +4,10 @@
 //! is re-encrypted and nothing goes offline; reads never fail because every
 //! node holds both the old and the new KEK throughout.
 //!
+//! Token signing keys rotate the same way, by `kid`: `add_signing_key`, a
+//! restart (every node now verifies the new key), `activate_signing_key`,
+//! another restart (nodes now sign with it).
+//!
 //! `rotate` can be interrupted at any point and run again: each batch is one
 //! transaction, and a data key is rewrapped only while it is still under the
 //! version that was read (a concurrent erasure is never undone).
@@ -12,6 +16,9 @@ use std::path::{Path, PathBuf};
 
 use diesel::prelude::*;
 
+use ring::signature::{Ed25519KeyPair, KeyPair};
+
+use crate::audit::{self, Entity, NewEvent, Outcome};
 use crate::crypto::{Keyring, KeyringError, WrappedDataKey, rewrap};
 use crate::db::schema::data_keys;
 use crate::db::{AnyConnection, write_transaction};
@@ -59,28 +66,110 @@ fn replace(path: &Path, keyring: &Keyring) -> Result<(), RotationError> {
     Ok(())
 }
 
-/// A copy of `keyring` whose active KEK is `version`.
-fn with_active(keyring: &Keyring, version: u8) -> Result<Keyring, RotationError> {
+/// A copy of `keyring` edited through its JSON form (which `from_json`
+/// validates again), for changes the keyring type does not offer.
+fn edited(
+    keyring: &Keyring,
+    edit: impl FnOnce(&mut serde_json::Value) -> Result<(), RotationError>,
+) -> Result<Keyring, RotationError> {
     let json = keyring.to_json()?;
     let mut value: serde_json::Value =
         serde_json::from_str(&json).map_err(|_| RotationError::Edit)?;
-    value["active_kek"] = serde_json::Value::from(version);
-    let edited = zeroize::Zeroizing::new(value.to_string());
+    let result = edit(&mut value);
+    let text = zeroize::Zeroizing::new(value.to_string());
     if let Some(map) = value.as_object_mut() {
         map.clear();
     }
-    Ok(Keyring::from_json(&edited)?)
+    result?;
+    Ok(Keyring::from_json(&text)?)
+}
+
+/// A copy of `keyring` whose active KEK is `version`.
+fn with_active(keyring: &Keyring, version: u8) -> Result<Keyring, RotationError> {
+    edited(keyring, |v| {
+        v["active_kek"] = serde_json::Value::from(version);
+        Ok(())
+    })
+}
+
+/// A key operation done at the command line: no signed-in actor.
+fn record(
+    conn: &mut AnyConnection,
+    action: audit::Action,
+    version: u8,
+    detail: String,
+) -> Result<(), ApiError> {
+    audit::append(
+        conn,
+        &NewEvent::new(action, Outcome::Success)
+            .entity_number(Entity::Key, u64::from(version))
+            .detail(detail),
+    )
 }
 
 /// `sanad keys add-kek`: adds a KEK that unwraps but is not yet used to
 /// wrap. Returns its version.
-pub fn add_kek(settings: &Settings) -> Result<u8, RotationError> {
+pub fn add_kek(settings: &Settings, conn: &mut AnyConnection) -> Result<u8, RotationError> {
     let path = keyring_path(settings)?;
     let mut keyring = read(&path)?;
     let active = keyring.active_kek_version();
     let added = keyring.add_kek()?;
     replace(&path, &with_active(&keyring, active)?)?;
+    record(
+        conn,
+        audit::Action::KeysGenerate,
+        added,
+        "key-encryption key added, not active".into(),
+    )?;
     Ok(added)
+}
+
+/// `sanad keys add-signing-key`: adds an Ed25519 token signing key that
+/// verifies (it is in the JWKS once nodes restart) but does not sign yet.
+/// Returns its `kid`.
+pub fn add_signing_key(settings: &Settings) -> Result<String, RotationError> {
+    use base64::Engine;
+    let path = keyring_path(settings)?;
+    let keyring = read(&path)?;
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| RotationError::Edit)?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| RotationError::Edit)?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, pair.public_key().as_ref());
+    let kid: String = digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let encoded =
+        zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref()));
+    let updated = edited(&keyring, |v| {
+        let keys = v["signing_keys"]
+            .as_array_mut()
+            .ok_or(RotationError::Edit)?;
+        keys.push(serde_json::json!({"kid": kid, "pkcs8": encoded.as_str()}));
+        Ok(())
+    })?;
+    replace(&path, &updated)?;
+    Ok(kid)
+}
+
+/// `sanad keys activate-signing-key`: makes the most recently added signing
+/// key the one that signs. Older keys keep verifying until removed.
+pub fn activate_signing_key(settings: &Settings) -> Result<String, RotationError> {
+    let path = keyring_path(settings)?;
+    let keyring = read(&path)?;
+    let mut newest = String::new();
+    let updated = edited(&keyring, |v| {
+        newest = v["signing_keys"]
+            .as_array()
+            .and_then(|keys| keys.last())
+            .and_then(|k| k["kid"].as_str())
+            .ok_or(RotationError::Edit)?
+            .to_string();
+        v["active_signing_kid"] = serde_json::Value::from(newest.clone());
+        Ok(())
+    })?;
+    replace(&path, &updated)?;
+    Ok(newest)
 }
 
 /// How far a rotation got.
@@ -182,5 +271,72 @@ pub fn rotate(
         report(progress);
     }
     progress.remaining = remaining(conn, newest)?;
+    record(
+        conn,
+        audit::Action::KeysRotate,
+        newest,
+        format!(
+            "{} data keys rewrapped, {} remaining",
+            progress.rewrapped, progress.remaining
+        ),
+    )?;
     Ok(progress)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings_with(path: &Path) -> Settings {
+        let mut settings = Settings::load(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+        settings.crypto.keyring_file = Some(path.to_path_buf());
+        settings
+    }
+
+    #[test]
+    fn a_new_signing_key_verifies_first_and_signs_once_activated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.json");
+        Keyring::generate().unwrap().write_new(&path).unwrap();
+        let settings = settings_with(&path);
+        let before = read(&path).unwrap().signing_key().0.to_string();
+
+        let kid = add_signing_key(&settings).unwrap();
+        let added = read(&path).unwrap();
+        assert_eq!(added.signing_key().0, before, "not signing yet");
+        let kids: Vec<String> = added.verifying_keys().into_iter().map(|k| k.0).collect();
+        assert!(kids.contains(&kid) && kids.contains(&before));
+
+        assert_eq!(activate_signing_key(&settings).unwrap(), kid);
+        let active = read(&path).unwrap();
+        assert_eq!(active.signing_key().0, kid);
+        assert_eq!(
+            active.verifying_keys().len(),
+            2,
+            "the old key still verifies"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn an_added_kek_unwraps_but_does_not_wrap_until_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.json");
+        Keyring::generate().unwrap().write_new(&path).unwrap();
+        let before = read(&path).unwrap();
+        let mut ring = read(&path).unwrap();
+        let added = ring.add_kek().unwrap();
+        replace(
+            &path,
+            &with_active(&ring, before.active_kek_version()).unwrap(),
+        )
+        .unwrap();
+        let after = read(&path).unwrap();
+        assert_eq!(after.active_kek_version(), before.active_kek_version());
+        assert!(after.kek(added).is_some());
+    }
 }

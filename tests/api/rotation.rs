@@ -29,7 +29,7 @@ async fn rotation_rewraps_every_data_key_with_no_failed_read() {
         ring.active_kek_version()
     };
 
-    let added = sanad::keys::add_kek(&settings).unwrap();
+    let added = sanad::keys::add_kek(&settings, &mut app.conn()).unwrap();
     assert_eq!(added, old + 1);
     let node = spawn_second_node(&app).await;
     let token = node.token(&user).await;

@@ -22,10 +22,36 @@ use crate::settings::{LogFormat, LogSettings};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// Installs the global subscriber. `RUST_LOG` overrides the configured level.
+/// Crates that, below `info`, log raw request paths, query strings or
+/// payload errors — where a person's name or ID typed by a client would end
+/// up. They are held at `info` whatever level is asked for.
+const HELD_AT_INFO: [&str; 5] = [
+    "actix_web",
+    "actix_http",
+    "actix_server",
+    "actix_router",
+    "h2",
+];
+
+/// The filter directives: the requested ones, without any for the crates
+/// above, then those crates at `info` (a target directive beats a bare level).
+fn filter_spec(requested: &str) -> String {
+    let mut directives: Vec<String> = requested
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && !HELD_AT_INFO.iter().any(|c| d.starts_with(c)))
+        .map(str::to_string)
+        .collect();
+    directives.extend(HELD_AT_INFO.iter().map(|c| format!("{c}=info")));
+    directives.join(",")
+}
+
+/// Installs the global subscriber. `RUST_LOG` overrides the configured level,
+/// except that crates which log raw requests never go below `info`.
 pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.level))
+    let requested = std::env::var("RUST_LOG").unwrap_or_else(|_| settings.level.clone());
+    let filter = EnvFilter::try_new(filter_spec(&requested))
+        .or_else(|_| EnvFilter::try_new(filter_spec("info")))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter);
     let result = match settings.format {
@@ -142,6 +168,15 @@ pub async fn observe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_logging_crates_stay_at_info_whatever_is_asked() {
+        assert_eq!(
+            filter_spec("trace,actix_web=trace, sanad=debug"),
+            "trace,sanad=debug,actix_web=info,actix_http=info,actix_server=info,actix_router=info,h2=info"
+        );
+        assert!(EnvFilter::try_new(filter_spec("debug")).is_ok());
+    }
 
     #[test]
     fn plain_request_ids_are_kept_and_others_replaced() {

@@ -12,5 +12,6 @@ mod cases;
 mod errors;
 mod health;
 mod helpers;
+mod logs;
 mod openapi;
 mod rotation;

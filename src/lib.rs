@@ -21,4 +21,5 @@ pub mod routes;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod transfers;
 pub mod users;

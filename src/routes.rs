@@ -6,7 +6,7 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Action;
-use crate::{audit, auth, cases, health, metrics, openapi, places, users};
+use crate::{audit, auth, cases, health, metrics, openapi, places, transfers, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::routes::live)
@@ -44,6 +44,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(cases::routes::erase_case)
                 .service(cases::households::create_household)
                 .service(cases::households::get_household)
+                .service(transfers::routes::create_transfer)
+                .service(transfers::routes::list_transfers)
+                .service(transfers::routes::accept_transfer)
+                .service(transfers::routes::reject_transfer)
+                .service(transfers::routes::cancel_transfer)
                 .service(audit::routes::list_events)
                 .service(audit::routes::verify_chain),
         );
@@ -96,6 +101,27 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         "get",
         "/api/v1/households/{id}",
         Some(Action::HouseholdRead),
+    ),
+    (
+        "post",
+        "/api/v1/cases/{id}/transfers",
+        Some(Action::TransferCreate),
+    ),
+    ("get", "/api/v1/transfers", Some(Action::TransferList)),
+    (
+        "post",
+        "/api/v1/transfers/{id}/accept",
+        Some(Action::TransferDecide),
+    ),
+    (
+        "post",
+        "/api/v1/transfers/{id}/reject",
+        Some(Action::TransferDecide),
+    ),
+    (
+        "post",
+        "/api/v1/transfers/{id}/cancel",
+        Some(Action::TransferCancel),
     ),
     ("get", "/api/v1/audit", Some(Action::AuditRead)),
     ("get", "/api/v1/audit/verify", Some(Action::AuditRead)),

@@ -213,3 +213,54 @@ pub async fn get_household(
         .await?;
     Ok(HttpResponse::Ok().json(household))
 }
+
+/// Moves a household to another city, re-sealing its label for the new
+/// city. Its members are moved by the caller.
+pub fn move_to_city(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    id: HouseholdId,
+    from: CityId,
+    to: CityId,
+) -> Result<(), ApiError> {
+    let label: Option<Sealed> = households::table
+        .find(id.to_db())
+        .select(households::label_enc)
+        .first(conn)?;
+    let resealed = match label {
+        Some(sealed) => {
+            let keys = keys::load(conn, keyring, &id.to_db())?;
+            let subject = id.to_db();
+            match keys
+                .row(&subject, &from.to_db())
+                .open_text(TABLE, "label", &sealed)
+            {
+                Ok(Opened::Value(text)) => Some(
+                    keys.row(&subject, &to.to_db())
+                        .seal_text(TABLE, "label", &text)
+                        .map_err(ApiError::internal)?,
+                ),
+                Ok(Opened::Erased) => None,
+                Err(err) => return Err(store::integrity(err, TABLE, &subject)),
+            }
+        }
+        None => None,
+    };
+    diesel::update(households::table.find(id.to_db()))
+        .set((
+            households::city_id.eq(to.to_db()),
+            households::label_enc.eq(resealed),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The cases of a household that are not erased.
+pub fn members(conn: &mut AnyConnection, id: HouseholdId) -> Result<Vec<CaseRow>, ApiError> {
+    Ok(cases::table
+        .filter(cases::household_id.eq(id.to_db()))
+        .filter(cases::status.ne(CaseStatus::Erased.as_str()))
+        .select(cases::all_columns)
+        .order((cases::created_at.asc(), cases::id.asc()))
+        .load(conn)?)
+}

@@ -837,3 +837,145 @@ pub fn erase(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
         .execute(conn)?;
     Ok(())
 }
+
+/// Re-seals one sealed value for another city (the AAD names the city).
+fn reseal_text(
+    from: &FieldCipher<'_>,
+    to: &FieldCipher<'_>,
+    table: &str,
+    column: &str,
+    sealed: &Sealed,
+    row_id: &str,
+) -> Result<Sealed, ApiError> {
+    match from.open_text(table, column, sealed) {
+        Ok(Opened::Value(plain)) => to
+            .seal_text(table, column, &plain)
+            .map_err(ApiError::internal),
+        Ok(Opened::Erased) => Err(ApiError::Gone),
+        Err(err) => Err(integrity(err, table, row_id)),
+    }
+}
+
+fn reseal_opt(
+    from: &FieldCipher<'_>,
+    to: &FieldCipher<'_>,
+    column: &str,
+    sealed: &Option<Sealed>,
+    row_id: &str,
+) -> Result<Option<Sealed>, ApiError> {
+    sealed
+        .as_ref()
+        .map(|s| reseal_text(from, to, TABLE, column, s, row_id))
+        .transpose()
+}
+
+/// Moves a case to another city: every sealed field of the case and of its
+/// notes is opened under the old city and sealed under the new one, and the
+/// blind indexes follow. `household` is the household it belongs to after
+/// the move. Runs inside the caller's transaction.
+pub fn move_to_city(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    row: &CaseRow,
+    city: CityId,
+    household: Option<HouseholdId>,
+) -> Result<(), ApiError> {
+    let person = keys::load(conn, keyring, &row.id)?;
+    if person.is_erased() {
+        return Err(ApiError::Gone);
+    }
+    let new_city = city.to_db();
+    let from = person.row(&row.id, &row.city_id);
+    let to = person.row(&row.id, &new_city);
+    let dob = match from.open_date(TABLE, "date_of_birth", &row.date_of_birth_enc) {
+        Ok(Opened::Value(d)) => to
+            .seal_date(TABLE, "date_of_birth", d)
+            .map_err(ApiError::internal)?,
+        Ok(Opened::Erased) => return Err(ApiError::Gone),
+        Err(err) => return Err(integrity(err, TABLE, &row.id)),
+    };
+    diesel::update(cases::table.find(&row.id))
+        .set((
+            cases::city_id.eq(&new_city),
+            cases::household_id.eq(household.map(|h| h.to_db())),
+            cases::full_name_enc.eq(reseal_text(
+                &from,
+                &to,
+                TABLE,
+                "full_name",
+                &row.full_name_enc,
+                &row.id,
+            )?),
+            cases::full_name_latin_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "full_name_latin",
+                &row.full_name_latin_enc,
+                &row.id,
+            )?),
+            cases::date_of_birth_enc.eq(dob),
+            cases::national_id_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "national_id",
+                &row.national_id_enc,
+                &row.id,
+            )?),
+            cases::phone_enc.eq(reseal_opt(&from, &to, "phone", &row.phone_enc, &row.id)?),
+            cases::address_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "address",
+                &row.address_enc,
+                &row.id,
+            )?),
+            cases::origin_place_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "origin_place",
+                &row.origin_place_enc,
+                &row.id,
+            )?),
+            cases::vulnerability_notes_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "vulnerability_notes",
+                &row.vulnerability_notes_enc,
+                &row.id,
+            )?),
+            cases::closure_reason_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "closure_reason",
+                &row.closure_reason_enc,
+                &row.id,
+            )?),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    let notes: Vec<(String, Sealed)> = case_notes::table
+        .filter(case_notes::case_id.eq(&row.id))
+        .select((case_notes::id, case_notes::body_enc))
+        .load(conn)?;
+    for (note, body) in notes {
+        let resealed = reseal_text(
+            &person.row(&note, &row.city_id),
+            &person.row(&note, &new_city),
+            "case_notes",
+            "body",
+            &body,
+            &note,
+        )?;
+        diesel::update(case_notes::table.find(&note))
+            .set((
+                case_notes::body_enc.eq(resealed),
+                case_notes::city_id.eq(&new_city),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(case_search_index::table.filter(case_search_index::case_id.eq(&row.id)))
+        .set(case_search_index::city_id.eq(&new_city))
+        .execute(conn)?;
+    Ok(())
+}

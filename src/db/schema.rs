@@ -174,6 +174,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    transfers (id) {
+        id -> Text,
+        case_id -> Text,
+        from_city_id -> Text,
+        to_city_id -> Text,
+        with_household -> Bool,
+        status -> Text,
+        reason_enc -> Binary,
+        decision_reason_enc -> Nullable<Binary>,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(cities -> governorates (governorate_id));
 diesel::joinable!(households -> cities (city_id));
 diesel::joinable!(cases -> cities (city_id));
@@ -200,4 +217,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     cases,
     case_search_index,
     case_notes,
+    transfers,
 );

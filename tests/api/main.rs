@@ -15,3 +15,4 @@ mod helpers;
 mod logs;
 mod openapi;
 mod rotation;
+mod transfers;

@@ -1,0 +1,313 @@
+//! `POST /cases/{id}/transfers`, `GET /transfers`,
+//! `POST /transfers/{id}/{accept|reject|cancel}`.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+
+use crate::audit::{self, Entity, Outcome};
+use crate::auth::Principal;
+use crate::auth::policy::{self, Action, Resource, Scope};
+use crate::auth::trail::{self, Target};
+use crate::cases::routes::load_authorized;
+use crate::crypto::Keyring;
+use crate::db::{AnyConnection, Database, write_transaction};
+use crate::domain::CaseId;
+use crate::error::{ApiError, Problem};
+use crate::extract::{self, ApiJson};
+use crate::telemetry::RequestId;
+
+use super::model::{
+    CreateTransfer, RejectTransfer, Transfer, TransferQuery, TransferRow, TransferStatus,
+};
+use super::store;
+
+fn event(
+    principal: &Principal,
+    request: &RequestId,
+    action: audit::Action,
+    row: &TransferRow,
+) -> Result<audit::NewEvent, ApiError> {
+    let id = uuid::Uuid::parse_str(&row.id).map_err(ApiError::internal)?;
+    Ok(trail::event(principal, request, action, Outcome::Success)
+        .entity(Entity::Transfer, id)
+        .city(store::city(&row.from_city_id)?.as_uuid()))
+}
+
+/// Loads a transfer and asks the policy about the city that decides it.
+fn load_for(
+    conn: &mut AnyConnection,
+    principal: &Principal,
+    request: &RequestId,
+    id: uuid::Uuid,
+    action: Action,
+    receiving_side: bool,
+) -> Result<TransferRow, ApiError> {
+    let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
+    let city = store::city(if receiving_side {
+        &row.to_city_id
+    } else {
+        &row.from_city_id
+    })?;
+    trail::authorize(
+        conn,
+        principal,
+        request,
+        action,
+        Resource::City(city),
+        Target {
+            entity: Entity::Transfer,
+            id,
+            city: Some(city),
+        },
+    )?;
+    Ok(row)
+}
+
+/// Ask to move a case (and optionally its whole household) to another city.
+#[utoipa::path(
+    tag = "transfers",
+    params(("id" = String, Path, format = Uuid)),
+    request_body = CreateTransfer,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = Transfer),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A transfer is already pending", body = Problem, content_type = "application/problem+json"),
+        (status = 410, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/cases/{id}/transfers")]
+pub async fn create_transfer(
+    principal: Principal,
+    request: RequestId,
+    id: web::Path<CaseId>,
+    body: ApiJson<CreateTransfer>,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::TransferCreate, Resource::Collection)?;
+    let id = id.into_inner();
+    let input = body.0;
+    if input.reason.trim().is_empty() {
+        return Err(ApiError::field("reason", "must not be blank"));
+    }
+    let transfer = db
+        .run(move |conn| {
+            load_authorized(conn, &principal, &request, id, Action::TransferCreate)?;
+            write_transaction(conn, |conn| {
+                let case = crate::cases::store::find(conn, id)?.ok_or(ApiError::NotFound)?;
+                let transfer_id = store::create(
+                    conn,
+                    &keyring,
+                    &case,
+                    input.to_city_id,
+                    input.with_household,
+                    &input.reason,
+                    principal.user_id,
+                )?;
+                let row = store::find(conn, &transfer_id)?.ok_or(ApiError::NotFound)?;
+                audit::append(
+                    conn,
+                    &event(&principal, &request, audit::Action::TransferCreate, &row)?,
+                )?;
+                store::view(conn, &keyring, &row)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(transfer))
+}
+
+/// Transfers into or out of the caller's cities, newest first.
+#[utoipa::path(
+    tag = "transfers",
+    params(TransferQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<Transfer>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/transfers")]
+pub async fn list_transfers(
+    req: HttpRequest,
+    principal: Principal,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::TransferList, Resource::Collection)?;
+    let query: TransferQuery = extract::parse_query(&req)?;
+    let Scope::Cities(cities) = policy::scope(&principal, Action::TransferList) else {
+        return Err(ApiError::Forbidden);
+    };
+    let list = db
+        .run(move |conn| {
+            store::list(conn, &cities, query.direction, query.status)?
+                .iter()
+                .map(|row| store::view(conn, &keyring, row))
+                .collect::<Result<Vec<Transfer>, ApiError>>()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Accept an incoming transfer (a supervisor of the receiving city): the
+/// case moves, re-encrypted for the new city.
+#[utoipa::path(
+    tag = "transfers",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Transfer),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No longer pending", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/transfers/{id}/accept")]
+pub async fn accept_transfer(
+    principal: Principal,
+    request: RequestId,
+    id: web::Path<uuid::Uuid>,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::TransferDecide, Resource::Collection)?;
+    let id = id.into_inner();
+    let transfer = db
+        .run(move |conn| {
+            load_for(conn, &principal, &request, id, Action::TransferDecide, true)?;
+            write_transaction(conn, |conn| {
+                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
+                store::decide(
+                    conn,
+                    &keyring,
+                    &row,
+                    TransferStatus::Accepted,
+                    principal.user_id,
+                    None,
+                )?;
+                let moved = store::carry_out(conn, &keyring, &row)?;
+                audit::append(
+                    conn,
+                    &event(&principal, &request, audit::Action::TransferAccept, &row)?
+                        .detail(format!("{} case(s) moved", moved.len())),
+                )?;
+                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
+                store::view(conn, &keyring, &row)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(transfer))
+}
+
+/// Reject an incoming transfer (a supervisor of the receiving city).
+#[utoipa::path(
+    tag = "transfers",
+    params(("id" = String, Path, format = Uuid)),
+    request_body = RejectTransfer,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Transfer),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/transfers/{id}/reject")]
+pub async fn reject_transfer(
+    principal: Principal,
+    request: RequestId,
+    id: web::Path<uuid::Uuid>,
+    body: ApiJson<RejectTransfer>,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::TransferDecide, Resource::Collection)?;
+    let id = id.into_inner();
+    let reason = body.0.reason;
+    let transfer = db
+        .run(move |conn| {
+            load_for(conn, &principal, &request, id, Action::TransferDecide, true)?;
+            write_transaction(conn, |conn| {
+                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
+                store::decide(
+                    conn,
+                    &keyring,
+                    &row,
+                    TransferStatus::Rejected,
+                    principal.user_id,
+                    Some(&reason),
+                )?;
+                audit::append(
+                    conn,
+                    &event(&principal, &request, audit::Action::TransferReject, &row)?,
+                )?;
+                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
+                store::view(conn, &keyring, &row)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(transfer))
+}
+
+/// Cancel an outgoing transfer (the sending city).
+#[utoipa::path(
+    tag = "transfers",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Transfer),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/transfers/{id}/cancel")]
+pub async fn cancel_transfer(
+    principal: Principal,
+    request: RequestId,
+    id: web::Path<uuid::Uuid>,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::TransferCancel, Resource::Collection)?;
+    let id = id.into_inner();
+    let transfer = db
+        .run(move |conn| {
+            load_for(
+                conn,
+                &principal,
+                &request,
+                id,
+                Action::TransferCancel,
+                false,
+            )?;
+            write_transaction(conn, |conn| {
+                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
+                store::decide(
+                    conn,
+                    &keyring,
+                    &row,
+                    TransferStatus::Cancelled,
+                    principal.user_id,
+                    None,
+                )?;
+                audit::append(
+                    conn,
+                    &event(&principal, &request, audit::Action::TransferCancel, &row)?,
+                )?;
+                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
+                store::view(conn, &keyring, &row)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(transfer))
+}

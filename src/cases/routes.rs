@@ -646,17 +646,43 @@ pub async fn close_case(
     if reason.trim().is_empty() {
         return Err(ApiError::field("reason", "must not be blank"));
     }
+    change_status(
+        db,
+        keyring,
+        principal,
+        request,
+        id,
+        Action::CaseClose,
+        audit::Action::CaseClose,
+        move |conn, keyring, row| store::close(conn, keyring, row, &reason),
+    )
+    .await
+}
+
+/// A supervisor's change of a case's status: the policy decides, `change`
+/// runs in one transaction with the audit event, and the case comes back.
+#[allow(clippy::too_many_arguments)]
+async fn change_status<F>(
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+    principal: Principal,
+    request: RequestId,
+    id: CaseId,
+    action: Action,
+    event: audit::Action,
+    change: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut AnyConnection, &Keyring, &CaseRow) -> Result<(), ApiError> + Send + 'static,
+{
     let view = db
         .run(move |conn| {
-            load_authorized(conn, &principal, &request, id, Action::CaseClose)?;
+            load_authorized(conn, &principal, &request, id, action)?;
             crate::db::write_transaction(conn, |conn| {
                 let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                store::close(conn, &keyring, &row, &reason)?;
+                change(conn, &keyring, &row)?;
                 let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                audit::append(
-                    conn,
-                    &case_event(&principal, &request, audit::Action::CaseClose, &row)?,
-                )?;
+                audit::append(conn, &case_event(&principal, &request, event, &row)?)?;
                 let person = keys::load(conn, &keyring, &row.id)?;
                 store::view(&row, &person, today())
             })
@@ -690,26 +716,17 @@ pub async fn reopen_case(
     keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
     policy::authorize(&principal, Action::CaseReopen, Resource::Collection)?;
-    let id = id.into_inner();
-    let view = db
-        .run(move |conn| {
-            load_authorized(conn, &principal, &request, id, Action::CaseReopen)?;
-            crate::db::write_transaction(conn, |conn| {
-                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                store::reopen(conn, &row)?;
-                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                audit::append(
-                    conn,
-                    &case_event(&principal, &request, audit::Action::CaseReopen, &row)?,
-                )?;
-                let person = keys::load(conn, &keyring, &row.id)?;
-                store::view(&row, &person, today())
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((ETAG, etag(view.version)))
-        .json(view))
+    change_status(
+        db,
+        keyring,
+        principal,
+        request,
+        id.into_inner(),
+        Action::CaseReopen,
+        audit::Action::CaseReopen,
+        |conn, _, row| store::reopen(conn, row),
+    )
+    .await
 }
 
 /// Erase a person (supervisor): their data key is destroyed, so every field

@@ -278,6 +278,13 @@ async fn a_case_of_another_city_is_not_found_and_other_roles_are_refused() {
     let case_url = format!("/api/v1/cases/{id}");
     let notes_url = format!("{case_url}/notes");
 
+    let household: Value = app
+        .post_as(&owner, "/api/v1/households", &json!({"city_id": mosul}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let household_url = format!("/api/v1/households/{}", household["id"].as_str().unwrap());
     let other_city = app.signed_in(Role::CitySupervisor, &[telafar], None).await;
     for response in [
         app.get_as(&other_city, &case_url).await,
@@ -294,6 +301,33 @@ async fn a_case_of_another_city_is_not_found_and_other_roles_are_refused() {
             .unwrap(),
         app.post_as(&other_city, "/api/v1/cases", &new_case(mosul, "x"))
             .await,
+        app.post_as(
+            &other_city,
+            &format!("{case_url}/close"),
+            &json!({"reason": "x"}),
+        )
+        .await,
+        app.post_as(&other_city, &format!("{case_url}/reopen"), &json!({}))
+            .await,
+        app.post_as(
+            &other_city,
+            &format!("{case_url}/erase"),
+            &json!({"reason": "x"}),
+        )
+        .await,
+        app.post_as(
+            &other_city,
+            &format!("{case_url}/transfers"),
+            &json!({"to_city_id": telafar, "reason": "x"}),
+        )
+        .await,
+        app.get_as(&other_city, &household_url).await,
+        app.post_as(
+            &other_city,
+            "/api/v1/households",
+            &json!({"city_id": mosul}),
+        )
+        .await,
     ] {
         let body = assert_problem(response, 404).await;
         assert!(!body.to_string().contains("نور"), "{body}");
@@ -327,6 +361,26 @@ async fn a_case_of_another_city_is_not_found_and_other_roles_are_refused() {
                 .await,
             app.post_as(&token, "/api/v1/cases", &new_case(mosul, "x"))
                 .await,
+            app.post_as(
+                &token,
+                &format!("{case_url}/close"),
+                &json!({"reason": "x"}),
+            )
+            .await,
+            app.post_as(
+                &token,
+                &format!("{case_url}/erase"),
+                &json!({"reason": "x"}),
+            )
+            .await,
+            app.post_as(
+                &token,
+                &format!("{case_url}/transfers"),
+                &json!({"to_city_id": telafar, "reason": "x"}),
+            )
+            .await,
+            app.get_as(&token, "/api/v1/transfers").await,
+            app.get_as(&token, &household_url).await,
         ] {
             let body = assert_problem(response, 403).await;
             assert!(!body.to_string().contains("نور"), "{role:?} {body}");

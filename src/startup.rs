@@ -175,6 +175,7 @@ fn serve(
             .wrap(from_fn(middleware::catch_panic))
             .wrap(from_fn(middleware::timeout))
             .wrap(from_fn(middleware::problem_for_bare_errors))
+            .wrap(from_fn(middleware::security_headers))
             .wrap(from_fn(telemetry::observe))
     })
     .client_request_timeout(Duration::from_millis(

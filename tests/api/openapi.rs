@@ -39,3 +39,41 @@ async fn human_docs_are_served_without_any_download() {
             .contains("/api/v1/openapi.json")
     );
 }
+
+#[tokio::test]
+async fn every_answer_carries_security_headers_and_api_answers_are_not_stored() {
+    let app = spawn_app().await;
+
+    for path in [
+        "/health/live",
+        "/api/v1/openapi.json",
+        "/api/v1/no-such-route",
+    ] {
+        let response = app.get(path).await;
+        let h = response.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert_eq!(
+            h["content-security-policy"], "default-src 'none'; frame-ancestors 'none'",
+            "{path}"
+        );
+    }
+    let docs = app.get("/docs/").await;
+    let csp = docs.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    let html = docs.text().await.unwrap();
+    // The strict script-src holds only if the page has no inline script.
+    for tag in html.split("<script").skip(1) {
+        assert!(
+            tag.trim_start().starts_with("src="),
+            "inline script in /docs: {tag}"
+        );
+    }
+}

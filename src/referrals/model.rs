@@ -237,13 +237,24 @@ pub struct ProviderReferral {
     pub person: ReferredPerson,
 }
 
+/// What a provider gets back once it has declined or completed a referral:
+/// its access to the person has ended, so no person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClosedReferral {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub kind: OrganisationKind,
+    pub state: ReferralState,
+}
+
 /// The view the caller is allowed: whole for the city, minimal for the
-/// provider.
+/// provider while the referral is open, and no more than its state after.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum ReferralView {
     Full(Referral),
     Minimal(ProviderReferral),
+    Closed(ClosedReferral),
 }
 
 /// One row of `referrals`.

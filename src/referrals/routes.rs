@@ -16,7 +16,7 @@ use crate::extract::{self, ApiJson};
 use crate::telemetry::RequestId;
 
 use super::model::{
-    CompleteReferral, CreateReferral, DecisionReason, ProviderReferral, Referral, ReferralQuery,
+    ClosedReferral, CompleteReferral, CreateReferral, DecisionReason, Referral, ReferralQuery,
     ReferralRow, ReferralView, Transition,
 };
 use super::store::{self, ListFilter, TransitionInput};
@@ -64,7 +64,8 @@ fn load_for(
 }
 
 /// The view this caller may have: the provider's minimal one when the
-/// policy scopes them to an organisation, the whole referral otherwise.
+/// policy scopes them to an organisation (only the id, kind and state once
+/// the referral is closed), the whole referral otherwise.
 fn view_for(
     conn: &mut AnyConnection,
     keyring: &Keyring,
@@ -72,6 +73,13 @@ fn view_for(
     row: &ReferralRow,
 ) -> Result<ReferralView, ApiError> {
     match policy::scope(principal, Action::ReferralRead) {
+        Scope::Organisation(_) if !store::state(row)?.is_open() => {
+            Ok(ReferralView::Closed(ClosedReferral {
+                id: row.id.clone(),
+                kind: store::kind(row)?,
+                state: store::state(row)?,
+            }))
+        }
         Scope::Organisation(_) => Ok(ReferralView::Minimal(store::provider_view(
             conn,
             keyring,
@@ -285,8 +293,8 @@ async fn transition(
                     .detail(format!("{} -> {}", step.as_str(), to.as_str())),
                 )?;
                 let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-                // A provider that has just closed a referral gets what it
-                // saw; its access ends with this answer.
+                // A provider that has just declined or completed a referral
+                // gets its state only: its access to the person has ended.
                 view_for(conn, &keyring, &principal, &row)
             })
         })
@@ -307,7 +315,7 @@ struct OwnedInput {
     params(("id" = String, Path, format = Uuid)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ProviderReferral),
+        (status = 200, body = ReferralView),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -342,7 +350,7 @@ pub async fn accept_referral(
     request_body = DecisionReason,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ProviderReferral),
+        (status = 200, body = ReferralView),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -381,7 +389,7 @@ pub async fn decline_referral(
     params(("id" = String, Path, format = Uuid)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ProviderReferral),
+        (status = 200, body = ReferralView),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -417,7 +425,7 @@ pub async fn start_referral(
     request_body = CompleteReferral,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ProviderReferral),
+        (status = 200, body = ReferralView),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),

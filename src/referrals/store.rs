@@ -42,7 +42,7 @@ pub fn organisation(row: &ReferralRow) -> Result<OrganisationId, ApiError> {
         .map_err(|_| cases::corrupt("referrals.organisation_id"))
 }
 
-fn kind(row: &ReferralRow) -> Result<OrganisationKind, ApiError> {
+pub fn kind(row: &ReferralRow) -> Result<OrganisationKind, ApiError> {
     row.kind
         .parse()
         .map_err(|_| cases::corrupt("referrals.kind"))
@@ -309,7 +309,7 @@ pub fn transition(
     let from = state(row)?;
     let conflict = || {
         ApiError::Conflict(format!(
-            "A {} referral cannot be {}ed.",
+            "The referral is {}: it cannot {} now.",
             from.as_str(),
             transition.as_str()
         ))

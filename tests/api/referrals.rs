@@ -119,6 +119,7 @@ async fn the_whole_state_machine_and_every_illegal_transition() {
     assert_eq!(started.status().as_u16(), 200);
     let started: Value = started.json().await.unwrap();
     assert_eq!(started["state"], "in_progress");
+    assert_eq!(started["person"]["given_name"], "فاطمة");
     assert_problem(step(app, &w.provider, id, "start", &json!({})).await, 409).await;
     assert_problem(step(app, &w.provider, id, "accept", &json!({})).await, 409).await;
     let bad_outcome = step(
@@ -136,6 +137,10 @@ async fn the_whole_state_machine_and_every_illegal_transition() {
 
     let completed = step(app, &w.provider, id, "complete", &done).await;
     assert_eq!(completed.status().as_u16(), 200);
+    // The answer that closes it no longer shows the person.
+    let completed: Value = completed.json().await.unwrap();
+    assert_eq!(sorted_keys(&completed), ["id", "kind", "state"]);
+    assert_eq!(completed["state"], "completed");
 
     // The provider's access ends with completion.
     assert_problem(
@@ -181,6 +186,8 @@ async fn the_whole_state_machine_and_every_illegal_transition() {
     )
     .await;
     assert_eq!(declined.status().as_u16(), 200);
+    let declined: Value = declined.json().await.unwrap();
+    assert_eq!(sorted_keys(&declined), ["id", "kind", "state"]);
     assert_problem(
         app.get_as(&w.provider, &format!("/api/v1/referrals/{second}"))
             .await,

@@ -674,3 +674,79 @@ async fn an_accepted_transfer_carries_an_open_referral_to_the_new_city() {
     .unwrap();
     assert_eq!(cancelled["decision_reason"], "Moved on");
 }
+
+#[tokio::test]
+async fn a_household_transfer_carries_every_members_referrals() {
+    let w = world().await;
+    let app = &w.app;
+    let telafar = app.city("TAF");
+    let receiver = app.signed_in(Role::CitySupervisor, &[telafar], None).await;
+    let household: Value = app
+        .post_as(&w.worker, "/api/v1/households", &json!({"city_id": w.city}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut referrals = Vec::new();
+    let mut first_case = String::new();
+    for name in ["أم خالد", "خالد"] {
+        let mut body = new_case(w.city, name);
+        body["household_id"] = household["id"].clone();
+        let case = create(app, &w.worker, &body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let referral = refer(app, &w.worker, &case, w.org).await;
+        referrals.push(referral["id"].as_str().unwrap().to_string());
+        if first_case.is_empty() {
+            first_case = case;
+        }
+    }
+    let transfer: Value = app
+        .post_as(
+            &w.worker,
+            &format!("/api/v1/cases/{first_case}/transfers"),
+            &json!({"to_city_id": telafar, "reason": "Family moved", "with_household": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let accepted = app
+        .post_as(
+            &receiver,
+            &format!(
+                "/api/v1/transfers/{}/accept",
+                transfer["id"].as_str().unwrap()
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(accepted.status().as_u16(), 200);
+    let listed: Value = app
+        .get_as(&receiver, "/api/v1/referrals")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    for id in &referrals {
+        let read: Value = app
+            .get_as(&receiver, &format!("/api/v1/referrals/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(read["city_id"], telafar.to_string());
+        assert_eq!(
+            read["reason"],
+            "Nightmares since the camp; wants counselling"
+        );
+        assert_problem(
+            app.get_as(&w.worker, &format!("/api/v1/referrals/{id}"))
+                .await,
+            404,
+        )
+        .await;
+    }
+}

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod places;
+pub mod referrals;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -6,7 +6,7 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Action;
-use crate::{audit, auth, cases, health, metrics, openapi, places, transfers, users};
+use crate::{audit, auth, cases, health, metrics, openapi, places, referrals, transfers, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::routes::live)
@@ -49,6 +49,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(transfers::routes::accept_transfer)
                 .service(transfers::routes::reject_transfer)
                 .service(transfers::routes::cancel_transfer)
+                .service(referrals::routes::create_referral)
+                .service(referrals::routes::list_referrals)
+                .service(referrals::routes::get_referral)
+                .service(referrals::routes::accept_referral)
+                .service(referrals::routes::decline_referral)
+                .service(referrals::routes::start_referral)
+                .service(referrals::routes::complete_referral)
+                .service(referrals::routes::cancel_referral)
                 .service(audit::routes::list_events)
                 .service(audit::routes::verify_chain),
         );
@@ -122,6 +130,38 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         "post",
         "/api/v1/transfers/{id}/cancel",
         Some(Action::TransferCancel),
+    ),
+    (
+        "post",
+        "/api/v1/cases/{id}/referrals",
+        Some(Action::ReferralCreate),
+    ),
+    ("get", "/api/v1/referrals", Some(Action::ReferralList)),
+    ("get", "/api/v1/referrals/{id}", Some(Action::ReferralRead)),
+    (
+        "post",
+        "/api/v1/referrals/{id}/accept",
+        Some(Action::ReferralRespond),
+    ),
+    (
+        "post",
+        "/api/v1/referrals/{id}/decline",
+        Some(Action::ReferralRespond),
+    ),
+    (
+        "post",
+        "/api/v1/referrals/{id}/start",
+        Some(Action::ReferralRespond),
+    ),
+    (
+        "post",
+        "/api/v1/referrals/{id}/complete",
+        Some(Action::ReferralRespond),
+    ),
+    (
+        "post",
+        "/api/v1/referrals/{id}/cancel",
+        Some(Action::ReferralCancel),
     ),
     ("get", "/api/v1/audit", Some(Action::AuditRead)),
     ("get", "/api/v1/audit/verify", Some(Action::AuditRead)),

@@ -839,7 +839,7 @@ pub fn erase(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
 }
 
 /// Re-seals one sealed value for another city (the AAD names the city).
-fn reseal_text(
+pub(crate) fn reseal_text(
     from: &FieldCipher<'_>,
     to: &FieldCipher<'_>,
     table: &str,

@@ -191,6 +191,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    referrals (id) {
+        id -> Text,
+        case_id -> Text,
+        city_id -> Text,
+        organisation_id -> Text,
+        kind -> Text,
+        state -> Text,
+        reason_enc -> Binary,
+        needs -> Text,
+        due_by -> Nullable<Date>,
+        outcome -> Nullable<Text>,
+        outcome_note_enc -> Nullable<Binary>,
+        decision_reason_enc -> Nullable<Binary>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        started_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        declined_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(cities -> governorates (governorate_id));
 diesel::joinable!(households -> cities (city_id));
 diesel::joinable!(cases -> cities (city_id));
@@ -218,4 +245,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_search_index,
     case_notes,
     transfers,
+    referrals,
 );

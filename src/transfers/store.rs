@@ -9,6 +9,7 @@ use crate::db::AnyConnection;
 use crate::db::schema::{cities, transfers};
 use crate::domain::{CityId, HouseholdId, UserId, time};
 use crate::error::{ApiError, FieldError};
+use crate::referrals::store as referrals;
 
 use super::model::{Direction, Transfer, TransferRow, TransferStatus};
 
@@ -233,6 +234,7 @@ pub fn carry_out(
             let mut moved = Vec::new();
             for member in members.iter().filter(|m| m.city_id == row.from_city_id) {
                 cases::move_to_city(conn, keyring, member, to, Some(household))?;
+                referrals::move_to_city(conn, keyring, member, to)?;
                 moved.push(member.id.clone());
             }
             Ok(moved)
@@ -240,6 +242,7 @@ pub fn carry_out(
         _ => {
             // Alone, the person leaves a household that stays behind.
             cases::move_to_city(conn, keyring, &case, to, None)?;
+            referrals::move_to_city(conn, keyring, &case, to)?;
             Ok(vec![case.id.clone()])
         }
     }

@@ -3,19 +3,22 @@
 //! audit log.
 
 use diesel::prelude::*;
-use sanad::domain::Role;
+use sanad::domain::{OrganisationKind, Role};
 use serde_json::json;
 
 use crate::cases::{create, new_case};
 use crate::helpers::spawn_app;
 
-const CANARIES: [&str; 6] = [
+const CANARIES: [&str; 9] = [
     "CanaryZainab",
     "زينبكناري",
     "77319955",
     "07705550199",
     "CanaryStreet",
     "CanaryNoteBody",
+    "CanaryReferralReason",
+    "CanaryOutcomeNote",
+    "CanaryDeclineReason",
 ];
 
 fn database_bytes(app: &crate::helpers::TestApp) -> Vec<u8> {
@@ -72,6 +75,47 @@ async fn canaries_written_through_the_api_are_never_stored_in_plaintext() {
         )
         .await;
     assert_eq!(note.status().as_u16(), 201);
+    let org = app.organisation(OrganisationKind::Psychosocial, city);
+    let provider = app.signed_in(Role::ProviderStaff, &[], Some(org)).await;
+    let mut referrals = Vec::new();
+    for _ in 0..2 {
+        let referral: serde_json::Value = app
+            .post_as(
+                &worker,
+                &format!("/api/v1/cases/{id}/referrals"),
+                &json!({"kind": "psychosocial", "organisation_id": org, "reason": "CanaryReferralReason"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        referrals.push(referral["id"].as_str().unwrap().to_string());
+    }
+    for (step, body) in [
+        ("accept", json!({})),
+        ("start", json!({})),
+        (
+            "complete",
+            json!({"outcome": "other", "note": "CanaryOutcomeNote"}),
+        ),
+    ] {
+        let response = app
+            .post_as(
+                &provider,
+                &format!("/api/v1/referrals/{}/{step}", referrals[0]),
+                &body,
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 200, "{step}");
+    }
+    let declined = app
+        .post_as(
+            &provider,
+            &format!("/api/v1/referrals/{}/decline", referrals[1]),
+            &json!({"reason": "CanaryDeclineReason"}),
+        )
+        .await;
+    assert_eq!(declined.status().as_u16(), 200);
     let read: serde_json::Value = app
         .get_as(&worker, &format!("/api/v1/cases/{id}"))
         .await
@@ -116,6 +160,8 @@ async fn canaries_written_through_the_api_are_never_stored_in_plaintext() {
         "note.create",
         "case.read",
         "case.search",
+        "referral.create",
+        "referral.transition",
     ] {
         assert!(
             actions.contains(&wanted),

@@ -14,5 +14,6 @@ mod health;
 mod helpers;
 mod logs;
 mod openapi;
+mod referrals;
 mod rotation;
 mod transfers;

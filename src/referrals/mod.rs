@@ -1,0 +1,9 @@
+//! Referrals: a city's social worker refers a case to a provider
+//! organisation (psychosocial support, education, vocational training). The
+//! provider sees only a minimal view of the person, and only while the
+//! referral is open; it accepts, declines, starts and completes it, and the
+//! referring city may cancel it. A referral follows its case on a transfer.
+
+pub mod model;
+pub mod routes;
+pub mod store;

@@ -763,6 +763,7 @@ pub async fn erase_case(
         load_authorized(conn, &principal, &request, id, Action::CaseErase)?;
         crate::db::write_transaction(conn, |conn| {
             let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            crate::referrals::store::cancel_open_for_erasure(conn, &row, principal.user_id)?;
             store::erase(conn, &row)?;
             audit::append(
                 conn,

@@ -90,6 +90,11 @@ pub fn create(
             "The person has not consented to sharing with providers.".into(),
         ));
     }
+    if case.status()? == crate::domain::CaseStatus::Closed {
+        return Err(ApiError::Conflict(
+            "The case is closed; reopen it before referring.".into(),
+        ));
+    }
     let person = keys::load(conn, keyring, &case.id)?;
     if person.is_erased() {
         return Err(ApiError::Gone);
@@ -424,4 +429,36 @@ pub fn move_to_city(
             .execute(conn)?;
     }
     Ok(rows.len())
+}
+
+/// Ends every open referral of a case being erased: its providers lose the
+/// referral at once rather than keep a nameless one. Runs inside the
+/// erasure's transaction; returns how many were cancelled.
+pub fn cancel_open_for_erasure(
+    conn: &mut AnyConnection,
+    case: &CaseRow,
+    by: UserId,
+) -> Result<usize, ApiError> {
+    let open: Vec<&str> = [
+        ReferralState::Pending,
+        ReferralState::Accepted,
+        ReferralState::InProgress,
+    ]
+    .iter()
+    .map(|s| s.as_str())
+    .collect();
+    let now = time::now();
+    Ok(diesel::update(
+        referrals::table
+            .filter(referrals::case_id.eq(&case.id))
+            .filter(referrals::state.eq_any(open)),
+    )
+    .set((
+        referrals::state.eq(ReferralState::Cancelled.as_str()),
+        referrals::cancelled_at.eq(Some(now)),
+        referrals::updated_by.eq(by.to_db()),
+        referrals::version.eq(referrals::version + 1),
+        referrals::updated_at.eq(now),
+    ))
+    .execute(conn)?)
 }

@@ -750,3 +750,61 @@ async fn a_household_transfer_carries_every_members_referrals() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn erasing_a_person_ends_their_open_referrals_and_a_closed_case_is_not_referred() {
+    let w = world().await;
+    let app = &w.app;
+    let supervisor = app.signed_in(Role::CitySupervisor, &[w.city], None).await;
+    let referral = refer(app, &w.worker, &w.case, w.org).await;
+    let id = referral["id"].as_str().unwrap();
+    assert_eq!(
+        app.get_as(&w.provider, &format!("/api/v1/referrals/{id}"))
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+
+    let erased = app
+        .post_as(
+            &supervisor,
+            &format!("/api/v1/cases/{}/erase", w.case),
+            &json!({"reason": "asked"}),
+        )
+        .await;
+    assert_eq!(erased.status().as_u16(), 204);
+
+    assert_problem(
+        app.get_as(&w.provider, &format!("/api/v1/referrals/{id}"))
+            .await,
+        404,
+    )
+    .await;
+    let inbox: Value = app
+        .get_as(&w.provider, "/api/v1/referrals")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(inbox.as_array().unwrap().is_empty(), "{inbox}");
+
+    let other = create(app, &w.worker, &new_case(w.city, "سلمى")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post_as(
+        &supervisor,
+        &format!("/api/v1/cases/{other}/close"),
+        &json!({"reason": "done"}),
+    )
+    .await;
+    let refused = app
+        .post_as(
+            &w.worker,
+            &format!("/api/v1/cases/{other}/referrals"),
+            &json!({"kind": "psychosocial", "organisation_id": w.org, "reason": "x"}),
+        )
+        .await;
+    assert_problem(refused, 409).await;
+}

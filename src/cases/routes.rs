@@ -485,21 +485,22 @@ pub async fn search_cases(
                     .partition(|(_, city)| scope.contains(city));
                 let today = today();
                 let mut items: Vec<CaseSummary> = Vec::new();
-                for (case, _) in here {
-                    let Some(row) = store::find(
-                        conn,
-                        CaseId::from_db(&case).map_err(|_| store::corrupt("case_search_index"))?,
-                    )?
-                    else {
+                // One query for the rows and one for their keys, however many
+                // candidates there are.
+                let ids: Vec<String> = here.into_iter().map(|(case, _)| case).collect();
+                let rows = store::find_many(conn, &ids)?;
+                let refs: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+                let mut people = keys::load_many(conn, &keyring, &refs)?;
+                for row in rows
+                    .iter()
+                    .filter(|r| r.status != CaseStatus::Erased.as_str())
+                {
+                    let Some(person) = people.remove(&row.id) else {
                         continue;
                     };
-                    if row.status()? == CaseStatus::Erased {
-                        continue;
-                    }
-                    let person = keys::load(conn, &keyring, &row.id)?;
-                    let view = store::view(&row, &person, today)?;
+                    let view = store::view(row, &person, today)?;
                     if really_matches(&view, &query)
-                        && let Some(line) = store::summary(&row, &person, today)?
+                        && let Some(line) = store::summary(row, &person, today)?
                     {
                         items.push(line);
                     }

@@ -318,6 +318,15 @@ pub fn find(conn: &mut AnyConnection, id: CaseId) -> Result<Option<CaseRow>, Api
         .optional()?)
 }
 
+/// The rows of these cases, in creation order.
+pub fn find_many(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<CaseRow>, ApiError> {
+    Ok(cases::table
+        .filter(cases::id.eq_any(ids))
+        .select(cases::all_columns)
+        .order((cases::created_at.asc(), cases::id.asc()))
+        .load(conn)?)
+}
+
 /// Opens a text column, mapping erasure to `None`.
 fn open_text(
     cipher: &FieldCipher<'_>,

@@ -3,6 +3,8 @@
 
 pub mod households;
 pub mod keys;
+pub mod lifecycle;
 pub mod model;
+pub mod notes;
 pub mod routes;
 pub mod store;

@@ -404,7 +404,7 @@ pub fn move_to_city(
         let from = person.row(&row.id, &row.city_id);
         let to = person.row(&row.id, &new_city);
         let reseal = |column: &str, sealed: &Sealed| {
-            cases::reseal_text(&from, &to, TABLE, column, sealed, &row.id)
+            crate::cases::lifecycle::reseal_text(&from, &to, TABLE, column, sealed, &row.id)
         };
         let reason = reseal("reason", &row.reason_enc)?;
         let note = row

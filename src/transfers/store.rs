@@ -233,7 +233,7 @@ pub fn carry_out(
             households::move_to_city(conn, keyring, household, from, to)?;
             let mut moved = Vec::new();
             for member in members.iter().filter(|m| m.city_id == row.from_city_id) {
-                cases::move_to_city(conn, keyring, member, to, Some(household))?;
+                crate::cases::lifecycle::move_to_city(conn, keyring, member, to, Some(household))?;
                 referrals::move_to_city(conn, keyring, member, to)?;
                 moved.push(member.id.clone());
             }
@@ -241,7 +241,7 @@ pub fn carry_out(
         }
         _ => {
             // Alone, the person leaves a household that stays behind.
-            cases::move_to_city(conn, keyring, &case, to, None)?;
+            crate::cases::lifecycle::move_to_city(conn, keyring, &case, to, None)?;
             referrals::move_to_city(conn, keyring, &case, to)?;
             Ok(vec![case.id.clone()])
         }

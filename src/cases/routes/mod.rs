@@ -1,4 +1,5 @@
-//! `/cases`, `/cases/{id}`, `/cases/search`, `/cases/{id}/notes`.
+//! `/cases`, `/cases/{id}`, `/cases/search`; notes and status changes are
+//! in the submodules.
 //!
 //! Each handler: parse, authenticate, then one database call in which the
 //! policy decides (a denial is audited and committed), and the work and its
@@ -21,11 +22,14 @@ use crate::telemetry::RequestId;
 use crate::users::store as users;
 
 use super::model::{
-    CaseListQuery, CasePage, CaseSummary, CaseView, CreateCase, CreateNote, Note, Reason,
-    SearchRequest, SearchResult, UpdateCase,
+    CaseListQuery, CasePage, CaseSummary, CaseView, CreateCase, SearchRequest, SearchResult,
+    UpdateCase,
 };
 use super::store::{self, CaseRow, Crypto, ListFilter};
 use super::{households, keys};
+
+pub mod notes;
+pub mod status;
 
 pub(crate) fn today() -> chrono::NaiveDate {
     time::now().date()
@@ -83,7 +87,7 @@ pub(crate) fn load_authorized(
     Ok(row)
 }
 
-fn case_event(
+pub(crate) fn case_event(
     principal: &Principal,
     request: &RequestId,
     action: audit::Action,
@@ -527,252 +531,4 @@ pub async fn search_cases(
         })
         .await?;
     Ok(HttpResponse::Ok().json(result))
-}
-
-/// Record a visit or follow-up; the first note makes an open case active.
-#[utoipa::path(
-    tag = "cases",
-    params(("id" = String, Path, format = Uuid)),
-    request_body = CreateNote,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, body = Note),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 410, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/cases/{id}/notes")]
-pub async fn add_note(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<CaseId>,
-    body: ApiJson<CreateNote>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::NoteCreate, Resource::Collection)?;
-    let id = id.into_inner();
-    let input = body.0;
-    if input.body.trim().is_empty() {
-        return Err(ApiError::field("body", "must not be blank"));
-    }
-    let note = db
-        .run(move |conn| {
-            load_authorized(conn, &principal, &request, id, Action::NoteCreate)?;
-            crate::db::write_transaction(conn, |conn| {
-                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                let note = store::add_note(conn, &keyring, &row, principal.user_id, &input)?;
-                audit::append(
-                    conn,
-                    &case_event(&principal, &request, audit::Action::NoteCreate, &row)?,
-                )?;
-                Ok(note)
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(note))
-}
-
-/// A case's notes, newest first.
-#[utoipa::path(
-    tag = "cases",
-    params(("id" = String, Path, format = Uuid)),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, body = Vec<Note>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 410, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/cases/{id}/notes")]
-pub async fn list_notes(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<CaseId>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::NoteRead, Resource::Collection)?;
-    let id = id.into_inner();
-    let notes = db
-        .run(move |conn| {
-            load_authorized(conn, &principal, &request, id, Action::NoteRead)?;
-            crate::db::write_transaction(conn, |conn| {
-                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                let notes = store::notes(conn, &keyring, &row)?;
-                audit::append(
-                    conn,
-                    &case_event(&principal, &request, audit::Action::NoteList, &row)?,
-                )?;
-                Ok(notes)
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(notes))
-}
-
-/// Close a case (supervisor). The reason is kept encrypted with the case.
-#[utoipa::path(
-    tag = "cases",
-    params(("id" = String, Path, format = Uuid)),
-    request_body = Reason,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, body = CaseView, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already closed", body = Problem, content_type = "application/problem+json"),
-        (status = 410, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/cases/{id}/close")]
-pub async fn close_case(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<CaseId>,
-    body: ApiJson<Reason>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::CaseClose, Resource::Collection)?;
-    let id = id.into_inner();
-    let reason = body.0.reason;
-    if reason.trim().is_empty() {
-        return Err(ApiError::field("reason", "must not be blank"));
-    }
-    change_status(
-        db,
-        keyring,
-        principal,
-        request,
-        id,
-        Action::CaseClose,
-        audit::Action::CaseClose,
-        move |conn, keyring, row| store::close(conn, keyring, row, &reason),
-    )
-    .await
-}
-
-/// A supervisor's change of a case's status: the policy decides, `change`
-/// runs in one transaction with the audit event, and the case comes back.
-#[allow(clippy::too_many_arguments)]
-async fn change_status<F>(
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
-    principal: Principal,
-    request: RequestId,
-    id: CaseId,
-    action: Action,
-    event: audit::Action,
-    change: F,
-) -> Result<HttpResponse, ApiError>
-where
-    F: FnOnce(&mut AnyConnection, &Keyring, &CaseRow) -> Result<(), ApiError> + Send + 'static,
-{
-    let view = db
-        .run(move |conn| {
-            load_authorized(conn, &principal, &request, id, action)?;
-            crate::db::write_transaction(conn, |conn| {
-                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                change(conn, &keyring, &row)?;
-                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                audit::append(conn, &case_event(&principal, &request, event, &row)?)?;
-                let person = keys::load(conn, &keyring, &row.id)?;
-                store::view(&row, &person, today())
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((ETAG, etag(view.version)))
-        .json(view))
-}
-
-/// Reopen a closed case (supervisor).
-#[utoipa::path(
-    tag = "cases",
-    params(("id" = String, Path, format = Uuid)),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, body = CaseView, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not closed", body = Problem, content_type = "application/problem+json"),
-        (status = 410, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/cases/{id}/reopen")]
-pub async fn reopen_case(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<CaseId>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::CaseReopen, Resource::Collection)?;
-    change_status(
-        db,
-        keyring,
-        principal,
-        request,
-        id.into_inner(),
-        Action::CaseReopen,
-        audit::Action::CaseReopen,
-        |conn, _, row| store::reopen(conn, row),
-    )
-    .await
-}
-
-/// Erase a person (supervisor): their data key is destroyed, so every field
-/// of theirs is unreadable for good, and no search finds them. The case then
-/// answers 410. The reason is not stored: it could name the person.
-#[utoipa::path(
-    tag = "cases",
-    params(("id" = String, Path, format = Uuid)),
-    request_body = Reason,
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Erased"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "Already erased", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/cases/{id}/erase")]
-pub async fn erase_case(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<CaseId>,
-    body: ApiJson<Reason>,
-    db: web::Data<Database>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::CaseErase, Resource::Collection)?;
-    let id = id.into_inner();
-    if body.0.reason.trim().is_empty() {
-        return Err(ApiError::field("reason", "must not be blank"));
-    }
-    db.run(move |conn| {
-        load_authorized(conn, &principal, &request, id, Action::CaseErase)?;
-        crate::db::write_transaction(conn, |conn| {
-            let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            crate::referrals::store::cancel_open_for_erasure(conn, &row, principal.user_id)?;
-            store::erase(conn, &row)?;
-            audit::append(
-                conn,
-                &case_event(&principal, &request, audit::Action::CaseErase, &row)?
-                    .detail("erased by crypto-shredding; reason given, not stored"),
-            )
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,0 +1,224 @@
+//! A case's life after creation: closing, reopening, erasure by
+//! crypto-shredding, and moving to another city (re-sealing every field for
+//! the new city, since the AAD names it).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::crypto::{FieldCipher, Keyring, Opened, Sealed};
+use crate::db::AnyConnection;
+use crate::db::schema::{case_notes, case_search_index, cases};
+use crate::domain::{CaseStatus, CityId, HouseholdId, time};
+use crate::error::ApiError;
+
+use super::keys;
+use super::store::{CaseRow, TABLE, integrity};
+
+/// Closes a case, keeping the reason sealed with the person's key.
+pub fn close(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    row: &CaseRow,
+    reason: &str,
+) -> Result<(), ApiError> {
+    if row.status()? == CaseStatus::Closed {
+        return Err(ApiError::Conflict("The case is already closed.".into()));
+    }
+    let person = keys::load(conn, keyring, &row.id)?;
+    let sealed = person
+        .row(&row.id, &row.city_id)
+        .seal_text(TABLE, "closure_reason", reason.trim())
+        .map_err(ApiError::internal)?;
+    let now = time::now();
+    diesel::update(cases::table.find(&row.id))
+        .set((
+            cases::status.eq(CaseStatus::Closed.as_str()),
+            cases::closure_reason_enc.eq(Some(sealed)),
+            cases::closed_at.eq(Some(now)),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Reopens a closed case as active.
+pub fn reopen(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
+    if row.status()? != CaseStatus::Closed {
+        return Err(ApiError::Conflict(
+            "Only a closed case can be reopened.".into(),
+        ));
+    }
+    diesel::update(cases::table.find(&row.id))
+        .set((
+            cases::status.eq(CaseStatus::Active.as_str()),
+            cases::closure_reason_enc.eq(None::<Sealed>),
+            cases::closed_at.eq(None::<NaiveDateTime>),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Crypto-shredding: the person's data key is destroyed and their blind
+/// indexes removed. The sealed columns stay as they are — unreadable by
+/// anyone from now on — and the row keeps only what aggregates count.
+pub fn erase(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
+    let id = row.case_id()?;
+    keys::erase(conn, &row.id)?;
+    diesel::delete(case_search_index::table.filter(case_search_index::case_id.eq(id.to_db())))
+        .execute(conn)?;
+    let now = time::now();
+    diesel::update(cases::table.find(&row.id))
+        .set((
+            cases::status.eq(CaseStatus::Erased.as_str()),
+            cases::erased_at.eq(Some(now)),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Re-seals one sealed value for another city (the AAD names the city).
+pub(crate) fn reseal_text(
+    from: &FieldCipher<'_>,
+    to: &FieldCipher<'_>,
+    table: &str,
+    column: &str,
+    sealed: &Sealed,
+    row_id: &str,
+) -> Result<Sealed, ApiError> {
+    match from.open_text(table, column, sealed) {
+        Ok(Opened::Value(plain)) => to
+            .seal_text(table, column, &plain)
+            .map_err(ApiError::internal),
+        Ok(Opened::Erased) => Err(ApiError::Gone),
+        Err(err) => Err(integrity(err, table, row_id)),
+    }
+}
+
+fn reseal_opt(
+    from: &FieldCipher<'_>,
+    to: &FieldCipher<'_>,
+    column: &str,
+    sealed: &Option<Sealed>,
+    row_id: &str,
+) -> Result<Option<Sealed>, ApiError> {
+    sealed
+        .as_ref()
+        .map(|s| reseal_text(from, to, TABLE, column, s, row_id))
+        .transpose()
+}
+
+/// Moves a case to another city: every sealed field of the case and of its
+/// notes is opened under the old city and sealed under the new one, and the
+/// blind indexes follow. `household` is the household it belongs to after
+/// the move. Runs inside the caller's transaction.
+pub fn move_to_city(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    row: &CaseRow,
+    city: CityId,
+    household: Option<HouseholdId>,
+) -> Result<(), ApiError> {
+    let person = keys::load(conn, keyring, &row.id)?;
+    if person.is_erased() {
+        return Err(ApiError::Gone);
+    }
+    let new_city = city.to_db();
+    let from = person.row(&row.id, &row.city_id);
+    let to = person.row(&row.id, &new_city);
+    let dob = match from.open_date(TABLE, "date_of_birth", &row.date_of_birth_enc) {
+        Ok(Opened::Value(d)) => to
+            .seal_date(TABLE, "date_of_birth", d)
+            .map_err(ApiError::internal)?,
+        Ok(Opened::Erased) => return Err(ApiError::Gone),
+        Err(err) => return Err(integrity(err, TABLE, &row.id)),
+    };
+    diesel::update(cases::table.find(&row.id))
+        .set((
+            cases::city_id.eq(&new_city),
+            cases::household_id.eq(household.map(|h| h.to_db())),
+            cases::full_name_enc.eq(reseal_text(
+                &from,
+                &to,
+                TABLE,
+                "full_name",
+                &row.full_name_enc,
+                &row.id,
+            )?),
+            cases::full_name_latin_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "full_name_latin",
+                &row.full_name_latin_enc,
+                &row.id,
+            )?),
+            cases::date_of_birth_enc.eq(dob),
+            cases::national_id_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "national_id",
+                &row.national_id_enc,
+                &row.id,
+            )?),
+            cases::phone_enc.eq(reseal_opt(&from, &to, "phone", &row.phone_enc, &row.id)?),
+            cases::address_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "address",
+                &row.address_enc,
+                &row.id,
+            )?),
+            cases::origin_place_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "origin_place",
+                &row.origin_place_enc,
+                &row.id,
+            )?),
+            cases::vulnerability_notes_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "vulnerability_notes",
+                &row.vulnerability_notes_enc,
+                &row.id,
+            )?),
+            cases::closure_reason_enc.eq(reseal_opt(
+                &from,
+                &to,
+                "closure_reason",
+                &row.closure_reason_enc,
+                &row.id,
+            )?),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    let notes: Vec<(String, Sealed)> = case_notes::table
+        .filter(case_notes::case_id.eq(&row.id))
+        .select((case_notes::id, case_notes::body_enc))
+        .load(conn)?;
+    for (note, body) in notes {
+        let resealed = reseal_text(
+            &person.row(&note, &row.city_id),
+            &person.row(&note, &new_city),
+            "case_notes",
+            "body",
+            &body,
+            &note,
+        )?;
+        diesel::update(case_notes::table.find(&note))
+            .set((
+                case_notes::body_enc.eq(resealed),
+                case_notes::city_id.eq(&new_city),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(case_search_index::table.filter(case_search_index::case_id.eq(&row.id)))
+        .set(case_search_index::city_id.eq(&new_city))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,6 +1,39 @@
 //! Domain types: identifiers that cannot be mixed up, roles, and the small
 //! parsed values the rest of the code relies on.
 
+/// A closed set of values stored and sent as snake_case text: the enum, its
+/// serde and OpenAPI forms, `ALL`, `as_str` and `from_db` from one list, so
+/// the names cannot drift apart.
+#[macro_export]
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// Reads a stored value; `None` is a corrupt row.
+            pub fn from_db(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 pub mod case;
 pub mod ids;
 pub mod role;

@@ -21,6 +21,7 @@ pub mod referrals;
 pub mod routes;
 pub mod settings;
 pub mod startup;
+pub mod stats;
 pub mod telemetry;
 pub mod transfers;
 pub mod users;

@@ -6,7 +6,9 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Action;
-use crate::{audit, auth, cases, health, metrics, openapi, places, referrals, transfers, users};
+use crate::{
+    audit, auth, cases, health, metrics, openapi, places, referrals, stats, transfers, users,
+};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::routes::live)
@@ -57,6 +59,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(referrals::routes::start_referral)
                 .service(referrals::routes::complete_referral)
                 .service(referrals::routes::cancel_referral)
+                .service(stats::routes::case_stats)
                 .service(audit::routes::list_events)
                 .service(audit::routes::verify_chain),
         );
@@ -163,6 +166,7 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         "/api/v1/referrals/{id}/cancel",
         Some(Action::ReferralCancel),
     ),
+    ("get", "/api/v1/stats/cases", Some(Action::StatsRead)),
     ("get", "/api/v1/audit", Some(Action::AuditRead)),
     ("get", "/api/v1/audit/verify", Some(Action::AuditRead)),
 ];

@@ -50,6 +50,13 @@ pub struct Settings {
     pub log: LogSettings,
     pub crypto: CryptoSettings,
     pub auth: AuthSettings,
+    pub stats: StatsSettings,
+}
+
+/// Aggregates: cells from 1 to k−1 are never published.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatsSettings {
+    pub k: u64,
 }
 
 fn default_environment() -> Environment {
@@ -215,6 +222,9 @@ impl Settings {
         }
         if self.auth.password_min_chars < 12 {
             return invalid("auth.password_min_chars", "must be at least 12");
+        }
+        if self.stats.k < 2 {
+            return invalid("stats.k", "must be at least 2");
         }
         if self.server.request_timeout_ms == 0 {
             return invalid("server.request_timeout_ms", "must be above 0");

@@ -153,6 +153,7 @@ fn serve(
     let db = web::Data::new(db);
     let doc = web::Data::new(OpenApiJson(serde_json::to_string(&openapi::document())?));
     let body_limit = BodyLimit(settings.server.body_limit_bytes);
+    let small_cell = web::Data::new(crate::stats::routes::SmallCell(settings.stats.k));
     let timeout = web::Data::new(RequestTimeout(settings.server.request_timeout()));
 
     let mut server = HttpServer::new(move || {
@@ -168,6 +169,7 @@ fn serve(
             .app_data(doc.clone())
             .app_data(timeout.clone())
             .app_data(body_limit)
+            .app_data(small_cell.clone())
             .app_data(extract::query_config())
             .app_data(extract::path_config())
             .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/api/v1/openapi.json"])))

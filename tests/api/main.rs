@@ -16,4 +16,5 @@ mod logs;
 mod openapi;
 mod referrals;
 mod rotation;
+mod stats;
 mod transfers;

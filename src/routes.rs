@@ -60,6 +60,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(referrals::routes::complete_referral)
                 .service(referrals::routes::cancel_referral)
                 .service(stats::routes::case_stats)
+                .service(stats::routes::referral_stats)
                 .service(audit::routes::list_events)
                 .service(audit::routes::verify_chain),
         );
@@ -167,6 +168,7 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         Some(Action::ReferralCancel),
     ),
     ("get", "/api/v1/stats/cases", Some(Action::StatsRead)),
+    ("get", "/api/v1/stats/referrals", Some(Action::StatsRead)),
     ("get", "/api/v1/audit", Some(Action::AuditRead)),
     ("get", "/api/v1/audit/verify", Some(Action::AuditRead)),
 ];

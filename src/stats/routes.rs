@@ -1,4 +1,4 @@
-//! `GET /stats/cases`: counts for ministry officials (national) and city
+//! `GET /stats/cases` and `GET /stats/referrals`: counts for ministry officials (national) and city
 //! supervisors (their cities), small cells hidden, as JSON or as CSV with an
 //! HXL hashtag row.
 
@@ -18,7 +18,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract;
 use crate::telemetry::RequestId;
 
-use super::store::{self, CaseDimension};
+use super::store::{self, CaseDimension, ReferralDimension};
 use super::suppress::{Cell, suppress};
 
 /// The threshold k: cells from 1 to k−1 are hidden. From settings.
@@ -48,20 +48,19 @@ pub struct StatsTable {
     pub cells: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
-fn parse_dimensions(text: Option<&str>) -> Result<Vec<CaseDimension>, ApiError> {
-    let mut out: Vec<CaseDimension> = Vec::new();
+fn parse_dimensions<D: PartialEq>(
+    text: Option<&str>,
+    parse: fn(&str) -> Option<D>,
+    allowed: &'static str,
+) -> Result<Vec<D>, ApiError> {
+    let mut out: Vec<D> = Vec::new();
     for part in text
         .unwrap_or("")
         .split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        let d = CaseDimension::parse(part).ok_or_else(|| {
-            ApiError::field(
-                "group_by",
-                "must list only governorate, city, sex, age_band, status, origin_kind, vulnerability",
-            )
-        })?;
+        let d = parse(part).ok_or_else(|| ApiError::field("group_by", allowed))?;
         if out.contains(&d) {
             return Err(ApiError::field("group_by", "names a dimension twice"));
         }
@@ -70,16 +69,20 @@ fn parse_dimensions(text: Option<&str>) -> Result<Vec<CaseDimension>, ApiError> 
     Ok(out)
 }
 
-fn table(k: u64, dimensions: &[CaseDimension], cells: &[Cell]) -> StatsTable {
+/// Extra figures of a cell (the referral medians), shown only when the
+/// cell's count is.
+type Extras<'a> = &'a dyn Fn(&Cell) -> Vec<(&'static str, Option<f64>)>;
+
+fn table(k: u64, names: &[&str], cells: &[Cell], extras: Extras<'_>) -> StatsTable {
     StatsTable {
         k,
-        dimensions: dimensions.iter().map(|d| d.name().to_string()).collect(),
+        dimensions: names.iter().map(|d| d.to_string()).collect(),
         cells: cells
             .iter()
             .map(|cell| {
                 let mut map = serde_json::Map::new();
-                for (d, value) in dimensions.iter().zip(&cell.key) {
-                    map.insert(d.name().into(), value.clone().into());
+                for (name, value) in names.iter().zip(&cell.key) {
+                    map.insert((*name).into(), value.clone().into());
                 }
                 map.insert(
                     "count".into(),
@@ -90,6 +93,13 @@ fn table(k: u64, dimensions: &[CaseDimension], cells: &[Cell]) -> StatsTable {
                     },
                 );
                 map.insert("suppressed".into(), cell.suppressed.into());
+                for (name, value) in extras(cell) {
+                    let shown = value.filter(|_| !cell.suppressed);
+                    map.insert(
+                        name.into(),
+                        shown.map_or(serde_json::Value::Null, Into::into),
+                    );
+                }
                 map
             })
             .collect(),
@@ -105,22 +115,40 @@ fn csv_field(value: &str) -> String {
 }
 
 /// CSV with the header, an HXL hashtag row under it, then one row a cell
-/// (an empty count where suppressed).
-fn csv(dimensions: &[CaseDimension], cells: &[Cell]) -> String {
+/// (empty figures where suppressed).
+fn csv(names: &[&str], tags: &[&str], cells: &[Cell], extras: Extras<'_>) -> String {
+    let extra_names: Vec<(&str, &str)> = match cells.first() {
+        Some(cell) => extras(cell)
+            .into_iter()
+            .map(|(name, _)| {
+                (
+                    name,
+                    if name.contains("accept") {
+                        "#indicator+days+accept"
+                    } else {
+                        "#indicator+days+complete"
+                    },
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let mut out = String::new();
-    let names: Vec<&str> = dimensions
+    let header: Vec<&str> = names
         .iter()
-        .map(|d| d.name())
+        .copied()
         .chain(["count"])
+        .chain(extra_names.iter().map(|e| e.0))
         .collect();
-    out.push_str(&names.join(","));
+    out.push_str(&header.join(","));
     out.push('\n');
-    let tags: Vec<&str> = dimensions
+    let hxl: Vec<&str> = tags
         .iter()
-        .map(|d| d.hxl())
+        .copied()
         .chain(["#affected+num"])
+        .chain(extra_names.iter().map(|e| e.1))
         .collect();
-    out.push_str(&tags.join(","));
+    out.push_str(&hxl.join(","));
     out.push('\n');
     for cell in cells {
         let mut row: Vec<String> = cell.key.iter().map(|v| csv_field(v)).collect();
@@ -129,10 +157,79 @@ fn csv(dimensions: &[CaseDimension], cells: &[Cell]) -> String {
         } else {
             cell.count.to_string()
         });
+        for (_, value) in extras(cell) {
+            row.push(
+                value
+                    .filter(|_| !cell.suppressed)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+            );
+        }
         out.push_str(&row.join(","));
         out.push('\n');
     }
     out
+}
+
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"))
+}
+
+fn stats_scope(principal: &Principal) -> Result<Option<Vec<crate::domain::CityId>>, ApiError> {
+    match policy::scope(principal, Action::StatsRead) {
+        Scope::National => Ok(None),
+        Scope::Cities(cities) => Ok(Some(cities)),
+        Scope::Organisation(_) | Scope::Nothing => Err(ApiError::Forbidden),
+    }
+}
+
+fn check_range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<(), ApiError> {
+    match (from, to) {
+        (Some(from), Some(to)) if from >= to => Err(ApiError::field("to", "must be after from")),
+        _ => Ok(()),
+    }
+}
+
+fn export_event(
+    principal: &Principal,
+    request: &RequestId,
+    what: &str,
+    names: &[&str],
+    cells: &[Cell],
+) -> audit::NewEvent {
+    trail::event(
+        principal,
+        request,
+        audit::Action::StatsExport,
+        Outcome::Success,
+    )
+    .entity(Entity::Stats, uuid::Uuid::nil())
+    .detail(format!(
+        "{what} by [{}], {} cells, {} suppressed",
+        names.join(","),
+        cells.len(),
+        cells.iter().filter(|c| c.suppressed).count()
+    ))
+}
+
+fn answer(
+    req: &HttpRequest,
+    k: u64,
+    names: &[&str],
+    tags: &[&str],
+    cells: &[Cell],
+    extras: Extras<'_>,
+) -> HttpResponse {
+    if wants_csv(req) {
+        HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
+            .body(csv(names, tags, cells, extras))
+    } else {
+        HttpResponse::Ok().json(table(k, names, cells, extras))
+    }
 }
 
 /// Counts of cases, anonymised. National for ministry officials, the
@@ -159,61 +256,116 @@ pub async fn case_stats(
 ) -> Result<HttpResponse, ApiError> {
     policy::authorize(&principal, Action::StatsRead, Resource::Collection)?;
     let query: CaseStatsQuery = extract::parse_query(&req)?;
-    let dimensions = parse_dimensions(query.group_by.as_deref())?;
-    if let (Some(from), Some(to)) = (query.from, query.to)
-        && from >= to
-    {
-        return Err(ApiError::field("to", "must be after from"));
-    }
-    let cities = match policy::scope(&principal, Action::StatsRead) {
-        Scope::National => None,
-        Scope::Cities(cities) => Some(cities),
-        Scope::Organisation(_) | Scope::Nothing => return Err(ApiError::Forbidden),
-    };
-    let wants_csv = req
-        .headers()
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"));
+    let dimensions = parse_dimensions(
+        query.group_by.as_deref(),
+        CaseDimension::parse,
+        CASE_DIMENSIONS,
+    )?;
+    check_range(query.from, query.to)?;
+    let cities = stats_scope(&principal)?;
     let k = k.0;
-    let dims = dimensions.clone();
+    let names: Vec<&'static str> = dimensions.iter().map(|d| d.name()).collect();
+    let tags: Vec<&'static str> = dimensions.iter().map(|d| d.hxl()).collect();
+    let audit_names = names.clone();
     let cells = db
         .run(move |conn| {
             write_transaction(conn, |conn| {
                 let mut cells = store::case_counts(
                     conn,
-                    &dims,
+                    &dimensions,
                     cities.as_deref(),
                     query.from,
                     query.to,
                     time::now().date().year(),
                 )?;
-                suppress(&mut cells, dims.len(), k);
-                let names: Vec<&str> = dims.iter().map(|d| d.name()).collect();
+                suppress(&mut cells, dimensions.len(), k);
                 audit::append(
                     conn,
-                    &trail::event(
-                        &principal,
-                        &request,
-                        audit::Action::StatsExport,
-                        Outcome::Success,
-                    )
-                    .entity(Entity::Stats, uuid::Uuid::nil())
-                    .detail(format!(
-                        "cases by [{}], {} cells, {} suppressed",
-                        names.join(","),
-                        cells.len(),
-                        cells.iter().filter(|c| c.suppressed).count()
-                    )),
+                    &export_event(&principal, &request, "cases", &audit_names, &cells),
                 )?;
                 Ok(cells)
             })
         })
         .await?;
-    if wants_csv {
-        return Ok(HttpResponse::Ok()
-            .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .body(csv(&dimensions, &cells)));
-    }
-    Ok(HttpResponse::Ok().json(table(k, &dimensions, &cells)))
+    Ok(answer(&req, k, &names, &tags, &cells, &|_| Vec::new()))
+}
+
+const CASE_DIMENSIONS: &str =
+    "must list only governorate, city, sex, age_band, status, origin_kind, vulnerability";
+const REFERRAL_DIMENSIONS: &str = "must list only governorate, city, kind, state, outcome, month";
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReferralStatsQuery {
+    /// Comma-separated: governorate, city, kind, state, outcome, month.
+    pub group_by: Option<String>,
+    /// Referral date from (inclusive).
+    pub from: Option<NaiveDate>,
+    /// Referral date to (exclusive).
+    pub to: Option<NaiveDate>,
+}
+
+/// Counts of referrals, anonymised, with the median days to acceptance and
+/// to completion of each published cell.
+#[utoipa::path(
+    tag = "stats",
+    params(ReferralStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = StatsTable, content_type = "application/json"),
+        (status = 200, description = "The same table as CSV, with an HXL hashtag row under the header", body = String, content_type = "text/csv"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/stats/referrals")]
+pub async fn referral_stats(
+    req: HttpRequest,
+    principal: Principal,
+    request: RequestId,
+    db: web::Data<Database>,
+    k: web::Data<SmallCell>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::StatsRead, Resource::Collection)?;
+    let query: ReferralStatsQuery = extract::parse_query(&req)?;
+    let dimensions = parse_dimensions(
+        query.group_by.as_deref(),
+        ReferralDimension::parse,
+        REFERRAL_DIMENSIONS,
+    )?;
+    check_range(query.from, query.to)?;
+    let cities = stats_scope(&principal)?;
+    let k = k.0;
+    let names: Vec<&'static str> = dimensions.iter().map(|d| d.name()).collect();
+    let tags: Vec<&'static str> = dimensions.iter().map(|d| d.hxl()).collect();
+    let audit_names = names.clone();
+    let (cells, days) = db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let (mut cells, days) = store::referral_counts(
+                    conn,
+                    &dimensions,
+                    cities.as_deref(),
+                    query.from,
+                    query.to,
+                )?;
+                suppress(&mut cells, dimensions.len(), k);
+                audit::append(
+                    conn,
+                    &export_event(&principal, &request, "referrals", &audit_names, &cells),
+                )?;
+                Ok((cells, days))
+            })
+        })
+        .await?;
+    let extras = |cell: &Cell| {
+        let (accept, complete) = days.get(&cell.key).cloned().unwrap_or_default();
+        vec![
+            ("median_days_to_accept", store::median(&accept)),
+            ("median_days_to_complete", store::median(&complete)),
+        ]
+    };
+    Ok(answer(&req, k, &names, &tags, &cells, &extras))
 }

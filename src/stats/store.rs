@@ -187,34 +187,19 @@ fn roll_up(groups: &[Group], dimensions: &[CaseDimension], this_year: i32) -> Ve
         }
     }
     // The full grid, so a zero is published as zero.
-    let mut keys: Vec<Vec<String>> = vec![Vec::new()];
-    for values in &seen {
-        keys = keys
-            .into_iter()
-            .flat_map(|prefix| {
-                values.iter().map(move |v| {
-                    let mut key = prefix.clone();
-                    key.push(v.clone());
-                    key
-                })
-            })
-            .collect();
-    }
-    if dimensions.is_empty() {
-        keys = vec![Vec::new()];
-    }
-    keys.into_iter()
-        .map(|key| Cell {
-            count: counts.get(&key).copied().unwrap_or(0),
-            key,
-            suppressed: false,
-        })
-        .collect()
+    grid(&seen, &counts, dimensions.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[7, 1, 3]), Some(3.0));
+        assert_eq!(median(&[4, 1, 3, 2]), Some(2.5));
+    }
 
     #[test]
     fn bands_follow_the_contract() {
@@ -271,4 +256,183 @@ mod tests {
         );
         assert_eq!(flags.len(), 2, "one cell per flag");
     }
+}
+
+/// What a referral table can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReferralDimension {
+    Governorate,
+    City,
+    Kind,
+    State,
+    Outcome,
+    Month,
+}
+
+impl ReferralDimension {
+    pub fn parse(text: &str) -> Option<ReferralDimension> {
+        Some(match text {
+            "governorate" => ReferralDimension::Governorate,
+            "city" => ReferralDimension::City,
+            "kind" => ReferralDimension::Kind,
+            "state" => ReferralDimension::State,
+            "outcome" => ReferralDimension::Outcome,
+            "month" => ReferralDimension::Month,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReferralDimension::Governorate => "governorate",
+            ReferralDimension::City => "city",
+            ReferralDimension::Kind => "kind",
+            ReferralDimension::State => "state",
+            ReferralDimension::Outcome => "outcome",
+            ReferralDimension::Month => "month",
+        }
+    }
+
+    pub fn hxl(self) -> &'static str {
+        match self {
+            ReferralDimension::Governorate => "#adm1+code",
+            ReferralDimension::City => "#adm2+code",
+            ReferralDimension::Kind => "#service+type",
+            ReferralDimension::State => "#status",
+            ReferralDimension::Outcome => "#indicator+outcome",
+            ReferralDimension::Month => "#date+month",
+        }
+    }
+}
+
+/// Per cell key: days from referral to acceptance, and to completion.
+pub type CellDays = BTreeMap<Vec<String>, (Vec<i64>, Vec<i64>)>;
+
+/// Counts of referrals by `dimensions`, and per cell the days from referral
+/// to acceptance and to completion (for medians). Read from plaintext
+/// columns only: categories, city and the dates of state changes. The month
+/// is that of the referral's creation; `from`/`to` bound that date.
+pub fn referral_counts(
+    conn: &mut AnyConnection,
+    dimensions: &[ReferralDimension],
+    cities: Option<&[CityId]>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<(Vec<Cell>, CellDays), ApiError> {
+    use crate::db::schema::referrals;
+    use chrono::NaiveDateTime;
+
+    let mut query = referrals::table
+        .select((
+            referrals::city_id,
+            referrals::kind,
+            referrals::state,
+            referrals::outcome,
+            referrals::created_at,
+            referrals::accepted_at,
+            referrals::completed_at,
+        ))
+        .into_boxed();
+    if let Some(cities) = cities {
+        let ids: Vec<String> = cities.iter().map(CityId::to_db).collect();
+        query = query.filter(referrals::city_id.eq_any(ids));
+    }
+    if let Some(from) = from {
+        query = query.filter(referrals::created_at.ge(from.and_time(chrono::NaiveTime::MIN)));
+    }
+    if let Some(to) = to {
+        query = query.filter(referrals::created_at.lt(to.and_time(chrono::NaiveTime::MIN)));
+    }
+    type Row = (
+        String,
+        String,
+        String,
+        Option<String>,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Row> = query.load(conn)?;
+    let places: BTreeMap<String, (String, String)> = cities::table
+        .inner_join(governorates::table)
+        .select((cities::id, cities::code, governorates::code))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, city, governorate)| (id, (city, governorate)))
+        .collect();
+    let mut counts: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+    let mut days: CellDays = BTreeMap::new();
+    let mut seen: Vec<BTreeSet<String>> = vec![BTreeSet::new(); dimensions.len()];
+    for (city_id, kind, state, outcome, created, accepted, completed) in rows {
+        let (city, governorate) = places.get(&city_id).cloned().unwrap_or_default();
+        let key: Vec<String> = dimensions
+            .iter()
+            .map(|d| match d {
+                ReferralDimension::Governorate => governorate.clone(),
+                ReferralDimension::City => city.clone(),
+                ReferralDimension::Kind => kind.clone(),
+                ReferralDimension::State => state.clone(),
+                ReferralDimension::Outcome => outcome.clone().unwrap_or_else(|| "none".into()),
+                ReferralDimension::Month => created.format("%Y-%m").to_string(),
+            })
+            .collect();
+        for (i, value) in key.iter().enumerate() {
+            seen[i].insert(value.clone());
+        }
+        *counts.entry(key.clone()).or_default() += 1;
+        let entry = days.entry(key).or_default();
+        if let Some(at) = accepted {
+            entry.0.push((at - created).num_days());
+        }
+        if let Some(at) = completed {
+            entry.1.push((at - created).num_days());
+        }
+    }
+    Ok((grid(&seen, &counts, dimensions.is_empty()), days))
+}
+
+/// Every combination of the values seen, with its count (zero if none).
+fn grid(
+    seen: &[BTreeSet<String>],
+    counts: &BTreeMap<Vec<String>, u64>,
+    total_only: bool,
+) -> Vec<Cell> {
+    let mut keys: Vec<Vec<String>> = vec![Vec::new()];
+    for values in seen {
+        keys = keys
+            .into_iter()
+            .flat_map(|prefix| {
+                values.iter().map(move |v| {
+                    let mut key = prefix.clone();
+                    key.push(v.clone());
+                    key
+                })
+            })
+            .collect();
+    }
+    if total_only {
+        keys = vec![Vec::new()];
+    }
+    keys.into_iter()
+        .map(|key| Cell {
+            count: counts.get(&key).copied().unwrap_or(0),
+            key,
+            suppressed: false,
+        })
+        .collect()
+}
+
+/// The median of whole days, or `None` for none.
+pub fn median(values: &[i64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let mid = sorted.len() / 2;
+    Some(if sorted.len().is_multiple_of(2) {
+        (sorted[mid - 1] + sorted[mid]) as f64 / 2.0
+    } else {
+        sorted[mid] as f64
+    })
 }

@@ -162,3 +162,93 @@ async fn csv_carries_an_hxl_row_and_every_export_is_audited() {
         .unwrap();
     assert_eq!(events["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn referral_figures_carry_medians_only_where_the_count_is_published() {
+    let app = spawn_app().await;
+    let mosul = app.city("MOS");
+    let org = app.organisation(sanad::domain::OrganisationKind::Psychosocial, mosul);
+    let worker = app.signed_in(Role::SocialWorker, &[mosul], None).await;
+    let provider = app.signed_in(Role::ProviderStaff, &[], Some(org)).await;
+    for i in 0..24 {
+        let case = create(&app, &worker, &new_case(mosul, &format!("د {i}"))).await;
+        let referral: Value = app
+            .post_as(
+                &worker,
+                &format!("/api/v1/cases/{}/referrals", case["id"].as_str().unwrap()),
+                &json!({"kind": "psychosocial", "organisation_id": org, "reason": "support"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        if i < 12 {
+            let id = referral["id"].as_str().unwrap();
+            let accepted = app
+                .post_as(
+                    &provider,
+                    &format!("/api/v1/referrals/{id}/accept"),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(accepted.status().as_u16(), 200);
+        }
+    }
+    let ministry = app.signed_in(Role::MinistryOfficial, &[], None).await;
+
+    let table: Value = app
+        .get_as(&ministry, "/api/v1/stats/referrals?group_by=kind,state")
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let cells = table["cells"].as_array().unwrap();
+    let accepted = cells.iter().find(|c| c["state"] == "accepted").unwrap();
+    assert_eq!(accepted["count"], 12);
+    assert_eq!(accepted["median_days_to_accept"], 0.0);
+    let pending = cells.iter().find(|c| c["state"] == "pending").unwrap();
+    assert_eq!(pending["count"], 12);
+    assert!(
+        pending["median_days_to_accept"].is_null(),
+        "none accepted yet"
+    );
+
+    // Narrowed to one kind and state with two referrals: hidden, medians too.
+    let supervisor = app.signed_in(Role::CitySupervisor, &[mosul], None).await;
+    let small: Value = app
+        .get_as(
+            &supervisor,
+            "/api/v1/stats/referrals?group_by=state&from=2000-01-01&to=2000-02-01",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        small["cells"].as_array().unwrap().is_empty() || small["cells"][0]["count"] == 0,
+        "{small}"
+    );
+
+    let csv = app
+        .client
+        .get(app.url("/api/v1/stats/referrals?group_by=month"))
+        .bearer_auth(&ministry)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "month,count,median_days_to_accept,median_days_to_complete"
+    );
+    assert_eq!(
+        lines[1],
+        "#date+month,#affected+num,#indicator+days+accept,#indicator+days+complete"
+    );
+    assert!(lines[2].ends_with(",24,0,"), "{csv}");
+}

@@ -361,3 +361,49 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, serde::Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Anything {
+        #[validate(length(min = 1, max = 10))]
+        name: String,
+        #[validate(range(min = 0, max = 120))]
+        age: Option<u8>,
+        tags: Option<Vec<String>>,
+    }
+
+    proptest! {
+        /// Whatever bytes arrive, parsing answers Ok or a client error.
+        #[test]
+        fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            match parse_json::<Anything>(&bytes) {
+                Ok(_) | Err(ApiError::Malformed(_)) | Err(ApiError::Validation(_)) => {}
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        /// JSON-shaped text with arbitrary Unicode, Arabic included.
+        #[test]
+        fn arbitrary_json_text_never_panics(name in "\\PC{0,40}", age in any::<i64>(), extra in "[a-z]{0,8}") {
+            let body = serde_json::json!({"name": name, "age": age, extra: 1}).to_string();
+            let _ = parse_json::<Anything>(body.as_bytes());
+        }
+
+        /// A field error never carries more than a short field name.
+        #[test]
+        fn messages_never_echo_long_values(value in "[A-Za-z0-9]{20,60}") {
+            let body = format!(r#"{{"name": 5, "age": "{value}"}}"#);
+            if let Err(ApiError::Validation(errors)) = parse_json::<Anything>(body.as_bytes()) {
+                for e in errors {
+                    prop_assert!(!e.message.contains(&value) && !e.field.contains(&value));
+                }
+            }
+        }
+    }
+}

@@ -532,3 +532,29 @@ pub async fn search_cases(
         .await?;
     Ok(HttpResponse::Ok().json(result))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 5, 1)
+            .unwrap()
+            .and_hms_micro_opt(8, 30, 0, 123_456)
+            .unwrap();
+        let id = CaseId::new().to_db();
+        assert_eq!(decode_cursor(&encode_cursor(at, &id)).unwrap(), (at, id));
+    }
+
+    proptest! {
+        /// Any cursor a client makes up is a 422 on `cursor`, never a panic.
+        #[test]
+        fn made_up_cursors_are_field_errors(text in "\\PC{0,80}") {
+            if let Err(err) = decode_cursor(&text) {
+                prop_assert!(matches!(&err, ApiError::Validation(f) if f[0].field == "cursor"), "{err:?}");
+            }
+        }
+    }
+}

@@ -539,3 +539,39 @@ async fn a_supervisor_closes_reopens_and_erases_and_the_erased_are_gone_for_good
         .unwrap();
     assert_eq!(indexes, 0);
 }
+
+#[tokio::test]
+async fn concurrent_writers_all_succeed_and_get_distinct_case_numbers() {
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let worker = app.signed_in(Role::SocialWorker, &[city], None).await;
+
+    let requests = (0..16).map(|i| {
+        let body = new_case(city, &format!("متزامن {i}"));
+        let (client, url, token) = (app.client.clone(), app.url("/api/v1/cases"), worker.clone());
+        async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    let responses = futures_util::future::join_all(requests).await;
+
+    let mut numbers = Vec::new();
+    for response in responses {
+        assert_eq!(
+            response.status().as_u16(),
+            201,
+            "no 'database is locked' reaches a client"
+        );
+        let body: Value = response.json().await.unwrap();
+        numbers.push(body["case_number"].as_str().unwrap().to_string());
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 16, "every case number is distinct");
+}

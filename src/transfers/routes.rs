@@ -154,6 +154,62 @@ pub async fn list_transfers(
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// How a pending transfer ends, and who may end it that way.
+struct Decision {
+    action: Action,
+    /// Whether the receiving city decides (accept, reject) or the sender (cancel).
+    receiving_side: bool,
+    status: TransferStatus,
+    reason: Option<String>,
+    event: audit::Action,
+}
+
+/// Ends a pending transfer: the policy decides on the deciding city, then
+/// in one transaction the status changes (an accepted transfer also moves
+/// the case), the event is appended, and the transfer comes back.
+async fn decide(
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+    principal: Principal,
+    request: RequestId,
+    id: uuid::Uuid,
+    decision: Decision,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, decision.action, Resource::Collection)?;
+    let transfer = db
+        .run(move |conn| {
+            load_for(
+                conn,
+                &principal,
+                &request,
+                id,
+                decision.action,
+                decision.receiving_side,
+            )?;
+            write_transaction(conn, |conn| {
+                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
+                store::decide(
+                    conn,
+                    &keyring,
+                    &row,
+                    decision.status,
+                    principal.user_id,
+                    decision.reason.as_deref(),
+                )?;
+                let mut event = event(&principal, &request, decision.event, &row)?;
+                if decision.status == TransferStatus::Accepted {
+                    let moved = store::carry_out(conn, &keyring, &row)?;
+                    event = event.detail(format!("{} case(s) moved", moved.len()));
+                }
+                audit::append(conn, &event)?;
+                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
+                store::view(conn, &keyring, &row)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(transfer))
+}
+
 /// Accept an incoming transfer (a supervisor of the receiving city): the
 /// case moves, re-encrypted for the new city.
 #[utoipa::path(
@@ -176,33 +232,21 @@ pub async fn accept_transfer(
     db: web::Data<Database>,
     keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::TransferDecide, Resource::Collection)?;
-    let id = id.into_inner();
-    let transfer = db
-        .run(move |conn| {
-            load_for(conn, &principal, &request, id, Action::TransferDecide, true)?;
-            write_transaction(conn, |conn| {
-                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-                store::decide(
-                    conn,
-                    &keyring,
-                    &row,
-                    TransferStatus::Accepted,
-                    principal.user_id,
-                    None,
-                )?;
-                let moved = store::carry_out(conn, &keyring, &row)?;
-                audit::append(
-                    conn,
-                    &event(&principal, &request, audit::Action::TransferAccept, &row)?
-                        .detail(format!("{} case(s) moved", moved.len())),
-                )?;
-                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-                store::view(conn, &keyring, &row)
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(transfer))
+    decide(
+        db,
+        keyring,
+        principal,
+        request,
+        id.into_inner(),
+        Decision {
+            action: Action::TransferDecide,
+            receiving_side: true,
+            status: TransferStatus::Accepted,
+            reason: None,
+            event: audit::Action::TransferAccept,
+        },
+    )
+    .await
 }
 
 /// Reject an incoming transfer (a supervisor of the receiving city).
@@ -229,32 +273,21 @@ pub async fn reject_transfer(
     db: web::Data<Database>,
     keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::TransferDecide, Resource::Collection)?;
-    let id = id.into_inner();
-    let reason = body.0.reason;
-    let transfer = db
-        .run(move |conn| {
-            load_for(conn, &principal, &request, id, Action::TransferDecide, true)?;
-            write_transaction(conn, |conn| {
-                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-                store::decide(
-                    conn,
-                    &keyring,
-                    &row,
-                    TransferStatus::Rejected,
-                    principal.user_id,
-                    Some(&reason),
-                )?;
-                audit::append(
-                    conn,
-                    &event(&principal, &request, audit::Action::TransferReject, &row)?,
-                )?;
-                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-                store::view(conn, &keyring, &row)
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(transfer))
+    decide(
+        db,
+        keyring,
+        principal,
+        request,
+        id.into_inner(),
+        Decision {
+            action: Action::TransferDecide,
+            receiving_side: true,
+            status: TransferStatus::Rejected,
+            reason: Some(body.0.reason),
+            event: audit::Action::TransferReject,
+        },
+    )
+    .await
 }
 
 /// Cancel an outgoing transfer (the sending city).
@@ -278,36 +311,19 @@ pub async fn cancel_transfer(
     db: web::Data<Database>,
     keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::TransferCancel, Resource::Collection)?;
-    let id = id.into_inner();
-    let transfer = db
-        .run(move |conn| {
-            load_for(
-                conn,
-                &principal,
-                &request,
-                id,
-                Action::TransferCancel,
-                false,
-            )?;
-            write_transaction(conn, |conn| {
-                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-                store::decide(
-                    conn,
-                    &keyring,
-                    &row,
-                    TransferStatus::Cancelled,
-                    principal.user_id,
-                    None,
-                )?;
-                audit::append(
-                    conn,
-                    &event(&principal, &request, audit::Action::TransferCancel, &row)?,
-                )?;
-                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-                store::view(conn, &keyring, &row)
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(transfer))
+    decide(
+        db,
+        keyring,
+        principal,
+        request,
+        id.into_inner(),
+        Decision {
+            action: Action::TransferCancel,
+            receiving_side: false,
+            status: TransferStatus::Cancelled,
+            reason: None,
+            event: audit::Action::TransferCancel,
+        },
+    )
+    .await
 }

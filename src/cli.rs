@@ -36,6 +36,33 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Demonstration data (never in production).
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Add a realistic synthetic data set: cities, providers, demo users
+    /// (passwords printed once), households, cases and referrals, encrypted
+    /// like any other. Refused when SANAD_ENV=production.
+    Seed {
+        /// How many cases (people) to add.
+        #[arg(long, default_value_t = 1000)]
+        cases: u64,
+        /// Seed of the made-up data: the same seed makes the same people.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Parallel workers, each with its own connection (default: one
+        /// per CPU core).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Cases per transaction.
+        #[arg(long, default_value_t = 2000)]
+        batch: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sanad::audit::{Anchor, AnchorCheck};
-use sanad::cli::{AuditCommand, Cli, Command, KeysCommand, UserCommand};
+use sanad::cli::{AuditCommand, Cli, Command, DemoCommand, KeysCommand, UserCommand};
 use sanad::commands;
 use sanad::crypto::Keyring;
 use sanad::settings::Settings;
@@ -76,6 +76,25 @@ fn main() -> ExitCode {
             .map(|kid| println!("signing key {kid} is now active; restart every API node"))
             .map_err(Into::into),
         Command::Audit { .. } => Ok(()),
+        Command::Demo {
+            command:
+                DemoCommand::Seed {
+                    cases,
+                    seed,
+                    workers,
+                    batch,
+                },
+        } => demo_seed(
+            &settings,
+            &sanad::demo::SeedOptions {
+                cases,
+                seed,
+                workers: workers.unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+                }),
+                batch,
+            },
+        ),
     };
     finish(done.map(|()| ExitCode::SUCCESS))
 }
@@ -109,6 +128,59 @@ fn create_user(settings: &Settings, args: commands::UserArgs) -> anyhow::Result<
     let username = args.username.clone();
     let id = commands::create_user(settings, args, &mut std::io::stdin().lock())?;
     println!("created user {username} ({id})");
+    Ok(())
+}
+
+/// `sanad demo seed`: a progress bar on standard error, then the demo
+/// accounts and their passwords, once.
+fn demo_seed(settings: &Settings, options: &sanad::demo::SeedOptions) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    let terminal = std::io::stderr().is_terminal();
+    let mut last_line = std::time::Instant::now();
+    let report = sanad::demo::seed(settings, options, &mut |p| {
+        let fraction = p.done as f64 / p.total.max(1) as f64;
+        let rate = p.done as f64 / p.elapsed.as_secs_f64().max(0.001);
+        let left = (p.total - p.done) as f64 / rate.max(1.0);
+        let line = format!(
+            "[{:<30}] {:>3.0}% {}/{} cases, {:.0}/s, {:.0}s left",
+            "#".repeat((fraction * 30.0) as usize),
+            fraction * 100.0,
+            p.done,
+            p.total,
+            rate,
+            left
+        );
+        if terminal {
+            eprint!("\r{line}");
+            let _ = std::io::stderr().flush();
+        } else if last_line.elapsed() >= std::time::Duration::from_secs(5) {
+            eprintln!("{line}");
+            last_line = std::time::Instant::now();
+        }
+    })?;
+    if terminal {
+        eprintln!();
+    }
+    println!(
+        "seeded {} cases in {} households, {} referrals, in {:.1}s ({:.0} cases/s)",
+        report.cases,
+        report.households,
+        report.referrals,
+        report.elapsed.as_secs_f64(),
+        report.cases as f64 / report.elapsed.as_secs_f64().max(0.001)
+    );
+    println!("demo accounts (passwords are shown this once):");
+    for user in &report.users {
+        println!(
+            "  {:<14} {:<18} {:<4} {}",
+            user.username,
+            user.role.as_str(),
+            user.city.unwrap_or("-"),
+            user.password
+                .as_deref()
+                .unwrap_or("(existed already; password unchanged)")
+        );
+    }
     Ok(())
 }
 

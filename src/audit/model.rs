@@ -85,6 +85,7 @@ closed_set! {
         AuditVerify => "audit.verify",
         KeysGenerate => "keys.generate",
         KeysRotate => "keys.rotate",
+        DemoSeed => "demo.seed",
         /// A request refused by policy before any action was taken.
         AccessDenied => "access.denied",
     }
@@ -301,7 +302,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 36);
+        assert_eq!(Action::ALL.len(), 37);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! worker gives a household is sealed with the household's own data key.
 
 use actix_web::{HttpResponse, get, post, web};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::audit::{self, Entity, Outcome};
@@ -9,9 +10,9 @@ use crate::auth::Principal;
 use crate::auth::policy::{self, Action, Resource};
 use crate::auth::trail::{self, Target};
 use crate::crypto::{Keyring, Opened, Sealed};
-use crate::db::schema::{cases, households};
+use crate::db::schema::{cases, data_keys, households};
 use crate::db::{AnyConnection, Database};
-use crate::domain::{CaseStatus, CityId, HouseholdId, time};
+use crate::domain::{CaseStatus, CityId, HouseholdId, UserId, time};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::telemetry::RequestId;
@@ -72,6 +73,60 @@ fn view(
     })
 }
 
+/// A new row of `households`.
+#[derive(Debug, diesel::Insertable)]
+#[diesel(table_name = households)]
+pub struct NewHousehold {
+    pub id: String,
+    pub city_id: String,
+    pub label_enc: Option<Sealed>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A new household, its label (if any) sealed under a data key of its own;
+/// nothing is stored. The key row is `None` when there is no label.
+pub fn seal_new(
+    keyring: &Keyring,
+    id: HouseholdId,
+    city: CityId,
+    label: Option<&str>,
+    author: UserId,
+    now: NaiveDateTime,
+) -> Result<(Option<keys::NewDataKey>, NewHousehold), ApiError> {
+    let (key, label_enc) = match label {
+        Some(label) => {
+            let (key, person) = keys::generate(keyring, &id.to_db(), now)?;
+            let sealed = person
+                .row(&id.to_db(), &city.to_db())
+                .seal_text(TABLE, "label", label)
+                .map_err(ApiError::internal)?;
+            (Some(key), Some(sealed))
+        }
+        None => (None, None),
+    };
+    let row = NewHousehold {
+        id: id.to_db(),
+        city_id: city.to_db(),
+        label_enc,
+        created_by: author.to_db(),
+        created_at: now,
+    };
+    Ok((key, row))
+}
+
+/// Stores households and their label keys in multi-row INSERTs.
+pub fn insert_many(
+    conn: &mut AnyConnection,
+    batch: &[(Option<keys::NewDataKey>, NewHousehold)],
+) -> Result<(), ApiError> {
+    let keys: Vec<&keys::NewDataKey> = batch.iter().filter_map(|(k, _)| k.as_ref()).collect();
+    let rows: Vec<&NewHousehold> = batch.iter().map(|(_, h)| h).collect();
+    crate::insert_batches!(conn, data_keys::table, keys, 4);
+    crate::insert_batches!(conn, households::table, rows, 5);
+    Ok(())
+}
+
 /// Start a household in one of the caller's cities.
 #[utoipa::path(
     tag = "households",
@@ -112,30 +167,20 @@ pub async fn create_household(
                 },
             )?;
             crate::db::write_transaction(conn, |conn| {
-                let label = match input
+                let label = input
                     .label
                     .as_deref()
                     .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                {
-                    Some(label) => {
-                        let keys = keys::create(conn, &keyring, &id.to_db())?;
-                        Some(
-                            keys.row(&id.to_db(), &city.to_db())
-                                .seal_text(TABLE, "label", label)
-                                .map_err(ApiError::internal)?,
-                        )
-                    }
-                    None => None,
-                };
+                    .filter(|l| !l.is_empty());
+                let (key, row) =
+                    seal_new(&keyring, id, city, label, principal.user_id, time::now())?;
+                if let Some(key) = key {
+                    diesel::insert_into(data_keys::table)
+                        .values(&key)
+                        .execute(conn)?;
+                }
                 diesel::insert_into(households::table)
-                    .values((
-                        households::id.eq(id.to_db()),
-                        households::city_id.eq(city.to_db()),
-                        households::label_enc.eq(label),
-                        households::created_by.eq(principal.user_id.to_db()),
-                        households::created_at.eq(time::now()),
-                    ))
+                    .values(&row)
                     .execute(conn)?;
                 audit::append(
                     conn,

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::crypto::{DataKey, Keyring, PersonKeys, WrappedDataKey, wrap};
@@ -12,23 +13,45 @@ use crate::db::schema::data_keys;
 use crate::domain::time;
 use crate::error::ApiError;
 
+/// A wrapped data key ready to insert.
+#[derive(Debug, diesel::Insertable)]
+#[diesel(table_name = data_keys)]
+pub struct NewDataKey {
+    pub subject_id: String,
+    pub kek_version: Option<i32>,
+    pub wrapped_key: Option<Vec<u8>>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Makes and wraps a new data key for `subject`, without storing it: the
+/// row to insert, and the keys to seal the subject's fields with.
+pub fn generate(
+    keyring: &Keyring,
+    subject: &str,
+    now: NaiveDateTime,
+) -> Result<(NewDataKey, PersonKeys), ApiError> {
+    let dek = DataKey::generate().map_err(ApiError::internal)?;
+    let wrapped = wrap(keyring, &dek, subject).map_err(ApiError::internal)?;
+    let row = NewDataKey {
+        subject_id: subject.to_string(),
+        kek_version: Some(i32::from(wrapped.kek_version)),
+        wrapped_key: Some(wrapped.bytes),
+        created_at: now,
+    };
+    Ok((row, PersonKeys::new(dek)))
+}
+
 /// Makes, wraps and stores a new data key for `subject`.
 pub fn create(
     conn: &mut AnyConnection,
     keyring: &Keyring,
     subject: &str,
 ) -> Result<PersonKeys, ApiError> {
-    let dek = DataKey::generate().map_err(ApiError::internal)?;
-    let wrapped = wrap(keyring, &dek, subject).map_err(ApiError::internal)?;
+    let (row, keys) = generate(keyring, subject, time::now())?;
     diesel::insert_into(data_keys::table)
-        .values((
-            data_keys::subject_id.eq(subject),
-            data_keys::kek_version.eq(Some(i32::from(wrapped.kek_version))),
-            data_keys::wrapped_key.eq(Some(wrapped.bytes)),
-            data_keys::created_at.eq(time::now()),
-        ))
+        .values(&row)
         .execute(conn)?;
-    Ok(PersonKeys::new(dek))
+    Ok(keys)
 }
 
 fn unwrap_row(

@@ -153,9 +153,14 @@ pub fn check_return_date(date: NaiveDate, today: NaiveDate) -> Option<FieldError
     }
 }
 
-/// The next case number of a city for a year, e.g. `MOS-2026-000123`, from
-/// `case_counters`.
-fn next_case_number(conn: &mut AnyConnection, city: CityId, year: i32) -> Result<String, ApiError> {
+/// Reserves `count` consecutive case numbers of a city for a year in
+/// `case_counters` and returns the first, e.g. 123 for `MOS-2026-000123`.
+pub fn reserve_case_numbers(
+    conn: &mut AnyConnection,
+    city: CityId,
+    year: i32,
+    count: i64,
+) -> Result<i64, ApiError> {
     use diesel::sql_types::{BigInt, Integer, Text};
 
     #[derive(diesel::QueryableByName)]
@@ -163,29 +168,88 @@ fn next_case_number(conn: &mut AnyConnection, city: CityId, year: i32) -> Result
         #[diesel(sql_type = BigInt)]
         last_number: i64,
     }
-    let code: String = cities::table
-        .find(city.to_db())
-        .select(cities::code)
-        .first(conn)?;
-    // An upsert that returns the new number; the row lock it takes
+    // An upsert that returns the new last number; the row lock it takes
     // serialises concurrent creations in one city and year.
     let sql = match conn.backend() {
         Backend::Postgres => {
-            "INSERT INTO case_counters (city_id, year, last_number) VALUES ($1, $2, 1) \
-             ON CONFLICT (city_id, year) DO UPDATE SET last_number = case_counters.last_number + 1 \
+            "INSERT INTO case_counters (city_id, year, last_number) VALUES ($1, $2, $3) \
+             ON CONFLICT (city_id, year) DO UPDATE SET last_number = case_counters.last_number + $3 \
              RETURNING last_number"
         }
         Backend::Sqlite => {
-            "INSERT INTO case_counters (city_id, year, last_number) VALUES (?, ?, 1) \
-             ON CONFLICT (city_id, year) DO UPDATE SET last_number = case_counters.last_number + 1 \
+            "INSERT INTO case_counters (city_id, year, last_number) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (city_id, year) DO UPDATE SET last_number = case_counters.last_number + ?3 \
              RETURNING last_number"
         }
     };
     let last: Last = diesel::sql_query(sql)
         .bind::<Text, _>(city.to_db())
         .bind::<Integer, _>(year)
+        .bind::<BigInt, _>(count)
         .get_result(conn)?;
-    Ok(format!("{code}-{year}-{:06}", last.last_number))
+    Ok(last.last_number - count + 1)
+}
+
+/// A case number as shown to people: city code, year, six digits.
+pub fn case_number(city_code: &str, year: i32, number: i64) -> String {
+    format!("{city_code}-{year}-{number:06}")
+}
+
+fn city_code(conn: &mut AnyConnection, city: CityId) -> Result<String, ApiError> {
+    Ok(cities::table
+        .find(city.to_db())
+        .select(cities::code)
+        .first(conn)?)
+}
+
+/// One row of `case_search_index`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, diesel::Insertable)]
+#[diesel(table_name = case_search_index)]
+pub struct NewIndexEntry {
+    pub case_id: String,
+    pub kind: &'static str,
+    pub value: String,
+    pub city_id: String,
+}
+
+/// The blind-index rows of a case, from its plaintext subject.
+fn index_entries(
+    indexer: &BlindIndexer,
+    case: &str,
+    city: &str,
+    subject: &SubjectInput,
+) -> Vec<NewIndexEntry> {
+    let mut pairs: Vec<(&'static str, String)> = Vec::new();
+    for token in indexer.name_tokens(&subject.full_name).into_iter().chain(
+        subject
+            .full_name_latin
+            .as_deref()
+            .map(|n| indexer.name_tokens(n))
+            .unwrap_or_default(),
+    ) {
+        pairs.push(("name", token.as_hex()));
+    }
+    if let Some(bi) = subject
+        .national_id
+        .as_deref()
+        .and_then(|v| indexer.national_id(v))
+    {
+        pairs.push(("national_id", bi.as_hex()));
+    }
+    if let Some(bi) = subject.phone.as_deref().and_then(|v| indexer.phone(v)) {
+        pairs.push(("phone", bi.as_hex()));
+    }
+    pairs.sort();
+    pairs.dedup();
+    pairs
+        .into_iter()
+        .map(|(kind, value)| NewIndexEntry {
+            case_id: case.to_string(),
+            kind,
+            value,
+            city_id: city.to_string(),
+        })
+        .collect()
 }
 
 /// Rewrites a case's blind indexes from its plaintext subject.
@@ -196,40 +260,121 @@ fn reindex(
     city: CityId,
     subject: &SubjectInput,
 ) -> Result<(), ApiError> {
-    let full_name = subject.full_name.as_str();
-    let full_name_latin = subject.full_name_latin.as_deref();
-    let national_id = subject.national_id.as_deref();
-    let phone = subject.phone.as_deref();
     diesel::delete(case_search_index::table.filter(case_search_index::case_id.eq(case.to_db())))
         .execute(conn)?;
-    let mut entries: Vec<(&str, String)> = Vec::new();
-    for token in indexer.name_tokens(full_name).into_iter().chain(
-        full_name_latin
-            .map(|n| indexer.name_tokens(n))
-            .unwrap_or_default(),
-    ) {
-        entries.push(("name", token.as_hex()));
-    }
-    if let Some(bi) = national_id.and_then(|v| indexer.national_id(v)) {
-        entries.push(("national_id", bi.as_hex()));
-    }
-    if let Some(bi) = phone.and_then(|v| indexer.phone(v)) {
-        entries.push(("phone", bi.as_hex()));
-    }
-    entries.sort();
-    entries.dedup();
     // MultiConnection cannot batch-insert; a person has a handful of tokens.
-    for (kind, value) in entries {
+    for entry in index_entries(indexer, &case.to_db(), &city.to_db(), subject) {
         diesel::insert_into(case_search_index::table)
-            .values((
-                case_search_index::case_id.eq(case.to_db()),
-                case_search_index::kind.eq(kind),
-                case_search_index::value.eq(value),
-                case_search_index::city_id.eq(city.to_db()),
-            ))
+            .values(&entry)
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// A new row of `cases`, every sensitive field sealed.
+#[derive(Debug, diesel::Insertable)]
+#[diesel(table_name = cases)]
+pub struct NewCaseRow {
+    pub id: String,
+    pub case_number: String,
+    pub city_id: String,
+    pub household_id: Option<String>,
+    pub status: &'static str,
+    pub sex: &'static str,
+    pub birth_year: i32,
+    pub origin_kind: &'static str,
+    pub return_date: NaiveDate,
+    pub vulnerability_flags: String,
+    pub consent_share: bool,
+    pub consent_given_by: &'static str,
+    pub consent_given_at: NaiveDateTime,
+    pub assigned_to: Option<String>,
+    pub full_name_enc: Sealed,
+    pub full_name_latin_enc: Option<Sealed>,
+    pub date_of_birth_enc: Sealed,
+    pub national_id_enc: Option<Sealed>,
+    pub phone_enc: Option<Sealed>,
+    pub address_enc: Option<Sealed>,
+    pub origin_place_enc: Option<Sealed>,
+    pub vulnerability_notes_enc: Option<Sealed>,
+    pub closure_reason_enc: Option<Sealed>,
+    pub version: i64,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+/// A case sealed and indexed, not yet stored: its data key, its row and
+/// its blind-index rows, and the person's keys for sealing more. The API
+/// stores one at a time; `sanad demo seed` stores them in batches.
+pub struct SealedCase {
+    pub key: keys::NewDataKey,
+    pub row: NewCaseRow,
+    pub index: Vec<NewIndexEntry>,
+    pub person: PersonKeys,
+}
+
+/// Seals a new case under a new data key, without touching the database.
+/// `case_number` is filled in by the caller, who reserves it.
+pub fn seal_new(
+    crypto: Crypto<'_>,
+    id: CaseId,
+    author: UserId,
+    input: &CreateCase,
+    case_number: String,
+    now: NaiveDateTime,
+) -> Result<SealedCase, ApiError> {
+    let row_id = id.to_db();
+    let city_text = input.city_id.to_db();
+    let (key, person) = keys::generate(crypto.keyring, &row_id, now)?;
+    let cipher = person.row(&row_id, &city_text);
+    let s = &input.subject;
+    let row = NewCaseRow {
+        case_number,
+        city_id: city_text.clone(),
+        household_id: input.household_id.map(|h| h.to_db()),
+        status: CaseStatus::Open.as_str(),
+        sex: s.sex.as_str(),
+        birth_year: s.date_of_birth.year(),
+        origin_kind: input.origin.kind.as_str(),
+        return_date: input.return_date,
+        vulnerability_flags: flags_to_db(&input.vulnerability_flags),
+        consent_share: input.consent.share_with_providers,
+        consent_given_by: input.consent.given_by.as_str(),
+        consent_given_at: input.consent.given_at.naive_utc().trunc_micros(),
+        assigned_to: input.assigned_to.map(|u| u.to_db()),
+        full_name_enc: cipher
+            .seal_text(TABLE, "full_name", s.full_name.trim())
+            .map_err(ApiError::internal)?,
+        full_name_latin_enc: seal_opt(&cipher, "full_name_latin", s.full_name_latin.as_deref())?,
+        date_of_birth_enc: cipher
+            .seal_date(TABLE, "date_of_birth", s.date_of_birth)
+            .map_err(ApiError::internal)?,
+        national_id_enc: seal_opt(&cipher, "national_id", s.national_id.as_deref())?,
+        phone_enc: seal_opt(&cipher, "phone", s.phone.as_deref())?,
+        address_enc: seal_opt(&cipher, "address", s.address.as_deref())?,
+        origin_place_enc: seal_opt(&cipher, "origin_place", input.origin.place.as_deref())?,
+        vulnerability_notes_enc: seal_opt(
+            &cipher,
+            "vulnerability_notes",
+            input.vulnerability_notes.as_deref(),
+        )?,
+        closure_reason_enc: None,
+        version: 1,
+        created_by: author.to_db(),
+        created_at: now,
+        updated_at: now,
+        closed_at: None,
+        id: row_id,
+    };
+    let index = index_entries(crypto.indexer, &row.id, &city_text, s);
+    Ok(SealedCase {
+        key,
+        row,
+        index,
+        person,
+    })
 }
 
 /// Creates a case: a new data key, every sensitive field sealed, blind
@@ -241,61 +386,32 @@ pub fn create(
     input: &CreateCase,
 ) -> Result<CaseId, ApiError> {
     let id = CaseId::new();
-    let person = keys::create(conn, crypto.keyring, &id.to_db())?;
-    let city_text = input.city_id.to_db();
-    let row_id = id.to_db();
-    let cipher = person.row(&row_id, &city_text);
-    let s = &input.subject;
     let now = time::now();
-    let case_number = next_case_number(conn, input.city_id, now.year())?;
-    diesel::insert_into(cases::table)
-        .values((
-            cases::id.eq(&row_id),
-            cases::case_number.eq(&case_number),
-            cases::city_id.eq(&city_text),
-            cases::household_id.eq(input.household_id.map(|h| h.to_db())),
-            cases::status.eq(CaseStatus::Open.as_str()),
-            cases::sex.eq(s.sex.as_str()),
-            cases::birth_year.eq(s.date_of_birth.year()),
-            cases::origin_kind.eq(input.origin.kind.as_str()),
-            cases::return_date.eq(input.return_date),
-            cases::vulnerability_flags.eq(flags_to_db(&input.vulnerability_flags)),
-            cases::consent_share.eq(input.consent.share_with_providers),
-            cases::consent_given_by.eq(input.consent.given_by.as_str()),
-            cases::consent_given_at.eq(input.consent.given_at.naive_utc().trunc_micros()),
-            cases::assigned_to.eq(input.assigned_to.map(|u| u.to_db())),
-            cases::full_name_enc.eq(cipher
-                .seal_text(TABLE, "full_name", s.full_name.trim())
-                .map_err(ApiError::internal)?),
-            cases::full_name_latin_enc.eq(seal_opt(
-                &cipher,
-                "full_name_latin",
-                s.full_name_latin.as_deref(),
-            )?),
-            cases::date_of_birth_enc.eq(cipher
-                .seal_date(TABLE, "date_of_birth", s.date_of_birth)
-                .map_err(ApiError::internal)?),
-            cases::national_id_enc.eq(seal_opt(&cipher, "national_id", s.national_id.as_deref())?),
-            cases::phone_enc.eq(seal_opt(&cipher, "phone", s.phone.as_deref())?),
-            cases::address_enc.eq(seal_opt(&cipher, "address", s.address.as_deref())?),
-            cases::origin_place_enc.eq(seal_opt(
-                &cipher,
-                "origin_place",
-                input.origin.place.as_deref(),
-            )?),
-            cases::vulnerability_notes_enc.eq(seal_opt(
-                &cipher,
-                "vulnerability_notes",
-                input.vulnerability_notes.as_deref(),
-            )?),
-            cases::version.eq(1_i64),
-            cases::created_by.eq(author.to_db()),
-            cases::created_at.eq(now),
-            cases::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    reindex(conn, crypto.indexer, id, input.city_id, s)?;
+    let code = city_code(conn, input.city_id)?;
+    let number = reserve_case_numbers(conn, input.city_id, now.year(), 1)?;
+    let sealed = seal_new(
+        crypto,
+        id,
+        author,
+        input,
+        case_number(&code, now.year(), number),
+        now,
+    )?;
+    insert_sealed(conn, std::slice::from_ref(&sealed))?;
     Ok(id)
+}
+
+/// Stores sealed cases: data keys, then rows, then blind indexes. On
+/// PostgreSQL and SQLite alike each table gets multi-row INSERTs (diesel's
+/// MultiConnection cannot batch, so this matches on the backend).
+pub fn insert_sealed(conn: &mut AnyConnection, batch: &[SealedCase]) -> Result<(), ApiError> {
+    let keys: Vec<&keys::NewDataKey> = batch.iter().map(|c| &c.key).collect();
+    let rows: Vec<&NewCaseRow> = batch.iter().map(|c| &c.row).collect();
+    let index: Vec<&NewIndexEntry> = batch.iter().flat_map(|c| &c.index).collect();
+    crate::insert_batches!(conn, crate::db::schema::data_keys::table, keys, 4);
+    crate::insert_batches!(conn, cases::table, rows, 28);
+    crate::insert_batches!(conn, case_search_index::table, index, 4);
+    Ok(())
 }
 
 trait TruncMicros {

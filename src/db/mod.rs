@@ -49,6 +49,34 @@ where
     })
 }
 
+/// Bind parameters one multi-row INSERT may carry: under SQLite's 32 766
+/// and PostgreSQL's 65 535.
+pub const MAX_BIND_PARAMS: usize = 30_000;
+
+/// Inserts `rows` (a slice of references to `Insertable` rows of `table`,
+/// each with `columns` columns) as multi-row INSERTs, in as few statements as
+/// the bind-parameter limit allows. diesel's MultiConnection cannot insert in
+/// batches, so this matches on the backend and uses the concrete connection.
+/// Expands to `?`, so the caller returns a `Result` whose error converts from
+/// `diesel::result::Error`.
+#[macro_export]
+macro_rules! insert_batches {
+    ($conn:expr, $table:expr, $rows:expr, $columns:expr) => {{
+        let per_statement = ($crate::db::MAX_BIND_PARAMS / $columns).max(1);
+        for chunk in $rows.chunks(per_statement) {
+            let chunk = chunk.to_vec();
+            match &mut *$conn {
+                $crate::db::AnyConnection::Postgresql(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+                $crate::db::AnyConnection::Sqlite(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+            };
+        }
+    }};
+}
+
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 

@@ -2,7 +2,7 @@
 //! reason, outcome note and decision reason are sealed with the case's data
 //! key, bound to the referral's id and city.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::cases::keys;
@@ -99,32 +99,101 @@ pub fn create(
     if person.is_erased() {
         return Err(ApiError::Gone);
     }
-    let id = uuid::Uuid::new_v4().to_string();
-    let sealed = person
-        .row(&id, &case.city_id)
-        .seal_text(TABLE, "reason", input.reason.trim())
-        .map_err(ApiError::internal)?;
-    let now = time::now();
+    let row = seal_new(&person, &case.id, &case.city_id, input, by, time::now())?;
     diesel::insert_into(referrals::table)
-        .values((
-            referrals::id.eq(&id),
-            referrals::case_id.eq(&case.id),
-            referrals::city_id.eq(&case.city_id),
-            referrals::organisation_id.eq(input.organisation_id.to_db()),
-            referrals::kind.eq(input.kind.as_str()),
-            referrals::state.eq(ReferralState::Pending.as_str()),
-            referrals::reason_enc.eq(sealed),
-            referrals::needs.eq(needs_to_db(&input.needs)),
-            referrals::due_by.eq(input.due_by),
-            referrals::created_by.eq(by.to_db()),
-            referrals::created_at.eq(now),
-            referrals::updated_by.eq(by.to_db()),
-            referrals::updated_at.eq(now),
-            referrals::version.eq(1_i64),
-        ))
+        .values(&row)
         .execute(conn)?;
+    let id = row.id;
     cases::mark_active(conn, case.case_id()?)?;
     Ok(id)
+}
+
+/// A new row of `referrals`.
+#[derive(Debug, diesel::Insertable)]
+#[diesel(table_name = referrals)]
+pub struct NewReferralRow {
+    pub id: String,
+    pub case_id: String,
+    pub city_id: String,
+    pub organisation_id: String,
+    pub kind: &'static str,
+    pub state: &'static str,
+    pub reason_enc: Sealed,
+    pub needs: String,
+    pub due_by: Option<NaiveDate>,
+    pub outcome: Option<&'static str>,
+    pub outcome_note_enc: Option<Sealed>,
+    pub decision_reason_enc: Option<Sealed>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub accepted_at: Option<NaiveDateTime>,
+    pub started_at: Option<NaiveDateTime>,
+    pub completed_at: Option<NaiveDateTime>,
+    pub declined_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub updated_by: String,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+/// Seals one of a referral's text fields with the person's key, bound to
+/// the referral's id and city.
+pub fn seal(
+    person: &PersonKeys,
+    referral_id: &str,
+    city_id: &str,
+    column: &str,
+    value: &str,
+) -> Result<Sealed, ApiError> {
+    person
+        .row(referral_id, city_id)
+        .seal_text(TABLE, column, value.trim())
+        .map_err(ApiError::internal)
+}
+
+/// A new pending referral of `case`, its reason sealed with the person's
+/// key; nothing is stored.
+pub fn seal_new(
+    person: &PersonKeys,
+    case_id: &str,
+    city_id: &str,
+    input: &CreateReferral,
+    by: UserId,
+    now: NaiveDateTime,
+) -> Result<NewReferralRow, ApiError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let reason_enc = seal(person, &id, city_id, "reason", &input.reason)?;
+    Ok(NewReferralRow {
+        case_id: case_id.to_string(),
+        city_id: city_id.to_string(),
+        organisation_id: input.organisation_id.to_db(),
+        kind: input.kind.as_str(),
+        state: ReferralState::Pending.as_str(),
+        reason_enc,
+        needs: needs_to_db(&input.needs),
+        due_by: input.due_by,
+        outcome: None,
+        outcome_note_enc: None,
+        decision_reason_enc: None,
+        created_by: by.to_db(),
+        created_at: now,
+        accepted_at: None,
+        started_at: None,
+        completed_at: None,
+        declined_at: None,
+        cancelled_at: None,
+        updated_by: by.to_db(),
+        updated_at: now,
+        version: 1,
+        id,
+    })
+}
+
+/// Stores referrals in multi-row INSERTs (`sanad demo seed`).
+pub fn insert_many(conn: &mut AnyConnection, rows: &[NewReferralRow]) -> Result<(), ApiError> {
+    let rows: Vec<&NewReferralRow> = rows.iter().collect();
+    crate::insert_batches!(conn, referrals::table, rows, 22);
+    Ok(())
 }
 
 /// What a list may return: the scope (cities or one organisation's open
@@ -323,11 +392,9 @@ pub fn transition(
     let person = keys::load(conn, keyring, &row.case_id)?;
     let seal = |column: &str, value: Option<&str>| -> Result<Option<Sealed>, ApiError> {
         match value.map(str::trim).filter(|v| !v.is_empty()) {
-            Some(value) if !person.is_erased() => person
-                .row(&row.id, &row.city_id)
-                .seal_text(TABLE, column, value)
-                .map(Some)
-                .map_err(ApiError::internal),
+            Some(value) if !person.is_erased() => {
+                seal(&person, &row.id, &row.city_id, column, value).map(Some)
+            }
             _ => Ok(None),
         }
     };

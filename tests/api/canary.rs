@@ -21,7 +21,7 @@ const CANARIES: [&str; 9] = [
     "CanaryDeclineReason",
 ];
 
-fn database_bytes(app: &crate::helpers::TestApp) -> Vec<u8> {
+pub fn database_bytes(app: &crate::helpers::TestApp) -> Vec<u8> {
     match &app.db {
         crate::helpers::TestDatabase::Sqlite { url, .. } => {
             let path = url.trim_start_matches("sqlite://");
@@ -49,10 +49,14 @@ fn database_bytes(app: &crate::helpers::TestApp) -> Vec<u8> {
     }
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
+/// Whether `needle` is in `haystack`, as bytes or as the hex that
+/// `pg_dump` writes `bytea` values in (a plaintext stored in an encrypted
+/// column would show up that way).
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    let hex: String = needle.bytes().map(|b| format!("{b:02x}")).collect();
+    [needle.as_bytes(), hex.as_bytes()]
+        .iter()
+        .any(|n| haystack.windows(n.len()).any(|w| w == *n))
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod auditing;
 mod auth;
 mod canary;
 mod cases;
+mod demo;
 mod errors;
 mod health;
 mod helpers;

@@ -275,7 +275,7 @@ pub async fn list_cases(
     Ok(HttpResponse::Ok().json(page))
 }
 
-fn encode_cursor(at: chrono::NaiveDateTime, id: &str) -> String {
+pub fn encode_cursor(at: chrono::NaiveDateTime, id: &str) -> String {
     use base64::Engine;
     let text = format!("{}|{}", at.and_utc().timestamp_micros(), id);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)

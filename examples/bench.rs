@@ -1,0 +1,997 @@
+//! The load benchmark (run it with `scripts/bench`): for each backend and
+//! size, seed a database with `sanad demo seed`, start the real server,
+//! drive load over loopback, then do the same work directly with SQL (no
+//! HTTP, no crypto, no audit) and print both, with their ratio.
+//!
+//! Everything runs on this machine: the load generator, the server and the
+//! database share its cores, as they would not in production. The ratio to
+//! the direct-SQL figure is the number to track.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use clap::Parser;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use serde_json::{Value, json};
+
+use sanad::crypto::{BlindIndexer, Keyring};
+use sanad::db::schema::{case_search_index, cases, cities, data_keys, referrals};
+use sanad::db::{AnyConnection, ConnectionManager};
+use sanad::domain::CityId;
+
+#[derive(Parser, Debug)]
+#[command(about = "Seed, serve and load Sanad; compare with direct SQL")]
+struct Args {
+    /// sqlite, postgres, or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    /// Database sizes in cases, comma separated.
+    #[arg(long, default_value = "100000,1000000", value_delimiter = ',')]
+    cases: Vec<u64>,
+    /// Concurrent clients for every operation but stats.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Concurrent clients for the stats query.
+    #[arg(long, default_value_t = 1)]
+    stats_concurrency: usize,
+    /// Seconds each operation is driven for (API and direct alike).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// PostgreSQL server (a database per size is made on it).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres: String,
+    /// Where databases, keyrings and logs are kept between runs.
+    #[arg(long, default_value = "target/bench")]
+    dir: PathBuf,
+    /// Reuse a database seeded by an earlier run of the same size.
+    #[arg(long)]
+    reuse: bool,
+    /// The server binary.
+    #[arg(long, default_value = "target/release/sanad")]
+    sanad: PathBuf,
+    /// Also write the table as Markdown here.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+type Res<T> = anyhow::Result<T>;
+/// Demo usernames and passwords, as `sanad demo seed` printed them.
+type Accounts = Vec<(String, String)>;
+
+fn main() -> Res<()> {
+    let args = Args::parse();
+    let backends: Vec<&str> = match args.backend.as_str() {
+        "both" => vec!["sqlite", "postgres"],
+        "sqlite" => vec!["sqlite"],
+        "postgres" => vec!["postgres"],
+        other => anyhow::bail!("--backend {other}: use sqlite, postgres or both"),
+    };
+    std::fs::create_dir_all(&args.dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut tables = Vec::new();
+    for &size in &args.cases {
+        for &backend in &backends {
+            let table = bench_one(&args, &runtime, backend, size)?;
+            print_table(&table);
+            tables.push(table);
+        }
+    }
+    if let Some(path) = &args.markdown {
+        let mut out = std::fs::File::create(path)?;
+        for table in &tables {
+            writeln!(out, "{}", markdown(table, &args))?;
+        }
+        println!("written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// One measured operation.
+struct Row {
+    name: &'static str,
+    concurrency: usize,
+    api: Stats,
+    direct: Stats,
+}
+
+struct Table {
+    backend: &'static str,
+    cases: u64,
+    seed_secs: Option<f64>,
+    rows: Vec<Row>,
+    peak_rss_kib: u64,
+}
+
+#[derive(Default, Clone)]
+struct Stats {
+    ok: u64,
+    errors: u64,
+    secs: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl Stats {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.secs.max(1e-9)
+    }
+
+    fn from(latencies: &mut [u64], errors: u64, secs: f64) -> Stats {
+        latencies.sort_unstable();
+        let pct = |p: f64| {
+            if latencies.is_empty() {
+                return 0.0;
+            }
+            let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+            latencies[i] as f64 / 1000.0
+        };
+        Stats {
+            ok: latencies.len() as u64,
+            errors,
+            secs,
+            p50_ms: pct(0.50),
+            p99_ms: pct(0.99),
+        }
+    }
+}
+
+/// Where one backend at one size lives.
+struct Target {
+    dir: PathBuf,
+    url: String,
+    keyring: PathBuf,
+}
+
+fn target(args: &Args, backend: &str, size: u64) -> Res<Target> {
+    let dir = std::fs::canonicalize(&args.dir)?.join(format!("{backend}-{size}"));
+    std::fs::create_dir_all(&dir)?;
+    let url = match backend {
+        "sqlite" => format!("sqlite://{}", dir.join("sanad.db").display()),
+        _ => {
+            let mut url = url::Url::parse(&args.postgres)?;
+            url.set_path(&format!("sanad_bench_{size}"));
+            url.to_string()
+        }
+    };
+    Ok(Target {
+        keyring: dir.join("keyring.json"),
+        dir,
+        url,
+    })
+}
+
+fn fresh_database(args: &Args, backend: &str, t: &Target, size: u64) -> Res<()> {
+    for name in [
+        "sanad.db",
+        "sanad.db-wal",
+        "sanad.db-shm",
+        "keyring.json",
+        "seeded",
+    ] {
+        let _ = std::fs::remove_file(t.dir.join(name));
+    }
+    if backend == "postgres" {
+        let mut admin = diesel::PgConnection::establish(&args.postgres)?;
+        let name = format!("sanad_bench_{size}");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)?;
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
+    }
+    Ok(())
+}
+
+fn sanad(args: &Args, t: &Target) -> Command {
+    let mut cmd = Command::new(&args.sanad);
+    cmd.env("SANAD__DATABASE__URL", &t.url)
+        .env("SANAD__CRYPTO__KEYRING_FILE", &t.keyring)
+        .env("SANAD__LOG__LEVEL", "info")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// Seeds (unless reusing) and returns the demo accounts' passwords and the
+/// seeding time.
+fn seed(args: &Args, backend: &str, t: &Target, size: u64) -> Res<(Accounts, Option<f64>)> {
+    let accounts = t.dir.join("accounts.txt");
+    if args.reuse && t.dir.join("seeded").exists() {
+        println!("== {backend} {size}: reusing the seeded database");
+        return Ok((read_accounts(&accounts)?, None));
+    }
+    fresh_database(args, backend, t, size)?;
+    println!("== {backend} {size}: sanad demo seed --cases {size}");
+    let started = Instant::now();
+    let output = sanad(args, t)
+        .args(["demo", "seed", "--cases", &size.to_string()])
+        .stderr(Stdio::inherit())
+        .output()?;
+    let secs = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        anyhow::bail!(
+            "seeding failed: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+    let text = String::from_utf8(output.stdout)?;
+    print!("{}", text.lines().next().unwrap_or_default());
+    println!();
+    // Synthetic accounts of a throw-away database; kept for --reuse.
+    std::fs::write(&accounts, &text)?;
+    std::fs::write(t.dir.join("seeded"), "")?;
+    Ok((read_accounts(&accounts)?, Some(secs)))
+}
+
+fn read_accounts(path: &Path) -> Res<Accounts> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .filter_map(|line| {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            (parts.len() == 4 && parts[3].len() == 23)
+                .then(|| (parts[0].to_string(), parts[3].to_string()))
+        })
+        .collect())
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(args: &Args, t: &Target) -> Res<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = std::fs::File::create(t.dir.join("server.log"))?;
+        let child = sanad(args, t)
+            .arg("serve")
+            .env("SANAD__SERVER__PORT", port.to_string())
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let ready = format!("{base}/health/ready");
+        let started = Instant::now();
+        loop {
+            if answers_ok(&ready) {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                anyhow::bail!("the server did not become ready");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(Server { child, base })
+    }
+
+    /// Peak resident memory so far, from the kernel.
+    fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether `url` answers 200, with a plain blocking HTTP/1.1 request.
+fn answers_ok(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    let addr = format!(
+        "{}:{}",
+        parsed.host_str().unwrap_or("127.0.0.1"),
+        parsed.port().unwrap_or(80)
+    );
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    use std::io::{Read, Write};
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        parsed.path()
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
+}
+
+fn connect(url: &str) -> Res<AnyConnection> {
+    Ok(ConnectionManager::new(url, 5000)?.establish()?)
+}
+
+/// What the load needs to know of the seeded data: read from the database
+/// by the harness (not measured).
+struct Fixture {
+    city: CityId,
+    case_ids: Vec<String>,
+    cursors: Vec<(NaiveDateTime, String)>,
+    national_ids: Vec<String>,
+    pending: Vec<String>,
+    indexer: BlindIndexer,
+}
+
+fn fixture(t: &Target) -> Res<Fixture> {
+    let mut conn = connect(&t.url)?;
+    let city: String = cities::table
+        .filter(cities::code.eq("MOS"))
+        .select(cities::id)
+        .first(&mut conn)?;
+    #[derive(QueryableByName)]
+    struct Pick {
+        #[diesel(sql_type = Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        created_at: NaiveDateTime,
+    }
+    let order = "random()";
+    let picks: Vec<Pick> = diesel::sql_query(format!(
+        "SELECT id, created_at FROM cases WHERE city_id = '{city}' AND status <> 'erased' ORDER BY {order} LIMIT 4000"
+    ))
+    .load(&mut conn)?;
+    let pending: Vec<String> = referrals::table
+        .filter(referrals::city_id.eq(&city))
+        .filter(referrals::state.eq("pending"))
+        .select(referrals::id)
+        .load(&mut conn)?;
+    let keyring = Keyring::load(
+        &sanad::settings::CryptoSettings {
+            keyring_file: Some(t.keyring.clone()),
+            keyring_json: None,
+        },
+        sanad::settings::Environment::Production,
+    )?;
+    Ok(Fixture {
+        city: CityId::from_db(&city)?,
+        case_ids: picks.iter().map(|p| p.id.clone()).collect(),
+        cursors: picks.into_iter().map(|p| (p.created_at, p.id)).collect(),
+        national_ids: Vec::new(),
+        pending,
+        indexer: BlindIndexer::new(&keyring)?,
+    })
+}
+
+/// A tiny generator for request bodies and picks (not for anything secret).
+struct Pcg(u64);
+
+impl Pcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let x = self.0;
+        (x ^ (x >> 33)).wrapping_mul(0xff51afd7ed558ccd) ^ (x >> 29)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const GIVEN: &[&str] = &[
+    "فاطمة",
+    "زينب",
+    "مريم",
+    "نور",
+    "هدى",
+    "سارة",
+    "آمنة",
+    "خديجة",
+];
+const FATHERS: &[&str] = &[
+    "محمد",
+    "أحمد",
+    "علي",
+    "حسين",
+    "عمر",
+    "يوسف",
+    "إبراهيم",
+    "خالد",
+];
+const FAMILY: &[&str] = &[
+    "الجبوري",
+    "الدليمي",
+    "العبيدي",
+    "الشمري",
+    "التميمي",
+    "الزبيدي",
+];
+
+fn new_case_body(rng: &mut Pcg, city: &CityId) -> Value {
+    let name = format!(
+        "{} {} {} {}",
+        GIVEN[rng.below(GIVEN.len())],
+        FATHERS[rng.below(FATHERS.len())],
+        FATHERS[rng.below(FATHERS.len())],
+        FAMILY[rng.below(FAMILY.len())]
+    );
+    json!({
+        "city_id": city.to_db(),
+        "subject": {
+            "full_name": name,
+            "full_name_latin": "Fatima Mohammed Ali Al-Jubouri",
+            "sex": "female",
+            "date_of_birth": format!("19{}-0{}-1{}", 80 + rng.below(19), 1 + rng.below(9), rng.below(10)),
+            "national_id": format!("1{:011}", rng.next() % 100_000_000_000),
+            "phone": format!("0770{:07}", rng.next() % 10_000_000),
+            "address": "حي الزهور، الموصل، دار 12"
+        },
+        "origin": {"kind": "camp", "place": "مخيم الهول"},
+        "return_date": "2025-03-14",
+        "vulnerability_flags": ["female_headed_household"],
+        "consent": {"share_with_providers": true, "given_by": "self", "given_at": "2025-03-20T09:00:00Z"}
+    })
+}
+
+/// Drives `op` from `concurrency` tasks for `seconds`; each call returns
+/// whether it succeeded.
+async fn drive<F, Fut>(concurrency: usize, seconds: u64, op: F) -> Stats
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let op = Arc::new(op);
+    let errors = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..concurrency {
+        let op = op.clone();
+        let errors = errors.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = task as u64 * 1_000_003;
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                n += 1;
+                if op(n).await {
+                    latencies.push(t0.elapsed().as_micros() as u64);
+                } else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap_or_default());
+    }
+    Stats::from(
+        &mut all,
+        errors.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+/// The same, for blocking direct-SQL work on threads with a connection each.
+fn drive_direct<F>(url: &str, concurrency: usize, seconds: u64, op: F) -> Res<Stats>
+where
+    F: Fn(&mut AnyConnection, u64) -> bool + Send + Sync,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let errors = AtomicU64::new(0);
+    let mut conns = Vec::new();
+    for _ in 0..concurrency {
+        conns.push(connect(url)?);
+    }
+    let all: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = conns
+            .into_iter()
+            .enumerate()
+            .map(|(task, mut conn)| {
+                let op = &op;
+                let errors = &errors;
+                scope.spawn(move || {
+                    let mut latencies = Vec::new();
+                    let mut n = task as u64 * 1_000_003;
+                    while Instant::now() < deadline {
+                        let t0 = Instant::now();
+                        n += 1;
+                        if op(&mut conn, n) {
+                            latencies.push(t0.elapsed().as_micros() as u64);
+                        } else {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut all = all;
+    Ok(Stats::from(
+        &mut all,
+        errors.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    accounts: &[(String, String)],
+    user: &str,
+) -> Res<String> {
+    let password = accounts
+        .iter()
+        .find(|(u, _)| u == user)
+        .map(|(_, p)| p.clone())
+        .ok_or_else(|| anyhow::anyhow!("no password for {user}"))?;
+    let answer: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    answer["access_token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("no token for {user}"))
+}
+
+fn bench_one(
+    args: &Args,
+    runtime: &tokio::runtime::Runtime,
+    backend: &'static str,
+    size: u64,
+) -> Res<Table> {
+    let t = target(args, backend, size)?;
+    let (accounts, seed_secs) = seed(args, backend, &t, size)?;
+    let mut fx = fixture(&t)?;
+    let server = Server::start(args, &t)?;
+    let base = server.base.clone();
+    let c = args.concurrency;
+    let secs = args.seconds;
+    let mut rows = Vec::new();
+
+    let api = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(c * 2)
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        let worker = login(&client, &base, &accounts, "sw-mos").await?;
+        let ministry = login(&client, &base, &accounts, "demo-ministry").await?;
+        let mut providers = Vec::new();
+        for user in ["psy-mos", "edu-mos", "voc-mos"] {
+            providers.push(login(&client, &base, &accounts, user).await?);
+        }
+        // Warm-up that is also the fixture: national ids of some cases.
+        for id in fx.case_ids.iter().take(600) {
+            let case: Value = client
+                .get(format!("{base}/api/v1/cases/{id}"))
+                .bearer_auth(&worker)
+                .send()
+                .await?
+                .json()
+                .await?;
+            if let Some(nid) = case["subject"]["national_id"].as_str() {
+                fx.national_ids.push(nid.to_string());
+            }
+        }
+        anyhow::ensure!(!fx.national_ids.is_empty(), "no national ids among the cases read");
+        let shared = Arc::new((client, base.clone(), worker, ministry, providers));
+        let ids = Arc::new(fx.case_ids.clone());
+        let nids = Arc::new(fx.national_ids.clone());
+        let cursors: Arc<Vec<String>> = Arc::new(
+            fx.cursors
+                .iter()
+                .map(|(at, id)| sanad::cases::routes::encode_cursor(*at, id))
+                .collect(),
+        );
+        let city = fx.city;
+        let mut out = Vec::new();
+
+        let s = shared.clone();
+        out.push(("create case", c, drive(c, secs, move |n| {
+            let s = s.clone();
+            async move {
+                let mut rng = Pcg(n);
+                let body = new_case_body(&mut rng, &city);
+                matches!(s.0.post(format!("{}/api/v1/cases", s.1)).bearer_auth(&s.2).json(&body).send().await,
+                    Ok(r) if r.status() == 201)
+            }
+        }).await));
+
+        let (s, ids2) = (shared.clone(), ids.clone());
+        out.push(("read case", c, drive(c, secs, move |n| {
+            let (s, ids) = (s.clone(), ids2.clone());
+            async move {
+                let id = &ids[Pcg(n).below(ids.len())];
+                match s.0.get(format!("{}/api/v1/cases/{id}", s.1)).bearer_auth(&s.2).send().await {
+                    Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                    _ => false,
+                }
+            }
+        }).await));
+
+        let (s, n2) = (shared.clone(), nids.clone());
+        out.push(("search by national ID", c, drive(c, secs, move |n| {
+            let (s, nids) = (s.clone(), n2.clone());
+            async move {
+                let nid = &nids[Pcg(n).below(nids.len())];
+                match s.0.post(format!("{}/api/v1/cases/search", s.1)).bearer_auth(&s.2)
+                    .json(&json!({"national_id": nid})).send().await {
+                    Ok(r) if r.status() == 200 => matches!(r.json::<Value>().await, Ok(v) if v["items"].as_array().is_some_and(|a| !a.is_empty())),
+                    _ => false,
+                }
+            }
+        }).await));
+
+        let (s, cur) = (shared.clone(), cursors.clone());
+        out.push(("list a page of 50", c, drive(c, secs, move |n| {
+            let (s, cur) = (s.clone(), cur.clone());
+            async move {
+                let cursor = &cur[Pcg(n).below(cur.len())];
+                match s.0.get(format!("{}/api/v1/cases?city_id={}&limit=50&cursor={cursor}", s.1, city.to_db()))
+                    .bearer_auth(&s.2).send().await {
+                    Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                    _ => false,
+                }
+            }
+        }).await));
+
+        // Referral transitions: accept, start, complete each pending one.
+        let queue: Arc<Mutex<VecDeque<(String, u8)>>> =
+            Arc::new(Mutex::new(fx.pending.iter().take(fx.pending.len() / 2).map(|id| (id.clone(), 0)).collect()));
+        let s = shared.clone();
+        let q = queue.clone();
+        out.push(("referral transition", c, drive(c, secs, move |n| {
+            let (s, q) = (s.clone(), q.clone());
+            async move {
+                let next = q.lock().ok().and_then(|mut q| q.pop_front());
+                let Some((id, step)) = next else { return false };
+                let (verb, body) = match step {
+                    0 => ("accept", json!({})),
+                    1 => ("start", json!({})),
+                    _ => ("complete", json!({"outcome": "completed_successfully"})),
+                };
+                // Any of the three providers may hold it; try each (a 404
+                // from the wrong organisation is part of the cost).
+                let mut done = false;
+                for token in s.4.iter().cycle().skip((n % 3) as usize).take(3) {
+                    match s.0.post(format!("{}/api/v1/referrals/{id}/{verb}", s.1)).bearer_auth(token).json(&body).send().await {
+                        Ok(r) if r.status().is_success() => { done = true; break; }
+                        Ok(r) if r.status() == 404 => continue,
+                        _ => break,
+                    }
+                }
+                if done && step < 2 && let Ok(mut q) = q.lock() {
+                    q.push_back((id, step + 1));
+                }
+                done
+            }
+        }).await));
+
+        let sc = args.stats_concurrency;
+        let s = shared.clone();
+        out.push(("case stats (national)", sc, drive(sc, secs, move |_| {
+            let s = s.clone();
+            async move {
+                match s.0.get(format!("{}/api/v1/stats/cases?group_by=governorate,sex,age_band", s.1)).bearer_auth(&s.3).send().await {
+                    Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                    _ => false,
+                }
+            }
+        }).await));
+        Res::Ok(out)
+    })?;
+    let peak_rss_kib = server.peak_rss_kib();
+    drop(server);
+
+    // The same work directly: no HTTP, no JSON, no crypto, no audit.
+    let direct = direct_sql(&t.url, &fx, c, args.stats_concurrency, secs)?;
+    for ((name, conc, api), direct) in api.into_iter().zip(direct) {
+        rows.push(Row {
+            name,
+            concurrency: conc,
+            api,
+            direct,
+        });
+    }
+    Ok(Table {
+        backend,
+        cases: size,
+        seed_secs,
+        rows,
+        peak_rss_kib,
+    })
+}
+
+fn random_bytes(rng: &mut Pcg, len: usize) -> Vec<u8> {
+    (0..len).map(|_| rng.next() as u8).collect()
+}
+
+fn direct_sql(url: &str, fx: &Fixture, c: usize, sc: usize, secs: u64) -> Res<Vec<Stats>> {
+    let city = fx.city.to_db();
+    let mut out = Vec::new();
+    // Create: the counter, a data key, the case row and its ten index rows,
+    // with byte strings the size of the sealed fields, in one transaction.
+    out.push(drive_direct(url, c, secs, |conn, n| {
+        let mut rng = Pcg(n);
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = chrono::Utc::now().naive_utc();
+        sanad::db::write_transaction(conn, |conn| {
+            let first = sanad::cases::store::reserve_case_numbers(conn, fx.city, 2099, 1)?;
+            diesel::insert_into(data_keys::table)
+                .values((
+                    data_keys::subject_id.eq(&id),
+                    data_keys::kek_version.eq(Some(1)),
+                    data_keys::wrapped_key.eq(Some(random_bytes(&mut rng, 61))),
+                    data_keys::created_at.eq(now),
+                ))
+                .execute(conn)?;
+            diesel::insert_into(cases::table)
+                .values((
+                    cases::id.eq(&id),
+                    cases::case_number.eq(format!("MOS-2099-{first:06}")),
+                    cases::city_id.eq(&city),
+                    cases::status.eq("open"),
+                    cases::sex.eq("female"),
+                    cases::birth_year.eq(1990),
+                    cases::origin_kind.eq("camp"),
+                    cases::return_date.eq(now.date()),
+                    cases::vulnerability_flags.eq("female_headed_household"),
+                    cases::consent_share.eq(true),
+                    cases::consent_given_by.eq("self"),
+                    cases::consent_given_at.eq(now),
+                    (
+                        cases::full_name_enc.eq(random_bytes(&mut rng, 95)),
+                        cases::full_name_latin_enc.eq(Some(random_bytes(&mut rng, 64))),
+                        cases::date_of_birth_enc.eq(random_bytes(&mut rng, 38)),
+                        cases::national_id_enc.eq(Some(random_bytes(&mut rng, 44))),
+                        cases::phone_enc.eq(Some(random_bytes(&mut rng, 43))),
+                        cases::address_enc.eq(Some(random_bytes(&mut rng, 75))),
+                        cases::origin_place_enc.eq(Some(random_bytes(&mut rng, 50))),
+                    ),
+                    cases::version.eq(1_i64),
+                    cases::created_by
+                        .eq(diesel::dsl::sql::<Text>("(SELECT id FROM users LIMIT 1)")),
+                    cases::created_at.eq(now),
+                    cases::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            for k in 0..10 {
+                diesel::insert_into(case_search_index::table)
+                    .values((
+                        case_search_index::case_id.eq(&id),
+                        case_search_index::kind.eq(if k < 8 {
+                            "name"
+                        } else if k == 8 {
+                            "national_id"
+                        } else {
+                            "phone"
+                        }),
+                        case_search_index::value.eq(format!("{:016x}", rng.next())),
+                        case_search_index::city_id.eq(&city),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .is_ok()
+    })?);
+    // Read: the case row and its data key.
+    out.push(drive_direct(url, c, secs, |conn, n| {
+        let id = &fx.case_ids[Pcg(n).below(fx.case_ids.len())];
+        read_cases(conn, std::slice::from_ref(id)).is_ok_and(|k| k == 1)
+    })?);
+    // Search: the blind index, then the rows and keys it names.
+    let hashes: Vec<String> = fx
+        .national_ids
+        .iter()
+        .filter_map(|nid| fx.indexer.national_id(nid).map(|b| b.as_hex()))
+        .collect();
+    out.push(drive_direct(url, c, secs, |conn, n| {
+        let value = &hashes[Pcg(n).below(hashes.len())];
+        let ids: QueryResult<Vec<String>> = case_search_index::table
+            .filter(case_search_index::kind.eq("national_id"))
+            .filter(case_search_index::value.eq(value))
+            .select(case_search_index::case_id)
+            .load(conn);
+        matches!(ids, Ok(ids) if !ids.is_empty() && read_cases(conn, &ids).is_ok())
+    })?);
+    // List: 51 rows after a cursor, and the 50 keys.
+    out.push(drive_direct(url, c, secs, |conn, n| {
+        let (at, id) = &fx.cursors[Pcg(n).below(fx.cursors.len())];
+        let rows: QueryResult<Vec<(String, NaiveDateTime)>> = cases::table
+            .filter(cases::city_id.eq(&city))
+            .filter(
+                cases::created_at
+                    .gt(at)
+                    .or(cases::created_at.eq(at).and(cases::id.gt(id))),
+            )
+            .order((cases::created_at.asc(), cases::id.asc()))
+            .limit(51)
+            .select((cases::id, cases::created_at))
+            .load(conn);
+        match rows {
+            Ok(rows) => {
+                let ids: Vec<String> = rows.into_iter().take(50).map(|r| r.0).collect();
+                read_cases(conn, &ids).is_ok()
+            }
+            Err(_) => false,
+        }
+    })?);
+    // Transition: a conditional update, as the API does.
+    let pending: Vec<String> = fx
+        .pending
+        .iter()
+        .skip(fx.pending.len() / 2)
+        .cloned()
+        .collect();
+    let queue = Mutex::new(
+        pending
+            .into_iter()
+            .map(|id| (id, 0u8))
+            .collect::<VecDeque<_>>(),
+    );
+    out.push(drive_direct(url, c, secs, |conn, _| {
+        let Some((id, step)) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
+            return false;
+        };
+        let (from, to) = match step {
+            0 => ("pending", "accepted"),
+            1 => ("accepted", "in_progress"),
+            _ => ("in_progress", "completed"),
+        };
+        let now = chrono::Utc::now().naive_utc();
+        let done = sanad::db::write_transaction(conn, |conn| {
+            Ok(diesel::update(
+                referrals::table
+                    .filter(referrals::id.eq(&id))
+                    .filter(referrals::state.eq(from)),
+            )
+            .set((
+                referrals::state.eq(to),
+                referrals::updated_at.eq(now),
+                referrals::version.eq(referrals::version + 1),
+            ))
+            .execute(conn)?)
+        });
+        let ok = matches!(done, Ok(1));
+        if ok
+            && step < 2
+            && let Ok(mut q) = queue.lock()
+        {
+            q.push_back((id, step + 1));
+        }
+        ok
+    })?);
+    // Stats: the aggregate query and its grid, without suppression or HTTP.
+    out.push(drive_direct(url, sc, secs, |conn, _| {
+        use sanad::stats::store::{CaseDimension, case_counts};
+        case_counts(
+            conn,
+            &[
+                CaseDimension::Governorate,
+                CaseDimension::Sex,
+                CaseDimension::AgeBand,
+            ],
+            None,
+            None,
+            None,
+            2026,
+        )
+        .is_ok()
+    })?);
+    Ok(out)
+}
+
+/// Case rows and their data keys, as a read does.
+fn read_cases(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<usize> {
+    let rows: Vec<sanad::cases::store::CaseRow> = cases::table
+        .filter(cases::id.eq_any(ids))
+        .select(cases::all_columns)
+        .load(conn)?;
+    let _keys: Vec<(String, Option<Vec<u8>>)> = data_keys::table
+        .filter(data_keys::subject_id.eq_any(ids))
+        .select((data_keys::subject_id, data_keys::wrapped_key))
+        .load(conn)?;
+    Ok(rows.len())
+}
+
+fn print_table(t: &Table) {
+    println!();
+    println!(
+        "{} at {} cases{}; server peak RSS {:.0} MiB",
+        t.backend,
+        t.cases,
+        t.seed_secs
+            .map(|s| format!(" (seeded in {s:.0} s, {:.0} cases/s)", t.cases as f64 / s))
+            .unwrap_or_default(),
+        t.peak_rss_kib as f64 / 1024.0
+    );
+    println!(
+        "{:<24} {:>4} {:>9} {:>8} {:>8} {:>6} | {:>9} {:>8} {:>8} | {:>6}",
+        "operation",
+        "conc",
+        "API /s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "SQL /s",
+        "p50 ms",
+        "p99 ms",
+        "ratio"
+    );
+    for r in &t.rows {
+        println!(
+            "{:<24} {:>4} {:>9.1} {:>8.2} {:>8.2} {:>6} | {:>9.1} {:>8.2} {:>8.2} | {:>5.0}%",
+            r.name,
+            r.concurrency,
+            r.api.rate(),
+            r.api.p50_ms,
+            r.api.p99_ms,
+            r.api.errors,
+            r.direct.rate(),
+            r.direct.p50_ms,
+            r.direct.p99_ms,
+            100.0 * r.api.rate() / r.direct.rate().max(1e-9)
+        );
+    }
+}
+
+fn markdown(t: &Table, args: &Args) -> String {
+    let mut s = format!(
+        "### {} — {} cases\n\n{}Concurrency {} ({} for stats), {} s per operation. Server peak RSS: {:.0} MiB.\n\n",
+        t.backend,
+        t.cases,
+        t.seed_secs
+            .map(|s| format!("Seeded in {s:.0} s ({:.0} cases/s). ", t.cases as f64 / s))
+            .unwrap_or_default(),
+        args.concurrency,
+        args.stats_concurrency,
+        args.seconds,
+        t.peak_rss_kib as f64 / 1024.0
+    );
+    s.push_str("| operation | API req/s | API p50 ms | API p99 ms | errors | SQL req/s | SQL p50 ms | SQL p99 ms | API/SQL |\n");
+    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for r in &t.rows {
+        s.push_str(&format!(
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | {:.0}% |\n",
+            r.name,
+            r.api.rate(),
+            r.api.p50_ms,
+            r.api.p99_ms,
+            r.api.errors,
+            r.direct.rate(),
+            r.direct.p50_ms,
+            r.direct.p99_ms,
+            100.0 * r.api.rate() / r.direct.rate().max(1e-9)
+        ));
+    }
+    s
+}

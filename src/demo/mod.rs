@@ -1,0 +1,10 @@
+//! `sanad demo seed`: a realistic synthetic data set for demonstrations and
+//! benchmarks. People are made up from [`data`]'s lists, then sealed,
+//! indexed and stored by the same store code the API uses, in batches.
+
+pub mod data;
+mod people;
+mod rng;
+mod seed;
+
+pub use seed::{DemoUser, Progress, SeedOptions, SeedReport, seed};

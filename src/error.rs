@@ -248,6 +248,9 @@ impl From<diesel::result::Error> for ApiError {
             Error::BrokenTransactionManager => {
                 ApiError::Unavailable("broken transaction manager".into())
             }
+            // A COMMIT that failed and whose ROLLBACK failed too: what the
+            // client needs to know is why the commit failed.
+            Error::RollbackErrorOnCommit { commit_error, .. } => ApiError::from(*commit_error),
             other => ApiError::Internal(other.into()),
         }
     }

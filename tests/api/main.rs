@@ -11,6 +11,7 @@ mod canary;
 mod cases;
 mod cors;
 mod errors;
+mod faults;
 mod health;
 mod helpers;
 mod limits;

@@ -52,6 +52,13 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The client did not send its whole body within the read timeout.
+    #[error("request body timed out")]
+    BodyTimeout,
+    /// A CORS preflight from an origin (or for a method or header) the
+    /// settings do not allow.
+    #[error("cross-origin request refused")]
+    CrossOriginRefused,
     #[error("unauthenticated")]
     Unauthorized,
     #[error("forbidden")]
@@ -99,6 +106,10 @@ impl ApiError {
             ApiError::Validation(_) => ("validation", "Invalid request"),
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             ApiError::PayloadTooLarge => ("payload-too-large", "Request body too large"),
+            ApiError::BodyTimeout => ("body-timeout", "Request body too slow"),
+            ApiError::CrossOriginRefused => {
+                ("cross-origin-refused", "Cross-origin request refused")
+            }
             ApiError::Unauthorized => ("unauthorized", "Authentication required"),
             ApiError::Forbidden => ("forbidden", "Not allowed"),
             ApiError::NotFound => ("not-found", "Not found"),
@@ -125,6 +136,10 @@ impl ApiError {
                 "Send the body as application/json with a Content-Type header.".into()
             }
             ApiError::PayloadTooLarge => "The request body exceeds the size limit.".into(),
+            ApiError::BodyTimeout => "The request body did not arrive in time.".into(),
+            ApiError::CrossOriginRefused => {
+                "Cross-origin requests from this origin are not allowed.".into()
+            }
             ApiError::Unauthorized => "A valid bearer token is required.".into(),
             ApiError::Forbidden => "Your role may not do this.".into(),
             ApiError::NotFound => "No such resource.".into(),
@@ -170,6 +185,8 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::CrossOriginRefused => StatusCode::FORBIDDEN,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -206,6 +223,10 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::Unavailable(_) | ApiError::Timeout) {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
+        if matches!(self, ApiError::BodyTimeout) {
+            // The rest of a slow body must not keep the connection open.
+            response.force_close();
+        }
         match serde_json::to_vec(&self.problem()) {
             Ok(body) => response.body(body),
             Err(_) => response.finish(),
@@ -227,6 +248,9 @@ impl From<diesel::result::Error> for ApiError {
             Error::BrokenTransactionManager => {
                 ApiError::Unavailable("broken transaction manager".into())
             }
+            // A COMMIT that failed and whose ROLLBACK failed too: what the
+            // client needs to know is why the commit failed.
+            Error::RollbackErrorOnCommit { commit_error, .. } => ApiError::from(*commit_error),
             other => ApiError::Internal(other.into()),
         }
     }

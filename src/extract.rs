@@ -1,12 +1,14 @@
 //! Request extractors that turn every kind of bad input into a problem the
-//! client can act on: wrong content type (415), too large (413), not JSON
-//! (400), and wrong fields (422, each field named by its JSON path).
+//! client can act on: wrong content type (415), too large (413), too slow
+//! (408), nested too deep or not JSON (400), and wrong fields (422, each
+//! field named by its JSON path).
 //!
 //! Error messages never echo the value the client sent: a misplaced name or
 //! national ID must not come back in an error body or a log line.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -18,11 +20,31 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{ApiError, FieldError};
 
-/// The largest body a JSON extractor reads; set once from settings.
+/// What a JSON extractor accepts; set once from settings
+/// (`server.body_limit_bytes`, `server.json_max_depth`,
+/// `server.body_read_timeout_ms`).
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct JsonLimits {
+    /// Largest body read, in bytes.
+    pub body_bytes: usize,
+    /// Deepest nesting of arrays and objects.
+    pub max_depth: usize,
+    /// Time the whole body has to arrive once the handler starts reading.
+    pub read_timeout: Duration,
+}
 
-const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+impl Default for JsonLimits {
+    fn default() -> JsonLimits {
+        JsonLimits {
+            body_bytes: 64 * 1024,
+            max_depth: DEFAULT_MAX_DEPTH,
+            read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The nesting limit of [`parse_json`] (the settings' default).
+pub const DEFAULT_MAX_DEPTH: usize = 32;
 /// A field name coming back in an error is cut to this many characters.
 const MAX_FIELD_NAME_CHARS: usize = 64;
 
@@ -38,9 +60,7 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<ApiJson<T>, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
+        let limits = req.app_data::<JsonLimits>().copied().unwrap_or_default();
         let json = is_json(req);
         let declared = req
             .headers()
@@ -52,23 +72,54 @@ where
             if !json {
                 return Err(ApiError::UnsupportedMediaType);
             }
+            let limit = limits.body_bytes;
             if declared.is_some_and(|len| len > limit) {
                 return Err(ApiError::PayloadTooLarge);
             }
-            let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|cause| match cause {
-                    actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge,
-                    _ => ApiError::Malformed("The request body could not be read.".into()),
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge);
+            // A client that sends its body slowly, or never finishes it, is
+            // cut off here rather than holding a worker until the request
+            // timeout.
+            let read = async {
+                let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|cause| match cause {
+                        actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge,
+                        _ => ApiError::Malformed("The request body could not be read.".into()),
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::PayloadTooLarge);
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
-            parse_json(&body).map(ApiJson)
+                Ok(body)
+            };
+            let body = match tokio::time::timeout(limits.read_timeout, read).await {
+                Ok(Ok(body)) => body,
+                Ok(Err(err)) => {
+                    hold_until_closed(payload, limits.read_timeout);
+                    return Err(err);
+                }
+                Err(_) => {
+                    hold_until_closed(payload, limits.read_timeout);
+                    return Err(ApiError::BodyTimeout);
+                }
+            };
+            parse_json_within(&body, limits.max_depth).map(ApiJson)
         })
     }
+}
+
+/// Keeps the unread rest of a refused body alive while the error answer is
+/// sent. actix-web closes a connection whose request body is still unread
+/// when the answer is complete; but once the body is *dropped*, it drains a
+/// chunked body to its end instead, which a client that trickles chunks
+/// never reaches. Reading and discarding here (for at most `limit`) makes
+/// the connection close after the answer.
+fn hold_until_closed(mut payload: Payload, limit: Duration) {
+    actix_web::rt::spawn(async move {
+        let discard = async { while let Some(Ok(_)) = payload.next().await {} };
+        let _ = tokio::time::timeout(limit, discard).await;
+    });
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -88,8 +139,24 @@ fn is_json(req: &HttpRequest) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Parses and validates a JSON document.
+/// Parses and validates a JSON document nested at most
+/// [`DEFAULT_MAX_DEPTH`] deep.
 pub fn parse_json<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError> {
+    parse_json_within(body, DEFAULT_MAX_DEPTH)
+}
+
+/// Parses and validates a JSON document nested at most `max_depth` deep.
+/// The depth is measured first, without recursion, so no input can make
+/// parsing recurse deeper than that.
+pub fn parse_json_within<T: DeserializeOwned + Validate>(
+    body: &[u8],
+    max_depth: usize,
+) -> Result<T, ApiError> {
+    if nesting_exceeds(body, max_depth) {
+        return Err(ApiError::Malformed(format!(
+            "The request body nests arrays and objects deeper than {max_depth} levels."
+        )));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(serde_problem)?;
     de.end().map_err(|_| {
@@ -97,6 +164,39 @@ pub fn parse_json<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiE
     })?;
     value.validate().map_err(validation_problem)?;
     Ok(value)
+}
+
+/// Whether the arrays and objects of `body` nest deeper than `max_depth`.
+/// Brackets inside strings do not count; a body that is not JSON at all is
+/// left for the parser to refuse. One pass, constant memory, no recursion.
+pub fn nesting_exceeds(body: &[u8], max_depth: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max_depth {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn serde_problem(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
@@ -240,6 +340,19 @@ pub fn path_config() -> actix_web::web::PathConfig {
     actix_web::web::PathConfig::default().error_handler(|_err, _req| ApiError::NotFound.into())
 }
 
+/// The page size of a list for the `limit` a client asked for, from the
+/// `pagination` settings: their default when absent, else clamped to
+/// 1..=their maximum.
+pub fn page_size(req: &HttpRequest, requested: Option<u32>) -> u32 {
+    req.app_data::<crate::settings::PaginationSettings>()
+        .copied()
+        .unwrap_or(crate::settings::PaginationSettings {
+            default_page_size: 50,
+            max_page_size: 100,
+        })
+        .page_size(requested)
+}
+
 /// Parses a query string with the same error rules, for handlers that read
 /// `Query<T>` by hand.
 pub fn parse_query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
@@ -378,7 +491,66 @@ mod properties {
         tags: Option<Vec<String>>,
     }
 
+    /// The nesting of a parsed value, by recursion (test inputs are small).
+    fn depth_of(value: &serde_json::Value) -> usize {
+        match value {
+            serde_json::Value::Array(items) => 1 + items.iter().map(depth_of).max().unwrap_or(0),
+            serde_json::Value::Object(map) => 1 + map.values().map(depth_of).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// JSON values of any shape, whose strings hold brackets, quotes and
+    /// backslashes.
+    fn any_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[\\[\\]{}\"\\\\a-z]{0,8}".prop_map(serde_json::Value::from),
+            "\\PC{0,8}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(16, 128, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[\\[{\"a-z]{0,4}", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
     proptest! {
+        /// The depth scan agrees with the parsed value's depth on every
+        /// JSON document, whatever its strings hold.
+        #[test]
+        fn the_depth_scan_measures_what_the_parser_would(value in any_json(), max in 0usize..20) {
+            let text = value.to_string();
+            prop_assert_eq!(nesting_exceeds(text.as_bytes(), max), depth_of(&value) > max);
+        }
+
+        /// Any bytes and any limit: an answer, never a panic.
+        #[test]
+        fn the_depth_scan_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2048), max in 0usize..300) {
+            let _ = nesting_exceeds(&bytes, max);
+        }
+
+        /// Nesting of any depth, far past what a recursive parser survives,
+        /// is a 400 once past the limit, and never reaches the parser.
+        #[test]
+        fn deep_nesting_is_malformed_not_a_crash(depth in 0usize..100_000, object in any::<bool>()) {
+            let (open, close) = if object { (r#"{"a":"#, "}") } else { ("[", "]") };
+            let body = format!("{}1{}", open.repeat(depth), close.repeat(depth));
+            match parse_json::<Anything>(body.as_bytes()) {
+                Err(ApiError::Malformed(message)) if depth > DEFAULT_MAX_DEPTH => {
+                    prop_assert!(message.contains("deeper than"));
+                }
+                Err(ApiError::Malformed(_)) | Err(ApiError::Validation(_)) => {
+                    prop_assert!(depth <= DEFAULT_MAX_DEPTH);
+                }
+                other => prop_assert!(false, "depth {depth}: {other:?}"),
+            }
+        }
+
         /// Whatever bytes arrive, parsing answers Ok or a client error.
         #[test]
         fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {

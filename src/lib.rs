@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cases;
 pub mod cli;
 pub mod commands;
+pub mod cors;
 pub mod crypto;
 pub mod db;
 pub mod demo;

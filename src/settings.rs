@@ -51,6 +51,29 @@ pub struct Settings {
     pub crypto: CryptoSettings,
     pub auth: AuthSettings,
     pub stats: StatsSettings,
+    pub pagination: PaginationSettings,
+}
+
+/// Page sizes of every paged list (`limit=`): the size when the client asks
+/// for none, and the largest it may ask for (a larger `limit` is clamped).
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct PaginationSettings {
+    pub default_page_size: u32,
+    pub max_page_size: u32,
+}
+
+/// The largest `pagination.max_page_size` accepted: a page of cases is
+/// decrypted row by row inside one request.
+pub const PAGE_SIZE_CEILING: u32 = 1000;
+
+impl PaginationSettings {
+    /// The page size for a requested `limit`: the default when absent,
+    /// otherwise clamped to 1..=max.
+    pub fn page_size(&self, requested: Option<u32>) -> u32 {
+        requested
+            .unwrap_or(self.default_page_size)
+            .clamp(1, self.max_page_size.max(1))
+    }
 }
 
 /// Aggregates: cells from 1 to k−1 are never published.
@@ -68,15 +91,49 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub workers: usize,
+    /// Largest request body read (413 above it).
     pub body_limit_bytes: usize,
+    /// Deepest nesting of JSON arrays and objects in a body (400 above it),
+    /// checked before the body is parsed.
+    pub json_max_depth: usize,
+    /// Time a new connection has to send its first request head.
     pub client_request_timeout_ms: u64,
+    /// Time a request has to send its whole body once its head arrived.
+    pub body_read_timeout_ms: u64,
+    /// Idle time after which a kept-alive connection is closed; 0 turns
+    /// keep-alive off (one request per connection).
+    pub keep_alive_secs: u64,
+    /// Time a client gets to complete the close of its connection.
+    pub client_disconnect_timeout_ms: u64,
+    /// Open connections per worker before it stops accepting more.
+    pub max_connections_per_worker: usize,
+    /// Connections the operating system queues before they are accepted.
+    pub backlog: u32,
     pub request_timeout_ms: u64,
     pub shutdown_timeout_secs: u64,
+    /// Browser origins (`https://host[:port]`) allowed to call the API
+    /// cross-origin; empty (the default) allows none.
+    #[serde(default)]
+    pub cors_allowed_origins: Vec<String>,
+    /// How long a browser may cache a preflight answer.
+    pub cors_max_age_secs: u32,
 }
 
 impl ServerSettings {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    pub fn client_request_timeout(&self) -> Duration {
+        Duration::from_millis(self.client_request_timeout_ms)
+    }
+
+    pub fn body_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_read_timeout_ms)
+    }
+
+    pub fn client_disconnect_timeout(&self) -> Duration {
+        Duration::from_millis(self.client_disconnect_timeout_ms)
     }
 }
 
@@ -144,6 +201,18 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// `SANAD__SECTION__KEY` variables.
+fn environment_variables() -> config::Environment {
+    config::Environment::with_prefix("SANAD")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+        // `SANAD__SERVER__CORS_ALLOWED_ORIGINS=https://a,https://b`; no
+        // other key is split (the keyring JSON has commas).
+        .list_separator(",")
+        .with_list_parse_key("server.cors_allowed_origins")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("{0}")]
@@ -171,16 +240,11 @@ impl Settings {
                 config::File::from(config_dir.join(format!("{}.toml", environment.as_str())))
                     .required(false),
             )
-            .add_source(
-                config::Environment::with_prefix("SANAD")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true),
-            )
+            .add_source(environment_variables())
             .build()?;
         let mut settings: Settings = raw.try_deserialize()?;
         settings.environment = environment;
-        settings.check()?;
+        settings.validate()?;
         Ok(settings)
     }
 
@@ -189,7 +253,9 @@ impl Settings {
         std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
     }
 
-    fn check(&self) -> Result<(), SettingsError> {
+    /// Checks every setting; [`Settings::load`] and `Application::build`
+    /// call it, so a server never starts on settings that fail it.
+    pub fn validate(&self) -> Result<(), SettingsError> {
         let invalid = |field, message: &str| {
             Err(SettingsError::Invalid {
                 field,
@@ -202,17 +268,11 @@ impl Settings {
                 "is empty; set SANAD__DATABASE__URL to sqlite://PATH or postgres://…",
             );
         }
-        if self.database.pool_max_size == 0 {
-            return invalid("database.pool_max_size", "must be at least 1");
-        }
         if self.database.pool_min_idle > self.database.pool_max_size {
             return invalid(
                 "database.pool_min_idle",
                 "must not exceed database.pool_max_size",
             );
-        }
-        if self.server.body_limit_bytes < 1024 {
-            return invalid("server.body_limit_bytes", "must be at least 1024");
         }
         if self.auth.access_token_ttl_secs == 0 || self.auth.access_token_ttl_secs > 900 {
             return invalid(
@@ -226,9 +286,117 @@ impl Settings {
         if self.stats.k < 2 {
             return invalid("stats.k", "must be at least 2");
         }
-        if self.server.request_timeout_ms == 0 {
-            return invalid("server.request_timeout_ms", "must be above 0");
-        }
+        self.check_limits()?;
+        crate::cors::CorsPolicy::from_settings(&self.server, self.environment).map_err(
+            |message| SettingsError::Invalid {
+                field: "server.cors_allowed_origins",
+                message,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Resource limits: each must be set, and none so large that it stops
+    /// protecting anything.
+    fn check_limits(&self) -> Result<(), SettingsError> {
+        let server = &self.server;
+        let within = |field: &'static str, value: u64, min: u64, max: u64| {
+            if (min..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(SettingsError::Invalid {
+                    field,
+                    message: format!("must be between {min} and {max}"),
+                })
+            }
+        };
+        within(
+            "server.body_limit_bytes",
+            server.body_limit_bytes as u64,
+            1024,
+            16 * 1024 * 1024,
+        )?;
+        // serde_json stops at 128 levels on its own.
+        within(
+            "server.json_max_depth",
+            server.json_max_depth as u64,
+            2,
+            128,
+        )?;
+        within(
+            "server.request_timeout_ms",
+            server.request_timeout_ms,
+            100,
+            300_000,
+        )?;
+        // 0 would turn actix's head timeout off: slow clients could hold
+        // connections for ever.
+        within(
+            "server.client_request_timeout_ms",
+            server.client_request_timeout_ms,
+            100,
+            60_000,
+        )?;
+        within(
+            "server.body_read_timeout_ms",
+            server.body_read_timeout_ms,
+            100,
+            server.request_timeout_ms,
+        )?;
+        within("server.keep_alive_secs", server.keep_alive_secs, 0, 300)?;
+        within(
+            "server.client_disconnect_timeout_ms",
+            server.client_disconnect_timeout_ms,
+            100,
+            60_000,
+        )?;
+        within(
+            "server.max_connections_per_worker",
+            server.max_connections_per_worker as u64,
+            16,
+            100_000,
+        )?;
+        within("server.backlog", u64::from(server.backlog), 16, 65_535)?;
+        within(
+            "server.cors_max_age_secs",
+            u64::from(server.cors_max_age_secs),
+            0,
+            86_400,
+        )?;
+        let database = &self.database;
+        within(
+            "database.pool_max_size",
+            u64::from(database.pool_max_size),
+            1,
+            1000,
+        )?;
+        // A request must be able to give up on the pool (503) before the
+        // request timeout abandons it.
+        within(
+            "database.pool_connection_timeout_ms",
+            database.pool_connection_timeout_ms,
+            50,
+            server.request_timeout_ms,
+        )?;
+        within(
+            "database.sqlite_busy_timeout_ms",
+            database.sqlite_busy_timeout_ms,
+            0,
+            server.request_timeout_ms,
+        )?;
+        let pages = &self.pagination;
+        within(
+            "pagination.max_page_size",
+            u64::from(pages.max_page_size),
+            1,
+            u64::from(PAGE_SIZE_CEILING),
+        )?;
+        within(
+            "pagination.default_page_size",
+            u64::from(pages.default_page_size),
+            1,
+            u64::from(pages.max_page_size),
+        )?;
         Ok(())
     }
 }
@@ -254,6 +422,105 @@ mod tests {
         settings.database.url = SecretString::from("postgres://sanad:hunter2@db/sanad");
         let printed = format!("{settings:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn every_limit_out_of_range_stops_start_up() {
+        type Change = fn(&mut Settings);
+        let cases: [(&str, Change); 17] = [
+            ("server.body_limit_bytes", |s| {
+                s.server.body_limit_bytes = 10
+            }),
+            ("server.json_max_depth", |s| s.server.json_max_depth = 0),
+            ("server.json_max_depth", |s| s.server.json_max_depth = 1000),
+            ("server.request_timeout_ms", |s| {
+                s.server.request_timeout_ms = 0
+            }),
+            ("server.client_request_timeout_ms", |s| {
+                s.server.client_request_timeout_ms = 0
+            }),
+            ("server.body_read_timeout_ms", |s| {
+                s.server.body_read_timeout_ms = s.server.request_timeout_ms + 1
+            }),
+            ("server.keep_alive_secs", |s| {
+                s.server.keep_alive_secs = 3600
+            }),
+            ("server.client_disconnect_timeout_ms", |s| {
+                s.server.client_disconnect_timeout_ms = 0
+            }),
+            ("server.max_connections_per_worker", |s| {
+                s.server.max_connections_per_worker = 0
+            }),
+            ("server.backlog", |s| s.server.backlog = 0),
+            ("server.cors_max_age_secs", |s| {
+                s.server.cors_max_age_secs = 999_999
+            }),
+            ("server.cors_allowed_origins", |s| {
+                s.server.cors_allowed_origins = vec!["*".into()]
+            }),
+            ("database.pool_max_size", |s| {
+                s.database.pool_max_size = 0;
+                s.database.pool_min_idle = 0;
+            }),
+            ("database.pool_connection_timeout_ms", |s| {
+                s.database.pool_connection_timeout_ms = s.server.request_timeout_ms + 1
+            }),
+            ("database.sqlite_busy_timeout_ms", |s| {
+                s.database.sqlite_busy_timeout_ms = s.server.request_timeout_ms + 1
+            }),
+            ("pagination.max_page_size", |s| {
+                s.pagination.max_page_size = 5000
+            }),
+            ("pagination.default_page_size", |s| {
+                s.pagination.default_page_size = s.pagination.max_page_size + 1
+            }),
+        ];
+        for (field, change) in cases {
+            let mut settings = defaults();
+            change(&mut settings);
+            match settings.validate() {
+                Err(SettingsError::Invalid { field: named, .. }) => assert_eq!(named, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        assert!(defaults().validate().is_ok());
+    }
+
+    #[test]
+    fn page_sizes_default_and_clamp() {
+        let pages = PaginationSettings {
+            default_page_size: 50,
+            max_page_size: 100,
+        };
+        assert_eq!(pages.page_size(None), 50);
+        assert_eq!(pages.page_size(Some(0)), 1);
+        assert_eq!(pages.page_size(Some(7)), 7);
+        assert_eq!(pages.page_size(Some(u32::MAX)), 100);
+    }
+
+    #[test]
+    fn cors_origins_come_from_one_variable_and_nothing_else_is_split() {
+        let vars = [
+            (
+                "SANAD__SERVER__CORS_ALLOWED_ORIGINS",
+                "https://a.example,https://b.example",
+            ),
+            ("SANAD__CRYPTO__KEYRING_JSON", r#"{"a": 1, "b": 2}"#),
+        ];
+        let raw = config::Config::builder()
+            .add_source(
+                environment_variables().source(Some(
+                    vars.iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                )),
+            )
+            .build()
+            .unwrap();
+        let origins: Vec<String> = raw.get("server.cors_allowed_origins").unwrap();
+        assert_eq!(origins, ["https://a.example", "https://b.example"]);
+        let keyring: String = raw.get("crypto.keyring_json").unwrap();
+        assert_eq!(keyring, r#"{"a": 1, "b": 2}"#);
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Builds the application: database, HTTP server, middleware and routes.
 //! Tests call [`Application::build`] with port 0 and read [`Application::port`].
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::http::KeepAlive;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
@@ -14,18 +14,21 @@ use crate::auth::jwt::{PublicKey, TokenKeyError, TokenKeys};
 use crate::auth::password;
 use crate::auth::routes::AuthState;
 use crate::auth::throttle::LoginThrottle;
+use crate::cors::{self, CorsPolicy};
 use crate::crypto::{Keyring, KeyringError};
 use crate::db::{Database, DbError};
 use crate::error::ApiError;
-use crate::extract::{self, BodyLimit};
+use crate::extract::{self, JsonLimits};
 use crate::metrics::Metrics;
 use crate::middleware::{self, RequestTimeout};
 use crate::openapi::{self, OpenApiJson};
-use crate::settings::Settings;
+use crate::settings::{Settings, SettingsError};
 use crate::telemetry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     #[error(transparent)]
     Database(#[from] DbError),
     #[error("could not listen on {address}: {source}")]
@@ -67,13 +70,12 @@ impl Application {
     /// Connects to the database (migrating it when the settings say so),
     /// binds the listener and prepares the server; `run_until_stopped` serves.
     pub fn build(settings: Settings) -> Result<Application, StartupError> {
+        // Settings changed after loading (tests, embedders) are held to the
+        // same limits.
+        settings.validate()?;
         let keyring = Keyring::load(&settings.crypto, settings.environment)?;
         let db = Database::connect(&settings.database, settings.database.run_migrations)?;
-        let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener =
-            TcpListener::bind(&address).map_err(|source| StartupError::Bind { address, source })?;
-        let port = listener.local_addr()?.port();
-        let server = serve(listener, db.clone(), keyring, &settings)?;
+        let (server, port) = serve(db.clone(), keyring, &settings)?;
         tokio::runtime::Handle::try_current().map_err(|_| StartupError::NoRuntime)?;
         let sequencer = crate::audit::spawn_sequencer(db.clone(), AUDIT_SEQUENCER_INTERVAL);
         tracing::info!(
@@ -139,12 +141,12 @@ fn auth_state(keyring: &Keyring, settings: &Settings) -> Result<AuthState, Start
     })
 }
 
+/// The server with its routes and limits, bound; and the port it bound.
 fn serve(
-    listener: TcpListener,
     db: Database,
     keyring: Keyring,
     settings: &Settings,
-) -> Result<Server, StartupError> {
+) -> Result<(Server, u16), StartupError> {
     let auth = web::Data::new(auth_state(&keyring, settings)?);
     let indexer =
         web::Data::new(crate::crypto::BlindIndexer::new(&keyring).map_err(StartupError::Crypto)?);
@@ -152,7 +154,20 @@ fn serve(
     let metrics = web::Data::new(Metrics::new()?);
     let db = web::Data::new(db);
     let doc = web::Data::new(OpenApiJson(serde_json::to_string(&openapi::document())?));
-    let body_limit = BodyLimit(settings.server.body_limit_bytes);
+    let json_limits = JsonLimits {
+        body_bytes: settings.server.body_limit_bytes,
+        max_depth: settings.server.json_max_depth,
+        read_timeout: settings.server.body_read_timeout(),
+    };
+    let pagination = settings.pagination;
+    let cors = web::Data::new(
+        CorsPolicy::from_settings(&settings.server, settings.environment).map_err(|message| {
+            SettingsError::Invalid {
+                field: "server.cors_allowed_origins",
+                message,
+            }
+        })?,
+    );
     let small_cell = web::Data::new(crate::stats::routes::SmallCell(settings.stats.k));
     let timeout = web::Data::new(RequestTimeout(settings.server.request_timeout()));
 
@@ -168,7 +183,9 @@ fn serve(
             .app_data(metrics.clone())
             .app_data(doc.clone())
             .app_data(timeout.clone())
-            .app_data(body_limit)
+            .app_data(json_limits)
+            .app_data(pagination)
+            .app_data(cors.clone())
             .app_data(small_cell.clone())
             .app_data(extract::query_config())
             .app_data(extract::path_config())
@@ -177,15 +194,31 @@ fn serve(
             .wrap(from_fn(middleware::catch_panic))
             .wrap(from_fn(middleware::timeout))
             .wrap(from_fn(middleware::problem_for_bare_errors))
+            .wrap(from_fn(cors::cors))
             .wrap(from_fn(middleware::security_headers))
             .wrap(from_fn(telemetry::observe))
     })
-    .client_request_timeout(Duration::from_millis(
-        settings.server.client_request_timeout_ms,
-    ))
+    .client_request_timeout(settings.server.client_request_timeout())
+    .client_disconnect_timeout(settings.server.client_disconnect_timeout())
+    .keep_alive(match settings.server.keep_alive_secs {
+        0 => KeepAlive::Disabled,
+        secs => KeepAlive::Timeout(Duration::from_secs(secs)),
+    })
+    .max_connections(settings.server.max_connections_per_worker)
+    // The backlog applies to sockets bound after it is set.
+    .backlog(settings.server.backlog)
     .shutdown_timeout(settings.server.shutdown_timeout_secs);
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
-    Ok(server.listen(listener)?.run())
+    let address = format!("{}:{}", settings.server.host, settings.server.port);
+    server = server
+        .bind(&address)
+        .map_err(|source| StartupError::Bind { address, source })?;
+    let port = server
+        .addrs()
+        .first()
+        .map(|a| a.port())
+        .ok_or_else(|| std::io::Error::other("bound no address"))?;
+    Ok((server.run(), port))
 }

@@ -30,7 +30,8 @@ pub struct AuditQuery {
     pub from: Option<DateTime<Utc>>,
     /// Exclusive, RFC 3339.
     pub to: Option<DateTime<Utc>>,
-    /// 1 to 200; default 50.
+    /// 1 to `pagination.max_page_size` (100 unless configured); default
+    /// `pagination.default_page_size` (50).
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -128,7 +129,7 @@ pub async fn list_events(
         from: query.from,
         to: query.to,
     };
-    let limit = query.limit.unwrap_or(50);
+    let limit = extract::page_size(&req, query.limit);
     let page = db
         .run(move |conn| {
             write_transaction(conn, |conn| {

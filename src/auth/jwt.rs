@@ -233,6 +233,62 @@ pub(crate) mod tests {
         );
     }
 
+    use proptest::prelude::*;
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    proptest! {
+        /// Any text as a bearer token is 401, never a panic.
+        #[test]
+        fn arbitrary_tokens_are_refused(token in "\\PC{0,300}") {
+            let (keys, _) = keys("k1");
+            prop_assert!(matches!(keys.verify(&token), Err(ApiError::Unauthorized)));
+        }
+
+        /// Three base64url parts around arbitrary JSON headers and claims
+        /// (including `alg: none`, other algorithms and our own kid) are 401.
+        #[test]
+        fn forged_tokens_with_any_header_are_refused(
+            alg in prop_oneof![
+                Just("none".to_string()),
+                Just("HS256".to_string()),
+                Just("EdDSA".to_string()),
+                "[A-Za-z0-9]{0,8}",
+            ],
+            kid in prop_oneof![Just("k1".to_string()), "\\PC{0,12}"],
+            claims in "\\PC{0,120}",
+            signature in proptest::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let (keys, _) = keys("k1");
+            let header = serde_json::json!({"alg": alg, "typ": "JWT", "kid": kid}).to_string();
+            let token = format!("{}.{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()), b64(&signature));
+            prop_assert!(matches!(keys.verify(&token), Err(ApiError::Unauthorized)));
+        }
+
+        /// A real token with any one character changed no longer verifies
+        /// (unless the change is a no-op on the decoded bytes).
+        #[test]
+        fn a_tampered_token_is_refused(at in any::<usize>(), with in "[A-Za-z0-9_.=-]") {
+            let (keys, _) = keys("k1");
+            let token = keys.issue(UserId::new(), 1).unwrap();
+            let at = at % token.len();
+            let mut tampered = token.clone();
+            tampered.replace_range(at..=at, &with);
+            if tampered != token {
+                let verified = keys.verify(&tampered);
+                if let Ok(claims) = verified {
+                    // Base64's last character may carry unused bits: the
+                    // token decodes to the same bytes, so it is the same.
+                    let original = keys.verify(&token).unwrap();
+                    prop_assert_eq!(claims.sub, original.sub);
+                    prop_assert_eq!(claims.tv, original.tv);
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_jwks_names_every_key() {
         let (keys, _) = keys("k1");

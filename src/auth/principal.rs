@@ -69,3 +69,40 @@ impl FromRequest for Principal {
         })
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use actix_web::test::TestRequest;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any Authorization header gives a trimmed, non-empty bearer token
+        /// or none; never a panic.
+        #[test]
+        fn any_authorization_header_is_read_safely(value in "\\PC{0,200}", scheme in "(?i)bearer|basic|[a-z]{0,8}") {
+            let header = format!("{scheme} {value}");
+            if let Ok(header_value) = actix_web::http::header::HeaderValue::from_str(&header) {
+                let req = TestRequest::default()
+                    .insert_header((AUTHORIZATION, header_value))
+                    .to_http_request();
+                if let Some(token) = bearer(&req) {
+                    prop_assert!(scheme.eq_ignore_ascii_case("bearer"));
+                    prop_assert!(!token.is_empty() && token == token.trim());
+                }
+            }
+        }
+
+        /// Header bytes that are not text are no token.
+        #[test]
+        fn non_text_headers_are_no_token(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_bytes(&bytes) {
+                let req = TestRequest::default()
+                    .insert_header((AUTHORIZATION, value))
+                    .to_http_request();
+                let _ = bearer(&req);
+            }
+        }
+    }
+}

@@ -6,5 +6,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod model;
 pub mod notes;
+#[cfg(test)]
+mod properties;
 pub mod routes;
 pub mod store;

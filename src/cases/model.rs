@@ -202,7 +202,8 @@ pub struct CaseListQuery {
     pub assigned_to: Option<UserId>,
     #[param(value_type = Option<String>, format = Uuid)]
     pub household_id: Option<HouseholdId>,
-    /// 1 to 100; default 50.
+    /// 1 to `pagination.max_page_size` (100 unless configured); default
+    /// `pagination.default_page_size` (50).
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

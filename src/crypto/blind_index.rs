@@ -412,6 +412,42 @@ mod tests {
             let _ = idx.national_id(&raw);
         }
 
+        /// A number typed in Arabic-Indic or Persian digits, with any of
+        /// the separators people use, is the same number.
+        #[test]
+        fn digit_scripts_and_separators_do_not_matter(
+            digits in "[0-9]{1,20}",
+            seps in proptest::collection::vec(prop_oneof![Just(""), Just(" "), Just("-")], 20),
+            script in 0u32..3,
+        ) {
+            let zero = ['0', '\u{0660}', '\u{06F0}'][script as usize];
+            let typed: String = digits
+                .chars()
+                .zip(seps.iter().cycle())
+                .map(|(d, sep)| {
+                    let d = char::from_u32(u32::from(zero) + d.to_digit(10).unwrap_or(0)).unwrap_or(d);
+                    format!("{d}{sep}")
+                })
+                .collect();
+            prop_assert_eq!(normalise_national_id(&typed), Some(digits.clone()));
+            prop_assert_eq!(normalise_phone(&typed), normalise_phone(&digits));
+        }
+
+        /// An Iraqi mobile number normalises to one E.164 form whichever way
+        /// it is written.
+        #[test]
+        fn an_iraqi_mobile_has_one_form(rest in "7[0-9]{9}", style in 0usize..6) {
+            let written = match style {
+                0 => format!("0{rest}"),
+                1 => format!("+964{rest}"),
+                2 => format!("00964{rest}"),
+                3 => format!("964{rest}"),
+                4 => format!("+964 0{} {} {}", &rest[..3], &rest[3..6], &rest[6..]),
+                _ => rest.clone(),
+            };
+            prop_assert_eq!(normalise_phone(&written), Some(format!("+964{rest}")));
+        }
+
         #[test]
         fn normalising_is_idempotent(raw in "\\PC*") {
             let once = name_tokens(&raw);

@@ -423,6 +423,67 @@ mod tests {
             );
         }
 
+        /// Any change to a sealed value — a flipped bit anywhere in its
+        /// header, nonce, ciphertext or tag, or a cut — fails its integrity
+        /// check; it never opens to another value.
+        #[test]
+        fn every_corruption_is_refused(
+            text in "\\PC{0,40}",
+            bit in any::<usize>(),
+            cut in any::<usize>(),
+        ) {
+            let keys = person();
+            let cipher = keys.row("r", "c");
+            let sealed = cipher.seal_text(T, C, &text).unwrap().into_stored();
+            let mut flipped = sealed.clone();
+            let bit = bit % (flipped.len() * 8);
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            prop_assert_eq!(
+                cipher.open_text(T, C, &Sealed::from_stored(flipped)),
+                Err(CryptoError::Integrity)
+            );
+            let cut = cut % sealed.len();
+            prop_assert_eq!(
+                cipher.open_text(T, C, &Sealed::from_stored(sealed[..cut].to_vec())),
+                Err(CryptoError::Integrity)
+            );
+        }
+
+        /// A well-formed header followed by anything: refused, not parsed.
+        #[test]
+        fn a_valid_header_before_garbage_is_refused(rest in proptest::collection::vec(any::<u8>(), 0..96)) {
+            let keys = person();
+            let cipher = keys.row("r", "c");
+            let mut bytes = cipher.seal_text(T, C, "x").unwrap().into_stored()[..2].to_vec();
+            bytes.extend(rest);
+            let sealed = Sealed::from_stored(bytes);
+            prop_assert!(cipher.open_text(T, C, &sealed).is_err());
+            prop_assert!(cipher.open_date(T, C, &sealed).is_err());
+        }
+
+        /// A date column whose (authentic) plaintext is not a date — wrong
+        /// length, or a day count chrono cannot represent — is a decode
+        /// error, not a panic.
+        #[test]
+        fn authentic_bytes_that_are_no_date_are_a_decode_error(
+            bytes in proptest::collection::vec(any::<u8>(), 0..9),
+        ) {
+            let keys = person();
+            let cipher = keys.row("r", "c");
+            let sealed = cipher.seal_bytes(T, C, &bytes).unwrap();
+            match cipher.open_date(T, C, &sealed) {
+                Ok(Opened::Value(date)) => {
+                    prop_assert_eq!(bytes.len(), 4);
+                    use chrono::Datelike;
+                    prop_assert_eq!(&date.num_days_from_ce().to_be_bytes().to_vec(), &bytes);
+                }
+                other => prop_assert_eq!(other, Err(CryptoError::Decode)),
+            }
+            if std::str::from_utf8(&bytes).is_err() {
+                prop_assert_eq!(cipher.open_text(T, C, &sealed), Err(CryptoError::Decode));
+            }
+        }
+
         #[test]
         fn opening_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
             let keys = person();

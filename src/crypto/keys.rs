@@ -115,6 +115,20 @@ mod tests {
 
     use super::*;
 
+    proptest::proptest! {
+        /// Whatever a `data_keys` row holds, unwrapping it fails cleanly.
+        #[test]
+        fn unwrapping_arbitrary_stored_keys_fails_cleanly(
+            kek_version in proptest::prelude::any::<u8>(),
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..128),
+            subject in "\\PC{0,40}",
+        ) {
+            let keyring = Keyring::generate().unwrap();
+            let wrapped = WrappedDataKey { kek_version, bytes };
+            proptest::prop_assert!(unwrap(&keyring, &wrapped, &subject).is_err());
+        }
+    }
+
     #[test]
     fn wrap_then_unwrap_gives_the_same_key() {
         let keyring = Keyring::generate().unwrap();

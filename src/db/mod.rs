@@ -125,7 +125,10 @@ impl Database {
 
     /// Runs `work` on a pooled connection in the blocking thread pool, inside
     /// the caller's tracing span. No pooled connection within the pool's
-    /// timeout answers 503; a panic inside `work` answers 500.
+    /// timeout answers 503; a panic inside `work` answers 500. An internal
+    /// error on a connection that no longer answers is the database going
+    /// away under the request (a message diesel does not classify, such as
+    /// a terminated backend): 503, like any other unreachable database.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
@@ -136,7 +139,12 @@ impl Database {
         actix_web::web::block(move || {
             let _entered = span.enter();
             let mut conn = pool.get().map_err(ApiError::from)?;
-            work(&mut conn)
+            match work(&mut conn) {
+                Err(ApiError::Internal(cause)) if conn.batch_execute("SELECT 1").is_err() => Err(
+                    ApiError::Unavailable(format!("the database connection failed: {cause:#}")),
+                ),
+                result => result,
+            }
         })
         .await
         .map_err(|cause| ApiError::internal(anyhow::anyhow!("blocking task failed: {cause}")))?

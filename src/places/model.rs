@@ -155,3 +155,36 @@ impl From<CityRow> for City {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::error::ApiError;
+    use crate::extract::parse_json;
+
+    proptest! {
+        /// City codes and names of any text: a city or named fields.
+        #[test]
+        fn any_city_input_is_a_city_or_named_fields(
+            code in "\\PC{0,12}|[A-Z0-9-]{0,10}",
+            name_en in "\\PC{0,130}",
+            name_ar in "[\\u0621-\\u064A ]{0,130}",
+        ) {
+            let body = serde_json::json!({
+                "code": code, "name_en": name_en, "name_ar": name_ar,
+                "governorate_id": "6f0c3a52-1b7e-4c2d-9a8f-0e1d2c3b4a59",
+            });
+            match parse_json::<CreateCity>(body.to_string().as_bytes()) {
+                Ok(city) => prop_assert!(city.code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')),
+                Err(ApiError::Validation(errors)) => {
+                    for e in errors {
+                        prop_assert!(["code", "name_en", "name_ar"].contains(&e.field.as_str()), "{}", e.field);
+                    }
+                }
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+    }
+}

@@ -369,3 +369,34 @@ pub async fn referral_stats(
     };
     Ok(answer(&req, k, &names, &tags, &cells, &extras))
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::stats::store::{CaseDimension, ReferralDimension};
+
+    proptest! {
+        /// Any `group_by` text is a list of distinct dimensions or a 422 on
+        /// `group_by` that does not repeat it.
+        #[test]
+        fn any_group_by_is_dimensions_or_a_field_error(
+            text in "\\PC{0,60}|((governorate|city|sex|age_band|status|kind|state|month|x)[, ]{0,2}){0,8}",
+        ) {
+            match parse_dimensions(Some(&text), CaseDimension::parse, "must name case dimensions") {
+                Ok(dims) => {
+                    for (i, d) in dims.iter().enumerate() {
+                        prop_assert!(!dims[..i].contains(d));
+                    }
+                }
+                Err(ApiError::Validation(f)) => {
+                    prop_assert_eq!(f[0].field.as_str(), "group_by");
+                    prop_assert!(text.trim().len() < 4 || !f[0].message.contains(text.trim()));
+                }
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+            let _ = parse_dimensions(Some(&text), ReferralDimension::parse, "must name referral dimensions");
+        }
+    }
+}

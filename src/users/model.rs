@@ -122,7 +122,8 @@ pub struct ChangePassword {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
-    /// At most 200; default 50.
+    /// 1 to `pagination.max_page_size` (100 unless configured); default
+    /// `pagination.default_page_size` (50).
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -132,4 +133,53 @@ pub struct UserListQuery {
 pub struct UserPage {
     pub items: Vec<User>,
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::error::ApiError;
+    use crate::extract::parse_json;
+
+    proptest! {
+        /// Any username, display name (Arabic included) and role text is a
+        /// user or field errors naming those fields, never echoing them.
+        #[test]
+        fn any_user_input_is_a_user_or_named_fields(
+            username in "\\PC{0,80}",
+            display_name in "\\PC{0,130}",
+            role in "\\PC{0,20}|social_worker|admin",
+        ) {
+            let body = serde_json::json!({
+                "username": username, "display_name": display_name,
+                "password": "correct-horse-battery-7", "role": role,
+            });
+            match parse_json::<CreateUser>(body.to_string().as_bytes()) {
+                Ok(user) => {
+                    prop_assert!(user.username.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)));
+                    prop_assert!((3..=64).contains(&user.username.chars().count()));
+                }
+                Err(ApiError::Validation(errors)) => {
+                    for e in errors {
+                        prop_assert!(["username", "display_name", "role"].contains(&e.field.as_str()), "{}", e.field);
+                        if username.chars().count() > 3 {
+                            prop_assert!(!e.message.contains(username.as_str()));
+                        }
+                    }
+                }
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        /// A password of any text is judged without panic, and the reason
+        /// never repeats it.
+        #[test]
+        fn any_password_is_judged_without_echo(password in "\\PC{0,300}", username in "[a-z]{0,10}") {
+            if let Some(reason) = crate::auth::password::weakness(&password, &username, 12) {
+                prop_assert!(password.chars().count() < 4 || !reason.contains(password.as_str()));
+            }
+        }
+    }
 }

@@ -111,7 +111,7 @@ pub async fn list_users(
 ) -> Result<HttpResponse, ApiError> {
     policy::authorize(&principal, Action::UserRead, Resource::Collection)?;
     let query: UserListQuery = extract::parse_query(&req)?;
-    let limit = i64::from(query.limit.unwrap_or(50).clamp(1, 200));
+    let limit = i64::from(extract::page_size(&req, query.limit));
     let page = db
         .run(move |conn| {
             let rows = users::list(conn, query.cursor.as_deref(), limit + 1)?;

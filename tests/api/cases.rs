@@ -575,3 +575,115 @@ async fn concurrent_writers_all_succeed_and_get_distinct_case_numbers() {
     numbers.dedup();
     assert_eq!(numbers.len(), 16, "every case number is distinct");
 }
+
+/// Case creates, notes, PATCHes with If-Match and referrals, all at once on
+/// a few cases: on SQLite every one of them queues for the one write lock
+/// (`write_transaction` takes it first, `busy_timeout` waits for it), so no
+/// "database is locked" ever reaches a client. A stale ETag is 412 and is
+/// retried as a client would; nothing answers 500 or 503. The pool is made
+/// as large as the number of writers and its wait long, so that what is
+/// tested is the database's lock, not the pool.
+#[tokio::test]
+async fn mixed_concurrent_writers_never_meet_a_locked_database() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::TestDatabase::create(), |s| {
+        s.database.pool_max_size = 16;
+        s.database.pool_connection_timeout_ms = 10_000;
+    })
+    .await;
+    let city = app.city("MOS");
+    let worker = app.signed_in(Role::SocialWorker, &[city], None).await;
+    let org = app.organisation(OrganisationKind::Psychosocial, city);
+    let mut cases = Vec::new();
+    for i in 0..4 {
+        let case = create(&app, &worker, &new_case(city, &format!("كاتب {i}"))).await;
+        cases.push(case["id"].as_str().unwrap().to_string());
+    }
+    const EACH: usize = 12;
+
+    let app = &app;
+    let worker = worker.as_str();
+    let creates = (0..EACH).map(|i| async move {
+        let body = new_case(city, &format!("متزامن مختلط {i}"));
+        let status = app.post_as(worker, "/api/v1/cases", &body).await.status();
+        ("create", status.as_u16(), 0_usize)
+    });
+    let notes = (0..EACH).map(|i| {
+        let path = format!("/api/v1/cases/{}/notes", cases[i % cases.len()]);
+        async move {
+            let body = json!({"body": format!("زيارة منزلية {i}"), "visit_date": "2026-03-05"});
+            let status = app.post_as(worker, &path, &body).await.status();
+            ("note", status.as_u16(), 0_usize)
+        }
+    });
+    let referrals = (0..EACH).map(|i| {
+        let path = format!("/api/v1/cases/{}/referrals", cases[i % cases.len()]);
+        async move {
+            let body = json!({
+                "kind": "psychosocial",
+                "organisation_id": org,
+                "reason": format!("Counselling {i}"),
+            });
+            let status = app.post_as(worker, &path, &body).await.status();
+            ("referral", status.as_u16(), 0_usize)
+        }
+    });
+    let patches = (0..EACH).map(|i| {
+        let path = format!("/api/v1/cases/{}", cases[i % cases.len()]);
+        async move {
+            // Read, change, and on 412 read again: a client's loop.
+            for attempt in 1..=100_usize {
+                let read = app.get_as(worker, &path).await;
+                assert_eq!(read.status().as_u16(), 200, "read before patch");
+                let etag = read.headers()["etag"].to_str().unwrap().to_string();
+                let status = app
+                    .client
+                    .patch(app.url(&path))
+                    .bearer_auth(worker)
+                    .header("if-match", etag)
+                    .json(&json!({"subject": {"address": format!("Hay al-Zahraa {i}")}}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                if status != 412 {
+                    return ("patch", status, attempt);
+                }
+            }
+            ("patch", 412, 100)
+        }
+    });
+    let mut work: Vec<futures_util::future::BoxFuture<'_, (&str, u16, usize)>> = Vec::new();
+    work.extend(creates.map(|f| Box::pin(f) as _));
+    work.extend(notes.map(|f| Box::pin(f) as _));
+    work.extend(referrals.map(|f| Box::pin(f) as _));
+    work.extend(patches.map(|f| Box::pin(f) as _));
+    let results = futures_util::future::join_all(work).await;
+
+    for (what, status, attempts) in &results {
+        let expected = if *what == "patch" { 200 } else { 201 };
+        assert_eq!(
+            *status, expected,
+            "{what} answered {status} after {attempts} attempt(s); no lock error may reach a client"
+        );
+    }
+    // Every write is there: 4 + EACH cases, EACH notes and EACH referrals.
+    let listed: Value = app
+        .get_as(worker, "/api/v1/cases?limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 4 + EACH);
+    let mut notes_seen = 0;
+    for case in &cases {
+        let notes: Value = app
+            .get_as(worker, &format!("/api/v1/cases/{case}/notes"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        notes_seen += notes.as_array().map_or(0, Vec::len);
+    }
+    assert_eq!(notes_seen, EACH);
+}

@@ -8,7 +8,7 @@
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, test, web};
 use sanad::error::ApiError;
-use sanad::extract::{ApiJson, BodyLimit};
+use sanad::extract::{ApiJson, JsonLimits};
 use sanad::middleware::{catch_panic, problem_for_bare_errors};
 use serde::Deserialize;
 use validator::Validate;
@@ -66,7 +66,10 @@ async fn fail_inside_block() -> Result<HttpResponse, ApiError> {
 async fn call(req: test::TestRequest) -> (u16, String, serde_json::Value) {
     let app = test::init_service(
         App::new()
-            .app_data(BodyLimit(1024))
+            .app_data(JsonLimits {
+                body_bytes: 1024,
+                ..JsonLimits::default()
+            })
             .route("/people", web::post().to(accept))
             .route("/explode", web::get().to(explode))
             .route("/block", web::get().to(fail_inside_block))

@@ -238,7 +238,7 @@ pub async fn list_cases(
         }
         cities = vec![city];
     }
-    let limit = i64::from(query.limit.unwrap_or(50).clamp(1, 100));
+    let limit = i64::from(extract::page_size(&req, query.limit));
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let filter = ListFilter {
         cities,

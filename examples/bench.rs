@@ -7,7 +7,7 @@
 //! database share its cores, as they would not in production. The ratio to
 //! the direct-SQL figure is the number to track.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -56,12 +56,37 @@ struct Args {
     /// The server binary.
     #[arg(long, default_value = "target/release/sanad")]
     sanad: PathBuf,
+    /// Only these operations (comma separated, e.g. read,search); the
+    /// others are skipped. Names: create, read, search, list, transition,
+    /// stats.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Also write the table as Markdown here.
     #[arg(long)]
     markdown: Option<PathBuf>,
 }
 
 type Res<T> = anyhow::Result<T>;
+
+/// Seconds to drive operation `key` for: none when `--only` leaves it out.
+fn span(args: &Args, key: &str) -> u64 {
+    if args.only.is_empty() || args.only.iter().any(|o| o == key) {
+        args.seconds
+    } else {
+        0
+    }
+}
+
+/// The server's resident memory now, from the kernel.
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
 /// Demo usernames and passwords, as `sanad demo seed` printed them.
 type Accounts = Vec<(String, String)>;
 
@@ -99,6 +124,8 @@ fn main() -> Res<()> {
 /// One measured operation.
 struct Row {
     name: &'static str,
+    /// The server's resident memory after the API run of this operation.
+    rss_after_kib: u64,
     concurrency: usize,
     api: Stats,
     direct: Stats,
@@ -331,7 +358,9 @@ struct Fixture {
     case_ids: Vec<String>,
     cursors: Vec<(NaiveDateTime, String)>,
     national_ids: Vec<String>,
-    pending: Vec<String>,
+    /// Pending referrals of Mosul, with the index of their provider
+    /// (psychosocial, education, vocational).
+    pending: Vec<(String, usize)>,
     indexer: BlindIndexer,
 }
 
@@ -350,14 +379,25 @@ fn fixture(t: &Target) -> Res<Fixture> {
     }
     let order = "random()";
     let picks: Vec<Pick> = diesel::sql_query(format!(
-        "SELECT id, created_at FROM cases WHERE city_id = '{city}' AND status <> 'erased' ORDER BY {order} LIMIT 4000"
+        "SELECT id, created_at FROM cases WHERE city_id = '{city}' AND status <> 'erased' AND case_number NOT LIKE 'MOS-2099-%' ORDER BY {order} LIMIT 4000"
     ))
     .load(&mut conn)?;
-    let pending: Vec<String> = referrals::table
+    let pending: Vec<(String, String)> = referrals::table
         .filter(referrals::city_id.eq(&city))
         .filter(referrals::state.eq("pending"))
-        .select(referrals::id)
+        .select((referrals::id, referrals::kind))
         .load(&mut conn)?;
+    let pending = pending
+        .into_iter()
+        .map(|(id, kind)| {
+            let org = match kind.as_str() {
+                "psychosocial" => 0,
+                "education" => 1,
+                _ => 2,
+            };
+            (id, org)
+        })
+        .collect();
     let keyring = Keyring::load(
         &sanad::settings::CryptoSettings {
             keyring_file: Some(t.keyring.clone()),
@@ -448,12 +488,48 @@ fn new_case_body(rng: &mut Pcg, city: &CityId) -> Value {
     })
 }
 
+/// Unexpected answers, by status, for the report.
+static FAILURES: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+fn failed(what: String) {
+    if let Ok(mut f) = FAILURES.lock() {
+        *f.entry(what).or_default() += 1;
+    }
+}
+
+/// The body of an answer with status `want`; anything else is counted.
+async fn expect(answer: reqwest::Result<reqwest::Response>, want: u16) -> Option<Vec<u8>> {
+    match answer {
+        Ok(r) if r.status().as_u16() == want => r.bytes().await.ok().map(|b| b.to_vec()),
+        Ok(r) => {
+            failed(format!("HTTP {}", r.status().as_u16()));
+            None
+        }
+        Err(err) => {
+            failed(format!("client error: {err}"));
+            None
+        }
+    }
+}
+
+/// After an operation: prints (and clears) its unexpected answers and
+/// returns the server's resident memory.
+fn after(pid: u32) -> u64 {
+    if let Ok(mut f) = FAILURES.lock()
+        && !f.is_empty()
+    {
+        println!("   unexpected answers: {f:?}");
+        f.clear();
+    }
+    rss_kib(pid, "VmRSS:")
+}
+
 /// Drives `op` from `concurrency` tasks for `seconds`; each call returns
-/// whether it succeeded.
+/// whether it succeeded, or `None` when there is nothing left to do.
 async fn drive<F, Fut>(concurrency: usize, seconds: u64, op: F) -> Stats
 where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
+    Fut: std::future::Future<Output = Option<bool>> + Send,
 {
     let op = Arc::new(op);
     let errors = Arc::new(AtomicU64::new(0));
@@ -469,10 +545,12 @@ where
             while Instant::now() < deadline {
                 let t0 = Instant::now();
                 n += 1;
-                if op(n).await {
-                    latencies.push(t0.elapsed().as_micros() as u64);
-                } else {
-                    errors.fetch_add(1, Ordering::Relaxed);
+                match op(n).await {
+                    Some(true) => latencies.push(t0.elapsed().as_micros() as u64),
+                    Some(false) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None => break,
                 }
             }
             latencies
@@ -574,7 +652,6 @@ fn bench_one(
     let server = Server::start(args, &t)?;
     let base = server.base.clone();
     let c = args.concurrency;
-    let secs = args.seconds;
     let mut rows = Vec::new();
 
     let api = runtime.block_on(async {
@@ -601,7 +678,10 @@ fn bench_one(
                 fx.national_ids.push(nid.to_string());
             }
         }
-        anyhow::ensure!(!fx.national_ids.is_empty(), "no national ids among the cases read");
+        anyhow::ensure!(
+            !fx.national_ids.is_empty(),
+            "no national ids among the cases read"
+        );
         let shared = Arc::new((client, base.clone(), worker, ministry, providers));
         let ids = Arc::new(fx.case_ids.clone());
         let nids = Arc::new(fx.national_ids.clone());
@@ -612,114 +692,184 @@ fn bench_one(
                 .collect(),
         );
         let city = fx.city;
+        let pid = server.child.id();
         let mut out = Vec::new();
 
         let s = shared.clone();
-        out.push(("create case", c, drive(c, secs, move |n| {
-            let s = s.clone();
-            async move {
-                let mut rng = Pcg(n);
-                let body = new_case_body(&mut rng, &city);
-                matches!(s.0.post(format!("{}/api/v1/cases", s.1)).bearer_auth(&s.2).json(&body).send().await,
-                    Ok(r) if r.status() == 201)
-            }
-        }).await));
+        out.push((
+            "create case",
+            c,
+            drive(c, span(args, "create"), move |n| {
+                let s = s.clone();
+                async move {
+                    let body = new_case_body(&mut Pcg(n), &city);
+                    let r =
+                        s.0.post(format!("{}/api/v1/cases", s.1))
+                            .bearer_auth(&s.2)
+                            .json(&body)
+                            .send()
+                            .await;
+                    Some(expect(r, 201).await.is_some())
+                }
+            })
+            .await,
+            after(pid),
+        ));
 
         let (s, ids2) = (shared.clone(), ids.clone());
-        out.push(("read case", c, drive(c, secs, move |n| {
-            let (s, ids) = (s.clone(), ids2.clone());
-            async move {
-                let id = &ids[Pcg(n).below(ids.len())];
-                match s.0.get(format!("{}/api/v1/cases/{id}", s.1)).bearer_auth(&s.2).send().await {
-                    Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
-                    _ => false,
+        out.push((
+            "read case",
+            c,
+            drive(c, span(args, "read"), move |n| {
+                let (s, ids) = (s.clone(), ids2.clone());
+                async move {
+                    let id = &ids[Pcg(n).below(ids.len())];
+                    let r =
+                        s.0.get(format!("{}/api/v1/cases/{id}", s.1))
+                            .bearer_auth(&s.2)
+                            .send()
+                            .await;
+                    Some(expect(r, 200).await.is_some())
                 }
-            }
-        }).await));
+            })
+            .await,
+            after(pid),
+        ));
 
         let (s, n2) = (shared.clone(), nids.clone());
-        out.push(("search by national ID", c, drive(c, secs, move |n| {
-            let (s, nids) = (s.clone(), n2.clone());
-            async move {
-                let nid = &nids[Pcg(n).below(nids.len())];
-                match s.0.post(format!("{}/api/v1/cases/search", s.1)).bearer_auth(&s.2)
-                    .json(&json!({"national_id": nid})).send().await {
-                    Ok(r) if r.status() == 200 => matches!(r.json::<Value>().await, Ok(v) if v["items"].as_array().is_some_and(|a| !a.is_empty())),
-                    _ => false,
+        out.push((
+            "search by national ID",
+            c,
+            drive(c, span(args, "search"), move |n| {
+                let (s, nids) = (s.clone(), n2.clone());
+                async move {
+                    let nid = &nids[Pcg(n).below(nids.len())];
+                    let r =
+                        s.0.post(format!("{}/api/v1/cases/search", s.1))
+                            .bearer_auth(&s.2)
+                            .json(&json!({"national_id": nid}))
+                            .send()
+                            .await;
+                    let found = expect(r, 200)
+                        .await
+                        .and_then(|body| serde_json::from_slice::<Value>(&body).ok());
+                    Some(
+                        found.is_some_and(|v| v["items"].as_array().is_some_and(|a| !a.is_empty())),
+                    )
                 }
-            }
-        }).await));
+            })
+            .await,
+            after(pid),
+        ));
 
         let (s, cur) = (shared.clone(), cursors.clone());
-        out.push(("list a page of 50", c, drive(c, secs, move |n| {
-            let (s, cur) = (s.clone(), cur.clone());
-            async move {
-                let cursor = &cur[Pcg(n).below(cur.len())];
-                match s.0.get(format!("{}/api/v1/cases?city_id={}&limit=50&cursor={cursor}", s.1, city.to_db()))
-                    .bearer_auth(&s.2).send().await {
-                    Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
-                    _ => false,
+        out.push((
+            "list a page of 50",
+            c,
+            drive(c, span(args, "list"), move |n| {
+                let (s, cur) = (s.clone(), cur.clone());
+                async move {
+                    let cursor = &cur[Pcg(n).below(cur.len())];
+                    let r =
+                        s.0.get(format!(
+                            "{}/api/v1/cases?city_id={}&limit=50&cursor={cursor}",
+                            s.1,
+                            city.to_db()
+                        ))
+                        .bearer_auth(&s.2)
+                        .send()
+                        .await;
+                    Some(expect(r, 200).await.is_some())
                 }
-            }
-        }).await));
+            })
+            .await,
+            after(pid),
+        ));
 
-        // Referral transitions: accept, start, complete each pending one.
-        let queue: Arc<Mutex<VecDeque<(String, u8)>>> =
-            Arc::new(Mutex::new(fx.pending.iter().take(fx.pending.len() / 2).map(|id| (id.clone(), 0)).collect()));
+        // Referral transitions: accept, start, complete each pending one,
+        // as the provider staff of its organisation.
+        let queue: Arc<Mutex<VecDeque<(String, usize, u8)>>> = Arc::new(Mutex::new(
+            fx.pending
+                .iter()
+                .take(fx.pending.len() / 2)
+                .cloned()
+                .map(|(id, org)| (id, org, 0))
+                .collect(),
+        ));
         let s = shared.clone();
         let q = queue.clone();
-        out.push(("referral transition", c, drive(c, secs, move |n| {
-            let (s, q) = (s.clone(), q.clone());
-            async move {
-                let next = q.lock().ok().and_then(|mut q| q.pop_front());
-                let Some((id, step)) = next else { return false };
-                let (verb, body) = match step {
-                    0 => ("accept", json!({})),
-                    1 => ("start", json!({})),
-                    _ => ("complete", json!({"outcome": "completed_successfully"})),
-                };
-                // Any of the three providers may hold it; try each (a 404
-                // from the wrong organisation is part of the cost).
-                let mut done = false;
-                for token in s.4.iter().cycle().skip((n % 3) as usize).take(3) {
-                    match s.0.post(format!("{}/api/v1/referrals/{id}/{verb}", s.1)).bearer_auth(token).json(&body).send().await {
-                        Ok(r) if r.status().is_success() => { done = true; break; }
-                        Ok(r) if r.status() == 404 => continue,
-                        _ => break,
+        out.push((
+            "referral transition",
+            c,
+            drive(c, span(args, "transition"), move |_| {
+                let (s, q) = (s.clone(), q.clone());
+                async move {
+                    // None: nothing left to move, this client stops.
+                    let (id, org, step) = q.lock().ok().and_then(|mut q| q.pop_front())?;
+                    let (verb, body) = match step {
+                        0 => ("accept", json!({})),
+                        1 => ("start", json!({})),
+                        _ => ("complete", json!({"outcome": "completed_successfully"})),
+                    };
+                    let r =
+                        s.0.post(format!("{}/api/v1/referrals/{id}/{verb}", s.1))
+                            .bearer_auth(&s.4[org])
+                            .json(&body)
+                            .send()
+                            .await;
+                    let done = expect(r, 200).await.is_some();
+                    if done
+                        && step < 2
+                        && let Ok(mut q) = q.lock()
+                    {
+                        q.push_back((id, org, step + 1));
                     }
+                    Some(done)
                 }
-                if done && step < 2 && let Ok(mut q) = q.lock() {
-                    q.push_back((id, step + 1));
-                }
-                done
-            }
-        }).await));
+            })
+            .await,
+            after(pid),
+        ));
 
         let sc = args.stats_concurrency;
         let s = shared.clone();
-        out.push(("case stats (national)", sc, drive(sc, secs, move |_| {
-            let s = s.clone();
-            async move {
-                match s.0.get(format!("{}/api/v1/stats/cases?group_by=governorate,sex,age_band", s.1)).bearer_auth(&s.3).send().await {
-                    Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
-                    _ => false,
+        out.push((
+            "case stats (national)",
+            sc,
+            drive(sc, span(args, "stats"), move |_| {
+                let s = s.clone();
+                async move {
+                    let r =
+                        s.0.get(format!(
+                            "{}/api/v1/stats/cases?group_by=governorate,sex,age_band",
+                            s.1
+                        ))
+                        .bearer_auth(&s.3)
+                        .send()
+                        .await;
+                    Some(expect(r, 200).await.is_some())
                 }
-            }
-        }).await));
+            })
+            .await,
+            after(pid),
+        ));
         Res::Ok(out)
     })?;
     let peak_rss_kib = server.peak_rss_kib();
     drop(server);
 
     // The same work directly: no HTTP, no JSON, no crypto, no audit.
-    let direct = direct_sql(&t.url, &fx, c, args.stats_concurrency, secs)?;
-    for ((name, conc, api), direct) in api.into_iter().zip(direct) {
-        rows.push(Row {
-            name,
-            concurrency: conc,
-            api,
-            direct,
-        });
+    let direct = direct_sql(args, &t.url, &fx, c, args.stats_concurrency)?;
+    for ((name, concurrency, api, rss_after_kib), direct) in api.into_iter().zip(direct) {
+        if api.ok + api.errors + direct.ok + direct.errors > 0 {
+            rows.push(Row {
+                name,
+                concurrency,
+                api,
+                direct,
+                rss_after_kib,
+            });
+        }
     }
     Ok(Table {
         backend,
@@ -734,12 +884,12 @@ fn random_bytes(rng: &mut Pcg, len: usize) -> Vec<u8> {
     (0..len).map(|_| rng.next() as u8).collect()
 }
 
-fn direct_sql(url: &str, fx: &Fixture, c: usize, sc: usize, secs: u64) -> Res<Vec<Stats>> {
+fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<Vec<Stats>> {
     let city = fx.city.to_db();
     let mut out = Vec::new();
     // Create: the counter, a data key, the case row and its ten index rows,
     // with byte strings the size of the sealed fields, in one transaction.
-    out.push(drive_direct(url, c, secs, |conn, n| {
+    out.push(drive_direct(url, c, span(args, "create"), |conn, n| {
         let mut rng = Pcg(n);
         let id = uuid::Uuid::new_v4().to_string();
         let now = chrono::Utc::now().naive_utc();
@@ -804,7 +954,7 @@ fn direct_sql(url: &str, fx: &Fixture, c: usize, sc: usize, secs: u64) -> Res<Ve
         .is_ok()
     })?);
     // Read: the case row and its data key.
-    out.push(drive_direct(url, c, secs, |conn, n| {
+    out.push(drive_direct(url, c, span(args, "read"), |conn, n| {
         let id = &fx.case_ids[Pcg(n).below(fx.case_ids.len())];
         read_cases(conn, std::slice::from_ref(id)).is_ok_and(|k| k == 1)
     })?);
@@ -814,7 +964,7 @@ fn direct_sql(url: &str, fx: &Fixture, c: usize, sc: usize, secs: u64) -> Res<Ve
         .iter()
         .filter_map(|nid| fx.indexer.national_id(nid).map(|b| b.as_hex()))
         .collect();
-    out.push(drive_direct(url, c, secs, |conn, n| {
+    out.push(drive_direct(url, c, span(args, "search"), |conn, n| {
         let value = &hashes[Pcg(n).below(hashes.len())];
         let ids: QueryResult<Vec<String>> = case_search_index::table
             .filter(case_search_index::kind.eq("national_id"))
@@ -824,7 +974,7 @@ fn direct_sql(url: &str, fx: &Fixture, c: usize, sc: usize, secs: u64) -> Res<Ve
         matches!(ids, Ok(ids) if !ids.is_empty() && read_cases(conn, &ids).is_ok())
     })?);
     // List: 51 rows after a cursor, and the 50 keys.
-    out.push(drive_direct(url, c, secs, |conn, n| {
+    out.push(drive_direct(url, c, span(args, "list"), |conn, n| {
         let (at, id) = &fx.cursors[Pcg(n).below(fx.cursors.len())];
         let rows: QueryResult<Vec<(String, NaiveDateTime)>> = cases::table
             .filter(cases::city_id.eq(&city))
@@ -850,7 +1000,7 @@ fn direct_sql(url: &str, fx: &Fixture, c: usize, sc: usize, secs: u64) -> Res<Ve
         .pending
         .iter()
         .skip(fx.pending.len() / 2)
-        .cloned()
+        .map(|(id, _)| id.clone())
         .collect();
     let queue = Mutex::new(
         pending
@@ -858,40 +1008,45 @@ fn direct_sql(url: &str, fx: &Fixture, c: usize, sc: usize, secs: u64) -> Res<Ve
             .map(|id| (id, 0u8))
             .collect::<VecDeque<_>>(),
     );
-    out.push(drive_direct(url, c, secs, |conn, _| {
-        let Some((id, step)) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
-            return false;
-        };
-        let (from, to) = match step {
-            0 => ("pending", "accepted"),
-            1 => ("accepted", "in_progress"),
-            _ => ("in_progress", "completed"),
-        };
-        let now = chrono::Utc::now().naive_utc();
-        let done = sanad::db::write_transaction(conn, |conn| {
-            Ok(diesel::update(
-                referrals::table
-                    .filter(referrals::id.eq(&id))
-                    .filter(referrals::state.eq(from)),
-            )
-            .set((
-                referrals::state.eq(to),
-                referrals::updated_at.eq(now),
-                referrals::version.eq(referrals::version + 1),
-            ))
-            .execute(conn)?)
-        });
-        let ok = matches!(done, Ok(1));
-        if ok
-            && step < 2
-            && let Ok(mut q) = queue.lock()
-        {
-            q.push_back((id, step + 1));
-        }
-        ok
-    })?);
+    out.push(drive_direct(
+        url,
+        c,
+        span(args, "transition"),
+        |conn, _| {
+            let Some((id, step)) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
+                return false;
+            };
+            let (from, to) = match step {
+                0 => ("pending", "accepted"),
+                1 => ("accepted", "in_progress"),
+                _ => ("in_progress", "completed"),
+            };
+            let now = chrono::Utc::now().naive_utc();
+            let done = sanad::db::write_transaction(conn, |conn| {
+                Ok(diesel::update(
+                    referrals::table
+                        .filter(referrals::id.eq(&id))
+                        .filter(referrals::state.eq(from)),
+                )
+                .set((
+                    referrals::state.eq(to),
+                    referrals::updated_at.eq(now),
+                    referrals::version.eq(referrals::version + 1),
+                ))
+                .execute(conn)?)
+            });
+            let ok = matches!(done, Ok(1));
+            if ok
+                && step < 2
+                && let Ok(mut q) = queue.lock()
+            {
+                q.push_back((id, step + 1));
+            }
+            ok
+        },
+    )?);
     // Stats: the aggregate query and its grid, without suppression or HTTP.
-    out.push(drive_direct(url, sc, secs, |conn, _| {
+    out.push(drive_direct(url, sc, span(args, "stats"), |conn, _| {
         use sanad::stats::store::{CaseDimension, case_counts};
         case_counts(
             conn,
@@ -949,13 +1104,14 @@ fn print_table(t: &Table) {
     );
     for r in &t.rows {
         println!(
-            "{:<24} {:>4} {:>9.1} {:>8.2} {:>8.2} {:>6} | {:>9.1} {:>8.2} {:>8.2} | {:>5.0}%",
+            "{:<24} {:>4} {:>9.1} {:>8.2} {:>8.2} {:>6} {:>7.0} | {:>9.1} {:>8.2} {:>8.2} | {:>5.0}%",
             r.name,
             r.concurrency,
             r.api.rate(),
             r.api.p50_ms,
             r.api.p99_ms,
             r.api.errors,
+            r.rss_after_kib as f64 / 1024.0,
             r.direct.rate(),
             r.direct.p50_ms,
             r.direct.p99_ms,
@@ -977,16 +1133,18 @@ fn markdown(t: &Table, args: &Args) -> String {
         args.seconds,
         t.peak_rss_kib as f64 / 1024.0
     );
-    s.push_str("| operation | API req/s | API p50 ms | API p99 ms | errors | SQL req/s | SQL p50 ms | SQL p99 ms | API/SQL |\n");
-    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    s.push_str("| operation | clients | API req/s | API p50 ms | API p99 ms | errors | RSS after, MiB | SQL req/s | SQL p50 ms | SQL p99 ms | API/SQL |\n");
+    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in &t.rows {
         s.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | {:.0}% |\n",
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0}% |\n",
             r.name,
+            r.concurrency,
             r.api.rate(),
             r.api.p50_ms,
             r.api.p99_ms,
             r.api.errors,
+            r.rss_after_kib as f64 / 1024.0,
             r.direct.rate(),
             r.direct.p50_ms,
             r.direct.p99_ms,

@@ -1,15 +1,14 @@
 //! The counts behind `GET /stats/cases`: one GROUP BY over the plaintext
-//! columns of `cases` (never a decrypted field), rolled up in memory from
-//! those groups to the dimensions asked for.
+//! columns of `cases` (never a decrypted field) that the dimensions asked
+//! for need, rolled up in memory to those dimensions.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{cases, cities, governorates};
+use crate::db::schema::{cities, governorates};
 use crate::domain::CityId;
 use crate::domain::case::flags_from_db;
 use crate::error::ApiError;
@@ -82,6 +81,128 @@ pub fn age_band(age: i32) -> &'static str {
 
 type Group = (String, String, String, i32, String, String, String, i64);
 
+/// One line of the GROUP BY: the columns asked for, constants for the rest.
+#[derive(diesel::QueryableByName)]
+struct GroupRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    city_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    sex: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    birth_year: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    origin_kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    vulnerability_flags: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Counts grouped by only the columns the dimensions need, so the database
+/// returns a line per cell of the answer rather than per distinct person
+/// profile (at a million cases, that is thousands of lines, not most of
+/// a million). Column names come from this fixed list, never from the
+/// request; every value is a bound parameter (`$n`, which SQLite accepts
+/// too, numbered in order of appearance).
+fn grouped_rows(
+    conn: &mut AnyConnection,
+    dimensions: &[CaseDimension],
+    cities: Option<&[CityId]>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<(String, String, i32, String, String, String, i64)>, ApiError> {
+    use diesel::sql_types::{Date, Text};
+
+    let wants = |ds: &[CaseDimension]| ds.iter().any(|d| dimensions.contains(d));
+    let columns = [
+        (
+            wants(&[CaseDimension::Governorate, CaseDimension::City]),
+            "city_id",
+            "''",
+        ),
+        (wants(&[CaseDimension::Sex]), "sex", "''"),
+        (wants(&[CaseDimension::AgeBand]), "birth_year", "0"),
+        (wants(&[CaseDimension::Status]), "status", "''"),
+        (wants(&[CaseDimension::OriginKind]), "origin_kind", "''"),
+        (
+            wants(&[CaseDimension::Vulnerability]),
+            "vulnerability_flags",
+            "''",
+        ),
+    ];
+    let select: Vec<String> = columns
+        .iter()
+        .map(|(wanted, name, constant)| {
+            if *wanted {
+                (*name).to_string()
+            } else {
+                format!("{constant} AS {name}")
+            }
+        })
+        .collect();
+    let group: Vec<&str> = columns
+        .iter()
+        .filter(|(wanted, ..)| *wanted)
+        .map(|(_, name, _)| *name)
+        .collect();
+    let mut conditions = Vec::new();
+    let mut next = 0;
+    let mut placeholder = || {
+        next += 1;
+        format!("${next}")
+    };
+    if let Some(cities) = cities {
+        if cities.is_empty() {
+            conditions.push("1 = 0".to_string());
+        } else {
+            let marks: Vec<String> = cities.iter().map(|_| placeholder()).collect();
+            conditions.push(format!("city_id IN ({})", marks.join(", ")));
+        }
+    }
+    if from.is_some() {
+        conditions.push(format!("return_date >= {}", placeholder()));
+    }
+    if to.is_some() {
+        conditions.push(format!("return_date < {}", placeholder()));
+    }
+    let mut sql = format!("SELECT {}, COUNT(*) AS n FROM cases", select.join(", "));
+    if !conditions.is_empty() {
+        sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+    }
+    if !group.is_empty() {
+        sql.push_str(&format!(" GROUP BY {}", group.join(", ")));
+    }
+    let mut query = diesel::sql_query(sql).into_boxed();
+    for city in cities.unwrap_or_default() {
+        query = query.bind::<Text, _>(city.to_db());
+    }
+    if let Some(from) = from {
+        query = query.bind::<Date, _>(from);
+    }
+    if let Some(to) = to {
+        query = query.bind::<Date, _>(to);
+    }
+    let rows: Vec<GroupRow> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        // COUNT(*) over no rows still gives one line without GROUP BY.
+        .filter(|r| r.n > 0)
+        .map(|r| {
+            (
+                r.city_id,
+                r.sex,
+                r.birth_year,
+                r.status,
+                r.origin_kind,
+                r.vulnerability_flags,
+                r.n,
+            )
+        })
+        .collect())
+}
+
 /// The grid of counts by `dimensions`: every combination of the values seen
 /// in each dimension, zeros included. `cities` narrows to those cities
 /// (`None` is national); `from`/`to` bound the return date (inclusive,
@@ -95,36 +216,7 @@ pub fn case_counts(
     to: Option<NaiveDate>,
     this_year: i32,
 ) -> Result<Vec<Cell>, ApiError> {
-    let mut query = cases::table
-        .group_by((
-            cases::city_id,
-            cases::sex,
-            cases::birth_year,
-            cases::status,
-            cases::origin_kind,
-            cases::vulnerability_flags,
-        ))
-        .select((
-            cases::city_id,
-            cases::sex,
-            cases::birth_year,
-            cases::status,
-            cases::origin_kind,
-            cases::vulnerability_flags,
-            count_star(),
-        ))
-        .into_boxed();
-    if let Some(cities) = cities {
-        let ids: Vec<String> = cities.iter().map(CityId::to_db).collect();
-        query = query.filter(cases::city_id.eq_any(ids));
-    }
-    if let Some(from) = from {
-        query = query.filter(cases::return_date.ge(from));
-    }
-    if let Some(to) = to {
-        query = query.filter(cases::return_date.lt(to));
-    }
-    let rows: Vec<(String, String, i32, String, String, String, i64)> = query.load(conn)?;
+    let rows = grouped_rows(conn, dimensions, cities, from, to)?;
     // City and governorate codes, one small query for the whole table.
     let places: BTreeMap<String, (String, String)> = cities::table
         .inner_join(governorates::table)

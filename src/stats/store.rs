@@ -112,7 +112,7 @@ fn grouped_rows(
     cities: Option<&[CityId]>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> Result<Vec<(String, String, i32, String, String, String, i64)>, ApiError> {
+) -> Result<Vec<GroupRow>, ApiError> {
     use diesel::sql_types::{Date, Text};
 
     let wants = |ds: &[CaseDimension]| ds.iter().any(|d| dimensions.contains(d));
@@ -185,22 +185,8 @@ fn grouped_rows(
         query = query.bind::<Date, _>(to);
     }
     let rows: Vec<GroupRow> = query.load(conn)?;
-    Ok(rows
-        .into_iter()
-        // COUNT(*) over no rows still gives one line without GROUP BY.
-        .filter(|r| r.n > 0)
-        .map(|r| {
-            (
-                r.city_id,
-                r.sex,
-                r.birth_year,
-                r.status,
-                r.origin_kind,
-                r.vulnerability_flags,
-                r.n,
-            )
-        })
-        .collect())
+    // COUNT(*) over no rows still gives one line without GROUP BY.
+    Ok(rows.into_iter().filter(|r| r.n > 0).collect())
 }
 
 /// The grid of counts by `dimensions`: every combination of the values seen
@@ -227,17 +213,17 @@ pub fn case_counts(
         .collect();
     let groups: Vec<Group> = rows
         .into_iter()
-        .map(|(city_id, sex, birth_year, status, origin, flags, count)| {
-            let (city, governorate) = places.get(&city_id).cloned().unwrap_or_default();
+        .map(|r| {
+            let (city, governorate) = places.get(&r.city_id).cloned().unwrap_or_default();
             (
                 governorate,
                 city,
-                sex,
-                birth_year,
-                status,
-                origin,
-                flags,
-                count,
+                r.sex,
+                r.birth_year,
+                r.status,
+                r.origin_kind,
+                r.vulnerability_flags,
+                r.n,
             )
         })
         .collect();

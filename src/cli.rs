@@ -55,7 +55,7 @@ pub enum DemoCommand {
         /// Seed of the made-up data: the same seed makes the same people.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
-        /// Parallel workers, each with its own connection (default: one
+        /// Parallel workers, each with its own connection (default: two
         /// per CPU core).
         #[arg(long)]
         workers: Option<usize>,

@@ -89,8 +89,10 @@ fn main() -> ExitCode {
             &sanad::demo::SeedOptions {
                 cases,
                 seed,
+                // Two per core: a worker waits on the database about as
+                // long as it seals.
                 workers: workers.unwrap_or_else(|| {
-                    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+                    2 * std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
                 }),
                 batch,
             },

@@ -75,7 +75,7 @@ fn view(
 
 /// A new row of `households`.
 #[derive(Debug, diesel::Insertable)]
-#[diesel(table_name = households)]
+#[diesel(table_name = households, treat_none_as_default_value = false)]
 pub struct NewHousehold {
     pub id: String,
     pub city_id: String,

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 
 /// A wrapped data key ready to insert.
 #[derive(Debug, diesel::Insertable)]
-#[diesel(table_name = data_keys)]
+#[diesel(table_name = data_keys, treat_none_as_default_value = false)]
 pub struct NewDataKey {
     pub subject_id: String,
     pub kek_version: Option<i32>,

@@ -204,7 +204,7 @@ fn city_code(conn: &mut AnyConnection, city: CityId) -> Result<String, ApiError>
 
 /// One row of `case_search_index`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, diesel::Insertable)]
-#[diesel(table_name = case_search_index)]
+#[diesel(table_name = case_search_index, treat_none_as_default_value = false)]
 pub struct NewIndexEntry {
     pub case_id: String,
     pub kind: &'static str,
@@ -273,7 +273,7 @@ fn reindex(
 
 /// A new row of `cases`, every sensitive field sealed.
 #[derive(Debug, diesel::Insertable)]
-#[diesel(table_name = cases)]
+#[diesel(table_name = cases, treat_none_as_default_value = false)]
 pub struct NewCaseRow {
     pub id: String,
     pub case_number: String,

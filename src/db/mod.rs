@@ -67,7 +67,10 @@ macro_rules! insert_batches {
             let chunk = chunk.to_vec();
             match &mut *$conn {
                 $crate::db::AnyConnection::Postgresql(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?
+                    // COPY: one round trip of binary rows, no SQL to parse.
+                    diesel::copy_from($table)
+                        .from_insertable(chunk)
+                        .execute(c)?
                 }
                 $crate::db::AnyConnection::Sqlite(c) => {
                     diesel::insert_into($table).values(chunk).execute(c)?

@@ -394,7 +394,12 @@ fn work(run: &Run<'_>) -> anyhow::Result<()> {
             let batch = run.options.batch as u64;
             let size = batch.min(run.options.cases - index * batch);
             let mut made = make_batch(run, index, usize::try_from(size)?)?;
-            write_transaction(&mut conn, |conn| store_batch(conn, run, &mut made))?;
+            // Case numbers in a short transaction of their own: the counter
+            // rows are shared by every worker, and holding their locks for a
+            // whole batch would make the workers take turns. A batch that
+            // then fails leaves a gap in the numbers, nothing else.
+            write_transaction(&mut conn, |conn| number_batch(conn, run, &mut made))?;
+            write_transaction(&mut conn, |conn| store_batch(conn, &made))?;
             run.done.fetch_add(size, Ordering::Relaxed);
             run.households
                 .fetch_add(made.households.len() as u64, Ordering::Relaxed);
@@ -680,9 +685,13 @@ fn play_referral(
     Ok(at)
 }
 
-/// Reserves the batch's case numbers (per city and year of opening, in
-/// the order the cases were opened) and stores everything.
-fn store_batch(conn: &mut AnyConnection, run: &Run<'_>, batch: &mut Batch) -> Result<(), ApiError> {
+/// Reserves the batch's case numbers: per city and year of opening, in the
+/// order the cases were opened, taking the counters in one fixed order.
+fn number_batch(
+    conn: &mut AnyConnection,
+    run: &Run<'_>,
+    batch: &mut Batch,
+) -> Result<(), ApiError> {
     let mut groups: BTreeMap<(usize, i32), Vec<usize>> = BTreeMap::new();
     for (i, case) in batch.cases.iter().enumerate() {
         groups
@@ -699,6 +708,12 @@ fn store_batch(conn: &mut AnyConnection, run: &Run<'_>, batch: &mut Batch) -> Re
                 cases::case_number(office.code, year, first + n as i64);
         }
     }
+    Ok(())
+}
+
+/// Stores a numbered batch: households, cases with their keys and indexes,
+/// referrals.
+fn store_batch(conn: &mut AnyConnection, batch: &Batch) -> Result<(), ApiError> {
     households::insert_many(conn, &batch.households)?;
     cases::insert_sealed(conn, &batch.cases)?;
     referrals::insert_many(conn, &batch.referrals)?;

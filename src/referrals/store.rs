@@ -110,7 +110,7 @@ pub fn create(
 
 /// A new row of `referrals`.
 #[derive(Debug, diesel::Insertable)]
-#[diesel(table_name = referrals)]
+#[diesel(table_name = referrals, treat_none_as_default_value = false)]
 pub struct NewReferralRow {
     pub id: String,
     pub case_id: String,

@@ -188,3 +188,24 @@ async fn a_panic_is_a_500_with_no_detail() {
         assert!(!got.2.to_string().contains("canary"), "{}", got.2);
     }
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_422() {
+    // Serde reads a struct from an array of its fields; the API never does.
+    let got = call(post_json(r#"["Ali", 7]"#)).await;
+    assert_problem_parts(&got, 422);
+    assert_eq!(got.2["errors"][0]["field"], "body");
+    assert_eq!(got.2["errors"][0]["message"], "must be a JSON object");
+}
+
+#[tokio::test]
+async fn a_nul_character_is_422_naming_the_field_without_echoing_it() {
+    let got = call(post_json(r#"{"name":"Can\u0000ary","age":7}"#)).await;
+    assert_problem_parts(&got, 422);
+    assert_eq!(got.2["errors"][0]["field"], "name");
+    assert!(!got.2.to_string().contains("Can"), "{}", got.2);
+
+    // An escaped backslash followed by `u0000` is text, not a NUL.
+    let got = call(post_json(r#"{"name":"a\\u0000","age":7}"#)).await;
+    assert_eq!(got.0, 200, "{:?}", got.2);
+}

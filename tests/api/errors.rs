@@ -26,7 +26,7 @@ async fn an_unknown_route_is_a_404_problem() {
 }
 
 #[tokio::test]
-async fn a_wrong_method_is_a_405_problem() {
+async fn a_wrong_method_is_a_405_problem_naming_the_allowed_methods() {
     let app = spawn_app().await;
 
     let response = app
@@ -35,7 +35,27 @@ async fn a_wrong_method_is_a_405_problem() {
         .send()
         .await
         .unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
+    assert_problem(response, 405).await;
 
+    // `/cases/search` is not a case id: another method than POST is a 405.
+    let response = app
+        .client
+        .patch(app.url("/api/v1/cases/search"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "POST");
+    assert_problem(response, 405).await;
+
+    let response = app
+        .client
+        .put(app.url("/api/v1/cases/8d1c7d1e-6a53-4c2f-9a43-2f0b8f0c5b11"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "GET, PATCH");
     assert_problem(response, 405).await;
 }
 

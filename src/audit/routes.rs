@@ -32,7 +32,9 @@ pub struct AuditQuery {
     /// Exclusive, RFC 3339.
     pub to: Option<DateTime<Utc>>,
     /// 1 to `pagination.max_page_size` (100 unless configured); default
-    /// `pagination.default_page_size` (50).
+    /// `pagination.default_page_size` (50). Any larger value is cut to the
+    /// maximum, 0 to 1; a value that is not a u32 is a 422.
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -162,8 +162,75 @@ pub fn parse_json_within<T: DeserializeOwned + Validate>(
     de.end().map_err(|_| {
         ApiError::Malformed("The request body has extra characters after the JSON value.".into())
     })?;
+    // Serde would also read a struct from an array of its fields in order
+    // (`[null, null]`); every body of this API is an object.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
+    if has_escaped_nul(body) {
+        return Err(nul_problem(body));
+    }
     value.validate().map_err(validation_problem)?;
     Ok(value)
+}
+
+const NUL_MESSAGE: &str = "must not contain the character U+0000";
+
+/// Whether a well-formed JSON text holds a `\u0000` escape, the only way
+/// a NUL can appear in it. No field may hold one: PostgreSQL cannot store
+/// it in text, and both backends must answer alike.
+fn has_escaped_nul(body: &[u8]) -> bool {
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == b'\\' {
+            if body.get(i + 1) == Some(&b'u') {
+                if body.get(i + 2..i + 6) == Some(b"0000".as_slice()) {
+                    return true;
+                }
+                i += 6;
+            } else {
+                i += 2;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// A 422 naming the first member that holds a NUL (rare: parsed again).
+fn nul_problem(body: &[u8]) -> ApiError {
+    fn find(value: &serde_json::Value, path: String) -> Option<String> {
+        let join = |name: &str| {
+            let name: String = name.chars().take(MAX_FIELD_NAME_CHARS).collect();
+            if path.is_empty() {
+                name
+            } else {
+                format!("{path}.{name}")
+            }
+        };
+        match value {
+            serde_json::Value::String(text) => text.contains('\0').then_some(path),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| find(item, format!("{path}[{i}]"))),
+            serde_json::Value::Object(members) => members.iter().find_map(|(name, item)| {
+                if name.contains('\0') {
+                    Some(join(&name.replace('\0', "")))
+                } else {
+                    find(item, join(name))
+                }
+            }),
+            _ => None,
+        }
+    }
+    let field = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| find(&value, String::new()))
+        .filter(|field| !field.is_empty())
+        .unwrap_or_else(|| "body".into());
+    ApiError::field(field, NUL_MESSAGE)
 }
 
 /// Whether the arrays and objects of `body` nest deeper than `max_depth`.
@@ -353,10 +420,10 @@ pub fn page_size(req: &HttpRequest, requested: Option<u32>) -> u32 {
         .page_size(requested)
 }
 
-/// Parses a query string with the same error rules, for handlers that read
-/// `Query<T>` by hand.
-pub fn parse_query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
-    Query::<T>::from_query(req.query_string())
+/// Parses and validates a query string with the same error rules, for
+/// handlers that read `Query<T>` by hand.
+pub fn parse_query<T: DeserializeOwned + Validate>(req: &HttpRequest) -> Result<T, ApiError> {
+    let query = Query::<T>::from_query(req.query_string())
         .map(Query::into_inner)
         .map_err(|err| {
             let (field, message) = describe_data_error(".", &err.to_string());
@@ -366,7 +433,15 @@ pub fn parse_query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError
                 field
             };
             ApiError::Validation(vec![FieldError::new(field, message)])
-        })
+        })?;
+    if let Ok(pairs) = Query::<Vec<(String, String)>>::from_query(req.query_string())
+        && let Some((name, _)) = pairs.iter().find(|(_, value)| value.contains('\0'))
+    {
+        let name: String = name.chars().take(MAX_FIELD_NAME_CHARS).collect();
+        return Err(ApiError::field(name, NUL_MESSAGE));
+    }
+    query.validate().map_err(validation_problem)?;
+    Ok(query)
 }
 
 #[cfg(test)]

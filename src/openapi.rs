@@ -2,13 +2,22 @@
 //! the handlers that [`crate::routes::configure`] registers, so a route cannot
 //! be served without being documented.
 
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
-use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, ObjectBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::error::{FieldError, Problem};
+use crate::auth::policy;
+use crate::error::{FieldError, PROBLEM_JSON, Problem};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,18 +50,269 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole document, built from the same route table the server uses.
+/// The whole document, built from the same route table the server uses,
+/// then completed by [`complete`].
 pub fn document() -> Document {
-    let (_, api) = actix_web::App::new()
+    let (_, mut api) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
         .split_for_parts();
+    complete(&mut api);
     api
+}
+
+/// Every operation of a path, with its lower-case method name.
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("options", item.options.as_mut()),
+        ("head", item.head.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("trace", item.trace.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.map(|op| (method, op)))
+}
+
+/// A route pattern as the document spells it: `{id:regex}` becomes `{id}`.
+pub fn document_path(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_regex = false;
+    let mut depth = 0usize;
+    for c in pattern.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                if depth == 1 {
+                    in_regex = false;
+                }
+                if !in_regex {
+                    out.push(c);
+                }
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    in_regex = false;
+                    out.push(c);
+                } else if !in_regex {
+                    out.push(c);
+                }
+            }
+            ':' if depth == 1 => in_regex = true,
+            _ if !in_regex => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The methods each path pattern is served with, upper case and comma
+/// separated, for the `Allow` header of a 405.
+pub fn allowed_methods(doc: &Document) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut paths = doc.paths.paths.clone();
+    for (path, item) in paths.iter_mut() {
+        let methods: Vec<String> = operations_mut(item)
+            .map(|(method, _)| method.to_ascii_uppercase())
+            .collect();
+        out.insert(path.clone(), methods.join(", "));
+    }
+    out
+}
+
+/// What the handlers' own annotations leave implicit, added the same way to
+/// every operation so that no route can forget it:
+///
+/// - the answers the shared layers give: 401 from the bearer-token
+///   extractor (secured routes), 403 where some role may never take the
+///   route's policy action, 404 for a path id that does not parse or names
+///   nothing in reach, 400/413/415/422 from the JSON body extractor, 422
+///   from the query-string parser, and 503 from the request timeout and the
+///   database pool (every route);
+/// - a description on every response (OpenAPI requires one);
+/// - closed object schemas: no request accepts, and no answer carries, a
+///   member its schema does not name.
+fn complete(doc: &mut Document) {
+    let access: BTreeMap<(&str, &str), Option<crate::auth::Action>> = crate::routes::ACCESS
+        .iter()
+        .map(|(method, path, action)| ((*method, *path), *action))
+        .collect();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, op) in operations_mut(item) {
+            let action = access.get(&(method, path.as_str())).copied().flatten();
+            let has_body = op.request_body.is_some();
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let in_path = params.iter().any(|p| match p {
+                RefOr::T(p) => p.parameter_in == ParameterIn::Path,
+                RefOr::Ref(_) => false,
+            });
+            let in_query = params.iter().any(|p| match p {
+                RefOr::T(p) => p.parameter_in == ParameterIn::Query,
+                RefOr::Ref(_) => false,
+            });
+            if action.is_some() {
+                problem(
+                    op,
+                    401,
+                    "No valid bearer token (missing, expired, forged or issued before an account change)",
+                );
+            }
+            if action.is_some_and(policy::denied_to_some_role) {
+                problem(op, 403, "The caller's role may never do this");
+            }
+            if in_path {
+                problem(op, 404, "No such resource, or not in the caller's reach");
+            }
+            if has_body {
+                problem(op, 400, "The body is not JSON");
+                problem(op, 413, "The body exceeds the size limit");
+                problem(op, 415, "The body is not sent as application/json");
+            }
+            if has_body || in_query {
+                problem(op, 422, "A field is invalid; `errors` names each one");
+            }
+            problem(
+                op,
+                503,
+                "The request timed out or the database cannot be reached; retry after Retry-After",
+            );
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                error_headers(status, response);
+                if response.description.is_empty() {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("Answer")
+                        .to_string();
+                }
+            }
+        }
+    }
+    for item in doc.paths.paths.values_mut() {
+        for (_, op) in operations_mut(item) {
+            for param in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(param) = param
+                    && let Some(schema) = param.schema.as_mut()
+                {
+                    forbid_nul(schema);
+                }
+            }
+        }
+    }
+    if let Some(components) = doc.components.as_mut() {
+        for schema in components.schemas.values_mut() {
+            if let RefOr::T(Schema::Object(object)) = schema
+                && !object.properties.is_empty()
+                && object.additional_properties.is_none()
+            {
+                object.additional_properties =
+                    Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+            forbid_nul(schema);
+        }
+    }
+}
+
+/// No text the API takes or gives holds U+0000 (`extract` answers 422 for
+/// one: PostgreSQL cannot store it). Free strings say so with a pattern;
+/// the handwritten patterns already exclude it.
+const NO_NUL: &str = r"^[^\x00]*$";
+
+fn forbid_nul(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else {
+        return;
+    };
+    match schema {
+        Schema::Object(object) => {
+            let text = match &object.schema_type {
+                SchemaType::Type(Type::String) => true,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                _ => false,
+            };
+            if text
+                && object.pattern.is_none()
+                && object.format.is_none()
+                && object.enum_values.is_none()
+            {
+                object.pattern = Some(NO_NUL.to_string());
+            }
+            for property in object.properties.values_mut() {
+                forbid_nul(property);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                forbid_nul(items);
+            }
+        }
+        Schema::OneOf(one) => one.items.iter_mut().for_each(forbid_nul),
+        Schema::AllOf(all) => all.items.iter_mut().for_each(forbid_nul),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(forbid_nul),
+        _ => {}
+    }
+}
+
+/// Adds a problem+json answer with this status unless the handler already
+/// documents one.
+fn problem(op: &mut Operation, status: u16, description: &str) {
+    op.responses
+        .responses
+        .entry(status.to_string())
+        .or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .into()
+        });
+}
+
+/// The headers the error layer sets on these statuses (see
+/// `ApiError::error_response`).
+fn error_headers(status: &str, response: &mut Response) {
+    let (name, description, schema) = match status {
+        "401" => (
+            "WWW-Authenticate",
+            "Always `Bearer`",
+            ObjectBuilder::new().schema_type(Type::String),
+        ),
+        "429" | "503" => (
+            "Retry-After",
+            "Seconds to wait before trying again",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0)),
+        ),
+        _ => return,
+    };
+    response.headers.entry(name.to_string()).or_insert_with(|| {
+        HeaderBuilder::new()
+            .schema(Some(schema))
+            .description(Some(description))
+            .build()
+            .into()
+    });
 }
 
 /// The document as served, rendered once at start-up.
 pub struct OpenApiJson(pub String);
+
+/// The `Allow` header of each path pattern, from the document.
+pub struct AllowedMethods(pub BTreeMap<String, String>);
 
 /// The OpenAPI 3 document of this API.
 #[utoipa::path(
@@ -64,4 +324,106 @@ pub async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(doc.0.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    fn doc() -> Value {
+        serde_json::to_value(document()).unwrap()
+    }
+
+    fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                out.push((method.clone(), path.clone(), op.clone()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_operation_documents_the_answers_of_the_shared_layers() {
+        let doc = doc();
+        for (method, path, op) in operations(&doc) {
+            let responses = op["responses"].as_object().unwrap();
+            let has = |status: &str| responses.contains_key(status);
+            let label = format!("{method} {path}");
+            assert!(has("503"), "{label}");
+            if op.get("security").is_some() {
+                assert!(has("401"), "{label}");
+                assert!(
+                    responses["401"]["headers"]["WWW-Authenticate"].is_object(),
+                    "{label}"
+                );
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(has(status), "{label} {status}");
+                }
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            if params.iter().any(|p| p["in"] == "path") {
+                assert!(has("404"), "{label}");
+            }
+            if params.iter().any(|p| p["in"] == "query") {
+                assert!(has("422"), "{label}");
+            }
+            for (status, response) in responses {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{label} {status} has no description"
+                );
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response["content"][PROBLEM_JSON].is_object(),
+                        "{label} {status} is not problem+json"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_403_is_documented_exactly_where_some_role_is_refused() {
+        let doc = doc();
+        for (method, path, action) in crate::routes::ACCESS {
+            let op = &doc["paths"][*path][*method];
+            let documented = op["responses"]["403"].is_object();
+            let expected = action.is_some_and(policy::denied_to_some_role);
+            assert_eq!(documented, expected, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn object_schemas_are_closed_and_free_text_excludes_nul() {
+        let doc = doc();
+        for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+            if schema.get("properties").is_some() {
+                assert_eq!(schema["additionalProperties"], false, "{name}");
+            }
+        }
+        let login = &doc["components"]["schemas"]["LoginRequest"]["properties"];
+        assert_eq!(login["username"]["pattern"], NO_NUL);
+        assert_eq!(login["username"]["maxLength"], 64);
+    }
+
+    #[test]
+    fn allow_lists_the_methods_of_each_pattern() {
+        let allowed = allowed_methods(&document());
+        assert_eq!(allowed["/api/v1/cases/{id}"], "GET, PATCH");
+        assert_eq!(allowed["/api/v1/cases/search"], "POST");
+        assert_eq!(allowed["/health/live"], "GET");
+        assert_eq!(
+            document_path("/api/v1/cases/{id:[0-9a-f]{8}-[0-9a-f-]+}/notes"),
+            "/api/v1/cases/{id}/notes"
+        );
+        assert_eq!(document_path("/users/{id}"), "/users/{id}");
+    }
 }

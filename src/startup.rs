@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::extract::{self, JsonLimits};
 use crate::metrics::Metrics;
 use crate::middleware::{self, RequestTimeout};
-use crate::openapi::{self, OpenApiJson};
+use crate::openapi::{self, AllowedMethods, OpenApiJson};
 use crate::settings::{Settings, SettingsError};
 use crate::telemetry;
 
@@ -116,13 +116,24 @@ impl Application {
 }
 
 /// No route took the request: a known path with another method is 405
-/// (actix's method guards hide the resource), anything else 404.
-async fn unrouted(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    if req.match_pattern().is_some() {
-        Err(ApiError::MethodNotAllowed)
-    } else {
-        Err(ApiError::NotFound)
+/// with `Allow` naming the methods it is served with (actix's method guards
+/// hide the resource), anything else 404.
+async fn unrouted(
+    req: actix_web::HttpRequest,
+    allowed: web::Data<AllowedMethods>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let Some(pattern) = req.match_pattern() else {
+        return Err(ApiError::NotFound);
+    };
+    let mut response = actix_web::ResponseError::error_response(&ApiError::MethodNotAllowed);
+    if let Some(methods) = allowed.0.get(&openapi::document_path(&pattern))
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(methods)
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
     }
+    Ok(response)
 }
 
 /// The token keys and login state, from the keyring and settings.
@@ -153,7 +164,9 @@ fn serve(
     let keyring = web::Data::new(keyring);
     let metrics = web::Data::new(Metrics::new()?);
     let db = web::Data::new(db);
-    let doc = web::Data::new(OpenApiJson(serde_json::to_string(&openapi::document())?));
+    let document = openapi::document();
+    let allowed = web::Data::new(AllowedMethods(openapi::allowed_methods(&document)));
+    let doc = web::Data::new(OpenApiJson(serde_json::to_string(&document)?));
     let json_limits = JsonLimits {
         body_bytes: settings.server.body_limit_bytes,
         max_depth: settings.server.json_max_depth,
@@ -182,6 +195,7 @@ fn serve(
             .app_data(indexer.clone())
             .app_data(metrics.clone())
             .app_data(doc.clone())
+            .app_data(allowed.clone())
             .app_data(timeout.clone())
             .app_data(json_limits)
             .app_data(pagination)

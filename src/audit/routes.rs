@@ -17,7 +17,7 @@ use crate::telemetry::RequestId;
 
 use super::{Action, AuditFilter, Cursor, Entity, Event, Outcome};
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
@@ -25,15 +25,28 @@ pub struct AuditQuery {
     pub actor_id: Option<uuid::Uuid>,
     pub entity_id: Option<String>,
     /// An action name such as `case.read`.
+    #[param(schema_with = action_names, required = false)]
     pub action: Option<String>,
     /// Inclusive, RFC 3339.
     pub from: Option<DateTime<Utc>>,
     /// Exclusive, RFC 3339.
     pub to: Option<DateTime<Utc>>,
     /// 1 to `pagination.max_page_size` (100 unless configured); default
-    /// `pagination.default_page_size` (50).
+    /// `pagination.default_page_size` (50). Any larger value is cut to the
+    /// maximum, 0 to 1; a value that is not a u32 is a 422.
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// Every audit action name, for the `action` filter.
+fn action_names() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(Action::ALL.iter().map(|a| a.as_str())))
+        .build()
 }
 
 /// One audit event as auditors see it. No field holds a person's data.
@@ -43,16 +56,24 @@ pub struct AuditEvent {
     pub id: String,
     /// Position in the hash chain; absent for the few milliseconds before the
     /// sequencer reaches the event.
+    #[schema(required = true)]
     pub seq: Option<i64>,
     pub occurred_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub actor_id: Option<String>,
+    #[schema(required = true)]
     pub actor_role: Option<String>,
     pub action: String,
+    #[schema(required = true)]
     pub entity: Option<String>,
+    #[schema(required = true)]
     pub entity_id: Option<String>,
+    #[schema(required = true)]
     pub city_id: Option<String>,
     pub outcome: String,
+    #[schema(required = true)]
     pub request_id: Option<String>,
+    #[schema(required = true)]
     pub detail: Option<String>,
 }
 
@@ -78,6 +99,7 @@ impl From<Event> for AuditEvent {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
     pub items: Vec<AuditEvent>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -86,10 +108,13 @@ pub struct VerifyResult {
     pub ok: bool,
     /// Events found intact, in chain order.
     pub events: u64,
+    #[schema(required = true)]
     pub first_broken_id: Option<String>,
     /// The last intact event's position and hash: record them outside the
     /// database to detect a removed tail later.
+    #[schema(required = true)]
     pub head_seq: Option<i64>,
+    #[schema(required = true)]
     pub head_hash: Option<String>,
 }
 

@@ -154,6 +154,12 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
     }
 }
 
+/// Whether some role may never do `action` (and so the route answers 403
+/// to it). The OpenAPI document lists 403 on exactly those routes.
+pub fn denied_to_some_role(action: Action) -> bool {
+    Role::ALL.iter().any(|&role| grant(role, action).is_none())
+}
+
 /// May this principal do `action` on `resource`? `Forbidden` when the role
 /// may never do it, `NotFound` when the object is out of the caller's reach.
 pub fn authorize(

@@ -39,8 +39,10 @@ pub struct AuthState {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub username: String,
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     pub password: String,
 }
 
@@ -48,6 +50,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub refresh_token: String,
 }
 
@@ -55,8 +58,10 @@ pub struct RefreshRequest {
 pub struct TokenPair {
     pub access_token: String,
     /// Always `Bearer`.
+    #[schema(value_type = String, pattern = "^Bearer$")]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
+    #[schema(minimum = 1)]
     pub expires_in: i64,
     pub refresh_token: String,
 }

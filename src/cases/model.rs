@@ -23,18 +23,35 @@ where
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubjectInput {
-    /// The name in Arabic (or Kurdish) script, as the person gives it.
+    /// The name in Arabic (or Kurdish) script, as the person gives it; not
+    /// blank.
     #[validate(length(min = 1, max = 200))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub full_name: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name_latin: Option<String>,
     pub sex: Sex,
+    /// From 1900 to today.
     pub date_of_birth: NaiveDate,
+    /// Must hold at least one digit.
     #[validate(length(min = 1, max = 64))]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00]*[0-9\u0660-\u0669\u06f0-\u06f9][^\x00]*$"
+    )]
     pub national_id: Option<String>,
+    /// A plausible phone number: Iraqi local or international form.
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub phone: Option<String>,
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub address: Option<String>,
 }
 
@@ -43,6 +60,7 @@ pub struct SubjectInput {
 pub struct OriginInput {
     pub kind: OriginKind,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub place: Option<String>,
 }
 
@@ -65,11 +83,14 @@ pub struct CreateCase {
     pub subject: SubjectInput,
     #[validate(nested)]
     pub origin: OriginInput,
+    /// From 2003 to a year from today.
     pub return_date: NaiveDate,
     #[serde(default)]
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub vulnerability_flags: Vec<VulnerabilityFlag>,
     #[validate(length(min = 1, max = 4000))]
+    #[schema(min_length = 1, max_length = 4000)]
     pub vulnerability_notes: Option<String>,
     pub consent: Consent,
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -80,24 +101,29 @@ pub struct CreateCase {
 #[serde(deny_unknown_fields)]
 pub struct SubjectPatch {
     #[validate(length(min = 1, max = 200))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub full_name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(min = 1, max = 200))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub full_name_latin: Option<Option<String>>,
     pub sex: Option<Sex>,
     pub date_of_birth: Option<NaiveDate>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(min = 1, max = 64))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 64, pattern = r"^[^\x00]*[0-9\u0660-\u0669\u06f0-\u06f9][^\x00]*$")]
     pub national_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(min = 1, max = 32))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 32)]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(min = 1, max = 500))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 500)]
     pub address: Option<Option<String>>,
 }
 
@@ -115,10 +141,11 @@ pub struct UpdateCase {
     pub origin: Option<OriginInput>,
     pub return_date: Option<NaiveDate>,
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub vulnerability_flags: Option<Vec<VulnerabilityFlag>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(min = 1, max = 4000))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 4000)]
     pub vulnerability_notes: Option<Option<String>>,
     pub consent: Option<Consent>,
     #[serde(default, deserialize_with = "double_option")]
@@ -129,19 +156,24 @@ pub struct UpdateCase {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Subject {
     pub full_name: String,
+    #[schema(required = true)]
     pub full_name_latin: Option<String>,
     pub sex: Sex,
     pub date_of_birth: NaiveDate,
     /// Whole years, computed from the date of birth.
     pub age: u32,
+    #[schema(required = true)]
     pub national_id: Option<String>,
+    #[schema(required = true)]
     pub phone: Option<String>,
+    #[schema(required = true)]
     pub address: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Origin {
     pub kind: OriginKind,
+    #[schema(required = true)]
     pub place: Option<String>,
 }
 
@@ -156,16 +188,17 @@ pub struct CaseView {
     pub version: i64,
     #[schema(value_type = String, format = Uuid)]
     pub city_id: CityId,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<String>, format = Uuid, required = true)]
     pub household_id: Option<HouseholdId>,
     pub status: CaseStatus,
     pub subject: Subject,
     pub origin: Origin,
     pub return_date: NaiveDate,
     pub vulnerability_flags: Vec<VulnerabilityFlag>,
+    #[schema(required = true)]
     pub vulnerability_notes: Option<String>,
     pub consent: Consent,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<String>, format = Uuid, required = true)]
     pub assigned_to: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -183,14 +216,14 @@ pub struct CaseSummary {
     pub full_name: String,
     pub sex: Sex,
     pub age: u32,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<String>, format = Uuid, required = true)]
     pub household_id: Option<HouseholdId>,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<String>, format = Uuid, required = true)]
     pub assigned_to: Option<UserId>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CaseListQuery {
@@ -203,7 +236,9 @@ pub struct CaseListQuery {
     #[param(value_type = Option<String>, format = Uuid)]
     pub household_id: Option<HouseholdId>,
     /// 1 to `pagination.max_page_size` (100 unless configured); default
-    /// `pagination.default_page_size` (50).
+    /// `pagination.default_page_size` (50). Any larger value is cut to the
+    /// maximum, 0 to 1; a value that is not a u32 is a 422.
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -212,6 +247,8 @@ pub struct CaseListQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CasePage {
     pub items: Vec<CaseSummary>,
+    /// `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -219,11 +256,14 @@ pub struct CasePage {
 #[serde(deny_unknown_fields)]
 pub struct SearchRequest {
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub national_id: Option<String>,
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub phone: Option<String>,
     /// Any part of the name, in Arabic or Latin script; every word must match.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
 }
 
@@ -239,14 +279,26 @@ pub struct SearchResult {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
+    /// Not blank.
     #[validate(length(min = 1, max = 1000))]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub reason: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateNote {
+    /// Not blank.
     #[validate(length(min = 1, max = 10000))]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub body: String,
     pub visit_date: Option<NaiveDate>,
 }
@@ -260,6 +312,7 @@ pub struct Note {
     #[schema(format = Uuid)]
     pub author_id: String,
     pub body: String,
+    #[schema(required = true)]
     pub visit_date: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
 }
@@ -271,6 +324,7 @@ pub struct CreateHousehold {
     pub city_id: CityId,
     /// A worker's label for the household; encrypted.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub label: Option<String>,
 }
 
@@ -280,6 +334,7 @@ pub struct Household {
     pub id: HouseholdId,
     #[schema(value_type = String, format = Uuid)]
     pub city_id: CityId,
+    #[schema(required = true)]
     pub label: Option<String>,
     pub members: Vec<CaseSummary>,
 }

@@ -84,11 +84,15 @@ fn code_chars(code: &str) -> Result<(), validator::ValidationError> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGovernorate {
+    /// ISO 3166-2 style, e.g. `IQ-NI`.
     #[validate(length(min = 2, max = 16), custom(function = "code_chars"))]
+    #[schema(min_length = 2, max_length = 16, pattern = "^[A-Z0-9-]+$")]
     pub code: String,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub name_en: String,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub name_ar: String,
 }
 
@@ -97,11 +101,15 @@ pub struct CreateGovernorate {
 pub struct CreateCity {
     /// Short code used in case numbers, e.g. `MOS`.
     #[validate(length(min = 2, max = 8), custom(function = "code_chars"))]
+    #[schema(min_length = 2, max_length = 8, pattern = "^[A-Z0-9-]+$")]
     pub code: String,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub name_en: String,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub name_ar: String,
+    /// A governorate that exists.
     #[schema(value_type = String, format = Uuid)]
     pub governorate_id: GovernorateId,
 }
@@ -110,8 +118,10 @@ pub struct CreateCity {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganisation {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: OrganisationKind,
+    /// A city that exists.
     #[schema(value_type = String, format = Uuid)]
     pub city_id: CityId,
 }
@@ -120,11 +130,12 @@ pub struct CreateOrganisation {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganisation {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OrganisationQuery {

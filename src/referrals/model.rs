@@ -110,12 +110,19 @@ pub struct CreateReferral {
     pub kind: OrganisationKind,
     #[schema(value_type = String, format = Uuid)]
     pub organisation_id: OrganisationId,
-    /// Kept encrypted with the case.
+    /// Kept encrypted with the case; not blank.
     #[validate(length(min = 1, max = 2000))]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub reason: String,
     #[serde(default)]
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub needs: Vec<Need>,
+    /// Today or later.
     pub due_by: Option<NaiveDate>,
 }
 
@@ -124,6 +131,7 @@ pub struct CreateReferral {
 #[serde(deny_unknown_fields)]
 pub struct DecisionReason {
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: Option<String>,
 }
 
@@ -133,10 +141,11 @@ pub struct CompleteReferral {
     pub outcome: Outcome,
     /// Kept encrypted with the case.
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub note: Option<String>,
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReferralQuery {
@@ -162,20 +171,30 @@ pub struct Referral {
     pub kind: OrganisationKind,
     pub state: ReferralState,
     /// `null` once the person is erased.
+    #[schema(required = true)]
     pub reason: Option<String>,
     pub needs: Vec<Need>,
+    #[schema(required = true)]
     pub due_by: Option<NaiveDate>,
+    #[schema(required = true)]
     pub outcome: Option<Outcome>,
+    #[schema(required = true)]
     pub outcome_note: Option<String>,
     /// Why it was declined or cancelled.
+    #[schema(required = true)]
     pub decision_reason: Option<String>,
     #[schema(format = Uuid)]
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub accepted_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub started_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub completed_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub declined_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub cancelled_at: Option<DateTime<Utc>>,
     #[schema(format = Uuid)]
     pub updated_by: String,
@@ -187,9 +206,11 @@ pub struct Referral {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReferredPerson {
     /// The first word of the full name; `null` once erased.
+    #[schema(required = true)]
     pub given_name: Option<String>,
     pub sex: Sex,
     /// `null` once erased.
+    #[schema(required = true)]
     pub age: Option<u32>,
     /// Only when the person consented to share with providers.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,8 +224,10 @@ pub struct ProviderReferral {
     pub id: String,
     pub kind: OrganisationKind,
     pub state: ReferralState,
+    #[schema(required = true)]
     pub reason: Option<String>,
     pub needs: Vec<Need>,
+    #[schema(required = true)]
     pub due_by: Option<NaiveDate>,
     pub person: ReferredPerson,
 }

@@ -25,12 +25,13 @@ use super::suppress::{Cell, suppress};
 #[derive(Debug, Clone, Copy)]
 pub struct SmallCell(pub u64);
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CaseStatsQuery {
-    /// Comma-separated: governorate, city, sex, age_band, status,
-    /// origin_kind, vulnerability. Empty: one total.
+    /// Comma-separated, each at most once: governorate, city, sex,
+    /// age_band, status, origin_kind, vulnerability. Empty: one total.
+    #[param(schema_with = case_dimensions, style = Form, explode = false, required = false)]
     pub group_by: Option<String>,
     /// Return date from (inclusive).
     pub from: Option<NaiveDate>,
@@ -48,18 +49,49 @@ pub struct StatsTable {
     pub cells: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// `group_by` as the document states it: a comma-separated list of
+/// distinct dimension names.
+fn dimensions_schema(names: &[&str]) -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(names.iter().copied())),
+        )
+        .unique_items(true)
+        .build()
+}
+
+fn case_dimensions() -> utoipa::openapi::schema::Array {
+    dimensions_schema(&[
+        "governorate",
+        "city",
+        "sex",
+        "age_band",
+        "status",
+        "origin_kind",
+        "vulnerability",
+    ])
+}
+
+fn referral_dimensions() -> utoipa::openapi::schema::Array {
+    dimensions_schema(&["governorate", "city", "kind", "state", "outcome", "month"])
+}
+
+/// Parses `group_by`: empty (or absent) for one total, else names
+/// separated by commas, exactly as spelled, each at most once.
 fn parse_dimensions<D: PartialEq>(
     text: Option<&str>,
     parse: fn(&str) -> Option<D>,
     allowed: &'static str,
 ) -> Result<Vec<D>, ApiError> {
     let mut out: Vec<D> = Vec::new();
-    for part in text
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
+    let text = text.unwrap_or("");
+    if text.is_empty() {
+        return Ok(out);
+    }
+    for part in text.split(',') {
         let d = parse(part).ok_or_else(|| ApiError::field("group_by", allowed))?;
         if out.contains(&d) {
             return Err(ApiError::field("group_by", "names a dimension twice"));
@@ -239,8 +271,10 @@ fn answer(
     params(CaseStatsQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = StatsTable, content_type = "application/json"),
-        (status = 200, description = "The same table as CSV, with an HXL hashtag row under the header", body = String, content_type = "text/csv"),
+        (status = 200, description = "The table; with `Accept: text/csv`, the same table as CSV with an HXL hashtag row under the header", content(
+            (StatsTable = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -294,11 +328,13 @@ const CASE_DIMENSIONS: &str =
     "must list only governorate, city, sex, age_band, status, origin_kind, vulnerability";
 const REFERRAL_DIMENSIONS: &str = "must list only governorate, city, kind, state, outcome, month";
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReferralStatsQuery {
-    /// Comma-separated: governorate, city, kind, state, outcome, month.
+    /// Comma-separated, each at most once: governorate, city, kind, state,
+    /// outcome, month. Empty: one total.
+    #[param(schema_with = referral_dimensions, style = Form, explode = false, required = false)]
     pub group_by: Option<String>,
     /// Referral date from (inclusive).
     pub from: Option<NaiveDate>,
@@ -313,8 +349,10 @@ pub struct ReferralStatsQuery {
     params(ReferralStatsQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = StatsTable, content_type = "application/json"),
-        (status = 200, description = "The same table as CSV, with an HXL hashtag row under the header", body = String, content_type = "text/csv"),
+        (status = 200, description = "The table; with `Accept: text/csv`, the same table as CSV with an HXL hashtag row under the header", content(
+            (StatsTable = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),

@@ -52,8 +52,13 @@ pub enum Direction {
 pub struct CreateTransfer {
     #[schema(value_type = String, format = Uuid)]
     pub to_city_id: CityId,
-    /// Kept encrypted with the case.
+    /// Kept encrypted with the case; not blank.
     #[validate(length(min = 1, max = 1000))]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00]*$"
+    )]
     pub reason: String,
     /// Move every member of the case's household, and the household itself.
     #[serde(default)]
@@ -64,14 +69,16 @@ pub struct CreateTransfer {
 #[serde(deny_unknown_fields)]
 pub struct RejectTransfer {
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TransferQuery {
     /// Default: both directions.
+    #[param(inline)]
     pub direction: Option<Direction>,
     pub status: Option<TransferStatus>,
 }
@@ -88,12 +95,16 @@ pub struct Transfer {
     pub to_city_id: String,
     pub with_household: bool,
     pub status: TransferStatus,
+    #[schema(required = true)]
     pub reason: Option<String>,
+    #[schema(required = true)]
     pub decision_reason: Option<String>,
     #[schema(format = Uuid)]
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub decided_by: Option<String>,
+    #[schema(required = true)]
     pub decided_at: Option<DateTime<Utc>>,
 }
 

@@ -222,6 +222,7 @@ async fn decide(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No longer pending", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The person has been erased", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/transfers/{id}/accept")]
@@ -261,6 +262,7 @@ pub async fn accept_transfer(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The person has been erased", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]

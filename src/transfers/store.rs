@@ -172,16 +172,24 @@ pub fn decide(
     by: UserId,
     reason: Option<&str>,
 ) -> Result<(), ApiError> {
+    let no_longer_pending = || ApiError::Conflict("The transfer is no longer pending.".into());
+    if status(row)? != TransferStatus::Pending {
+        return Err(no_longer_pending());
+    }
+    let person = keys::load(conn, keyring, &row.case_id)?;
+    // Erasure cancels a case's pending transfer; one left pending from
+    // before that rule can only be cancelled: there is no one to move, and
+    // no key to seal a reason with.
+    if person.is_erased() && to != TransferStatus::Cancelled {
+        return Err(ApiError::Gone);
+    }
     let sealed = match reason {
-        Some(reason) => {
-            let person = keys::load(conn, keyring, &row.case_id)?;
-            Some(
-                person
-                    .row(&row.id, &row.from_city_id)
-                    .seal_text(TABLE, "decision_reason", reason.trim())
-                    .map_err(ApiError::internal)?,
-            )
-        }
+        Some(reason) => Some(
+            person
+                .row(&row.id, &row.from_city_id)
+                .seal_text(TABLE, "decision_reason", reason.trim())
+                .map_err(ApiError::internal)?,
+        ),
         None => None,
     };
     let updated = diesel::update(
@@ -199,9 +207,7 @@ pub fn decide(
     if updated == 1 {
         Ok(())
     } else {
-        Err(ApiError::Conflict(
-            "The transfer is no longer pending.".into(),
-        ))
+        Err(no_longer_pending())
     }
 }
 
@@ -246,4 +252,25 @@ pub fn carry_out(
             Ok(vec![case.id.clone()])
         }
     }
+}
+
+/// Erasing a person cancels their case's pending transfer: there is no
+/// one left to move, and its reason can no longer be read. Returns how many
+/// were cancelled.
+pub fn cancel_pending_for_erasure(
+    conn: &mut AnyConnection,
+    case: &CaseRow,
+    by: UserId,
+) -> Result<usize, ApiError> {
+    Ok(diesel::update(
+        transfers::table
+            .filter(transfers::case_id.eq(&case.id))
+            .filter(transfers::status.eq(TransferStatus::Pending.as_str())),
+    )
+    .set((
+        transfers::status.eq(TransferStatus::Cancelled.as_str()),
+        transfers::decided_by.eq(Some(by.to_db())),
+        transfers::decided_at.eq(Some(time::now())),
+    ))
+    .execute(conn)?)
 }

@@ -31,9 +31,9 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub city_ids: Vec<CityId>,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<uuid::Uuid>, required = true)]
     pub organisation_id: Option<OrganisationId>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
@@ -48,9 +48,9 @@ pub struct Me {
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub city_ids: Vec<CityId>,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<uuid::Uuid>, required = true)]
     pub organisation_id: Option<OrganisationId>,
 }
 
@@ -71,15 +71,21 @@ fn username_chars(username: &str) -> Result<(), validator::ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     #[validate(length(min = 3, max = 64), custom(function = "username_chars"))]
+    #[schema(min_length = 3, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
     pub username: String,
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub display_name: String,
-    /// At least 12 characters, not a common password.
+    /// At least `auth.password_min_chars` characters (12 unless raised), at
+    /// least 5 different ones, not a common password and not containing the
+    /// username.
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
     pub role: Role,
+    /// Cities that exist; required for social workers and city supervisors.
     #[serde(default)]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub city_ids: Vec<CityId>,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub organisation_id: Option<OrganisationId>,
@@ -89,9 +95,10 @@ pub struct CreateUser {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>)]
     pub city_ids: Option<Vec<CityId>>,
     /// `null` removes the organisation.
     #[serde(default, deserialize_with = "double_option")]
@@ -113,17 +120,22 @@ where
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     pub current_password: String,
+    /// The same rules as a new account's password.
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 12, max_length = 256)]
     pub new_password: String,
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
     /// 1 to `pagination.max_page_size` (100 unless configured); default
-    /// `pagination.default_page_size` (50).
+    /// `pagination.default_page_size` (50). Any larger value is cut to the
+    /// maximum, 0 to 1; a value that is not a u32 is a 422.
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -132,6 +144,8 @@ pub struct UserListQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserPage {
     pub items: Vec<User>,
+    /// `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

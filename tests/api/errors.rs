@@ -26,7 +26,7 @@ async fn an_unknown_route_is_a_404_problem() {
 }
 
 #[tokio::test]
-async fn a_wrong_method_is_a_405_problem() {
+async fn a_wrong_method_is_a_405_problem_naming_the_allowed_methods() {
     let app = spawn_app().await;
 
     let response = app
@@ -35,7 +35,27 @@ async fn a_wrong_method_is_a_405_problem() {
         .send()
         .await
         .unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
+    assert_problem(response, 405).await;
 
+    // `/cases/search` is not a case id: another method than POST is a 405.
+    let response = app
+        .client
+        .patch(app.url("/api/v1/cases/search"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "POST");
+    assert_problem(response, 405).await;
+
+    let response = app
+        .client
+        .put(app.url("/api/v1/cases/8d1c7d1e-6a53-4c2f-9a43-2f0b8f0c5b11"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "GET, PATCH");
     assert_problem(response, 405).await;
 }
 
@@ -187,4 +207,25 @@ async fn a_panic_is_a_500_with_no_detail() {
         assert_problem_parts(&got, 500);
         assert!(!got.2.to_string().contains("canary"), "{}", got.2);
     }
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_422() {
+    // Serde reads a struct from an array of its fields; the API never does.
+    let got = call(post_json(r#"["Ali", 7]"#)).await;
+    assert_problem_parts(&got, 422);
+    assert_eq!(got.2["errors"][0]["field"], "body");
+    assert_eq!(got.2["errors"][0]["message"], "must be a JSON object");
+}
+
+#[tokio::test]
+async fn a_nul_character_is_422_naming_the_field_without_echoing_it() {
+    let got = call(post_json(r#"{"name":"Can\u0000ary","age":7}"#)).await;
+    assert_problem_parts(&got, 422);
+    assert_eq!(got.2["errors"][0]["field"], "name");
+    assert!(!got.2.to_string().contains("Can"), "{}", got.2);
+
+    // An escaped backslash followed by `u0000` is text, not a NUL.
+    let got = call(post_json(r#"{"name":"a\\u0000","age":7}"#)).await;
+    assert_eq!(got.0, 200, "{:?}", got.2);
 }

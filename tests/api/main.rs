@@ -15,6 +15,7 @@ mod errors;
 mod faults;
 mod health;
 mod helpers;
+mod input;
 mod limits;
 mod logs;
 mod openapi;

@@ -266,3 +266,57 @@ async fn a_transfer_can_be_rejected_or_cancelled_and_the_case_stays() {
         "to_city_id"
     );
 }
+
+#[tokio::test]
+async fn erasing_a_person_cancels_their_pending_transfer() {
+    let app = spawn_app().await;
+    let mosul = app.city("MOS");
+    let telafar = app.city("TAF");
+    let supervisor = app.signed_in(Role::CitySupervisor, &[mosul], None).await;
+    let receiver = app.signed_in(Role::CitySupervisor, &[telafar], None).await;
+    let id = create(&app, &supervisor, &new_case(mosul, "ليلى")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let transfer: Value = app
+        .post_as(
+            &supervisor,
+            &format!("/api/v1/cases/{id}/transfers"),
+            &json!({"to_city_id": telafar, "reason": "Moved to her family"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let transfer_id = transfer["id"].as_str().unwrap();
+
+    let erased = app
+        .post_as(
+            &supervisor,
+            &format!("/api/v1/cases/{id}/erase"),
+            &json!({"reason": "Asked to be forgotten"}),
+        )
+        .await;
+    assert_eq!(erased.status().as_u16(), 204);
+
+    // Neither side can act on it any more, and it still lists, unreadable.
+    for (token, action, body) in [
+        (&receiver, "reject", json!({"reason": "x"})),
+        (&receiver, "accept", json!({})),
+        (&supervisor, "cancel", json!({})),
+    ] {
+        let response = app
+            .post_as(
+                token,
+                &format!("/api/v1/transfers/{transfer_id}/{action}"),
+                &body,
+            )
+            .await;
+        assert_problem(response, 409).await;
+    }
+    let listed = app.get_as(&receiver, "/api/v1/transfers").await;
+    assert_eq!(listed.status().as_u16(), 200);
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(listed[0]["status"], "cancelled");
+    assert!(listed[0]["reason"].is_null(), "{listed}");
+}

@@ -312,7 +312,9 @@ fn decode_cursor(cursor: &str) -> Result<(chrono::NaiveDateTime, String), ApiErr
         (status = 410, description = "Erased", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/cases/{id}")]
+// Hex digits and hyphens only: `/cases/search` with another method than
+// POST is a 405, not a case id that does not parse.
+#[get("/cases/{id:[0-9a-fA-F-]+}")]
 pub async fn get_case(
     principal: Principal,
     request: RequestId,
@@ -362,7 +364,7 @@ pub async fn get_case(
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/cases/{id}")]
+#[patch("/cases/{id:[0-9a-fA-F-]+}")]
 pub async fn update_case(
     req: HttpRequest,
     principal: Principal,
@@ -373,22 +375,29 @@ pub async fn update_case(
     keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
     policy::authorize(&principal, Action::CaseUpdate, Resource::Collection)?;
-    let expected = expected_version(&req)?;
+    if !req.headers().contains_key(IF_MATCH) {
+        return Err(ApiError::PreconditionRequired);
+    }
+    // Answered after the case is found and the body checked: bad input is
+    // a 422 naming the field whatever If-Match says.
+    let expected = expected_version(&req);
     let indexer = req
         .app_data::<web::Data<BlindIndexer>>()
         .cloned()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("blind indexer missing")))?;
     let id = id.into_inner();
     let patch = body.0;
+    let mut errors = check_patch(&patch, today());
     let view = db
         .run(move |conn| {
             let row = load_authorized(conn, &principal, &request, id, Action::CaseUpdate)?;
             let household = patch.household_id.unwrap_or(None);
             let assigned = patch.assigned_to.unwrap_or(None);
-            let errors = check_links(conn, row.city()?, household, assigned)?;
+            errors.extend(check_links(conn, row.city()?, household, assigned)?);
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
+            let expected = expected?;
             crate::db::write_transaction(conn, |conn| {
                 let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
                 if row.version != expected {
@@ -412,6 +421,46 @@ pub async fn update_case(
     Ok(HttpResponse::Ok()
         .insert_header((ETAG, etag(view.version)))
         .json(view))
+}
+
+/// The rules a PATCH's own fields must keep, checked before its If-Match,
+/// so that bad input is a 422 naming the field whatever the version.
+/// (`store::update` checks the merged case again.)
+fn check_patch(patch: &UpdateCase, today: chrono::NaiveDate) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if let Some(subject) = &patch.subject {
+        if subject
+            .full_name
+            .as_deref()
+            .is_some_and(|name| name.trim().is_empty())
+        {
+            errors.push(FieldError::new("subject.full_name", "must not be blank"));
+        }
+        if let Some(dob) = subject.date_of_birth {
+            errors.extend(store::check_date_of_birth(
+                dob,
+                "subject.date_of_birth",
+                today,
+            ));
+        }
+        if let Some(Some(id)) = &subject.national_id
+            && normalise_national_id(id).is_none()
+        {
+            errors.push(FieldError::new(
+                "subject.national_id",
+                "must contain digits",
+            ));
+        }
+        if let Some(Some(phone)) = &subject.phone
+            && normalise_phone(phone).is_none()
+        {
+            errors.push(FieldError::new("subject.phone", "is not a phone number"));
+        }
+    }
+    if let Some(date) = patch.return_date {
+        errors.extend(store::check_return_date(date, today));
+    }
+    errors
 }
 
 /// Does this decrypted case really match? Blind indexes are truncated, so a

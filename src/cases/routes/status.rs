@@ -167,6 +167,7 @@ pub async fn erase_case(
         crate::db::write_transaction(conn, |conn| {
             let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
             crate::referrals::store::cancel_open_for_erasure(conn, &row, principal.user_id)?;
+            crate::transfers::store::cancel_pending_for_erasure(conn, &row, principal.user_id)?;
             lifecycle::erase(conn, &row)?;
             audit::append(
                 conn,

@@ -567,10 +567,18 @@ where
     )
 }
 
+/// A direct-SQL operation that never runs out of work.
+fn always<F>(op: F) -> impl Fn(&mut AnyConnection, u64) -> Option<bool> + Send + Sync
+where
+    F: Fn(&mut AnyConnection, u64) -> bool + Send + Sync,
+{
+    move |conn, n| Some(op(conn, n))
+}
+
 /// The same, for blocking direct-SQL work on threads with a connection each.
 fn drive_direct<F>(url: &str, concurrency: usize, seconds: u64, op: F) -> Res<Stats>
 where
-    F: Fn(&mut AnyConnection, u64) -> bool + Send + Sync,
+    F: Fn(&mut AnyConnection, u64) -> Option<bool> + Send + Sync,
 {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
@@ -592,10 +600,12 @@ where
                     while Instant::now() < deadline {
                         let t0 = Instant::now();
                         n += 1;
-                        if op(&mut conn, n) {
-                            latencies.push(t0.elapsed().as_micros() as u64);
-                        } else {
-                            errors.fetch_add(1, Ordering::Relaxed);
+                        match op(&mut conn, n) {
+                            Some(true) => latencies.push(t0.elapsed().as_micros() as u64),
+                            Some(false) => {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                            }
+                            None => break,
                         }
                     }
                     latencies
@@ -889,112 +899,132 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
     let mut out = Vec::new();
     // Create: the counter, a data key, the case row and its ten index rows,
     // with byte strings the size of the sealed fields, in one transaction.
-    out.push(drive_direct(url, c, span(args, "create"), |conn, n| {
-        let mut rng = Pcg(n);
-        let id = uuid::Uuid::new_v4().to_string();
-        let now = chrono::Utc::now().naive_utc();
-        sanad::db::write_transaction(conn, |conn| {
-            let first = sanad::cases::store::reserve_case_numbers(conn, fx.city, 2099, 1)?;
-            diesel::insert_into(data_keys::table)
-                .values((
-                    data_keys::subject_id.eq(&id),
-                    data_keys::kek_version.eq(Some(1)),
-                    data_keys::wrapped_key.eq(Some(random_bytes(&mut rng, 61))),
-                    data_keys::created_at.eq(now),
-                ))
-                .execute(conn)?;
-            diesel::insert_into(cases::table)
-                .values((
-                    cases::id.eq(&id),
-                    cases::case_number.eq(format!("MOS-2099-{first:06}")),
-                    cases::city_id.eq(&city),
-                    cases::status.eq("open"),
-                    cases::sex.eq("female"),
-                    cases::birth_year.eq(1990),
-                    cases::origin_kind.eq("camp"),
-                    cases::return_date.eq(now.date()),
-                    cases::vulnerability_flags.eq("female_headed_household"),
-                    cases::consent_share.eq(true),
-                    cases::consent_given_by.eq("self"),
-                    cases::consent_given_at.eq(now),
-                    (
-                        cases::full_name_enc.eq(random_bytes(&mut rng, 95)),
-                        cases::full_name_latin_enc.eq(Some(random_bytes(&mut rng, 64))),
-                        cases::date_of_birth_enc.eq(random_bytes(&mut rng, 38)),
-                        cases::national_id_enc.eq(Some(random_bytes(&mut rng, 44))),
-                        cases::phone_enc.eq(Some(random_bytes(&mut rng, 43))),
-                        cases::address_enc.eq(Some(random_bytes(&mut rng, 75))),
-                        cases::origin_place_enc.eq(Some(random_bytes(&mut rng, 50))),
-                    ),
-                    cases::version.eq(1_i64),
-                    cases::created_by
-                        .eq(diesel::dsl::sql::<Text>("(SELECT id FROM users LIMIT 1)")),
-                    cases::created_at.eq(now),
-                    cases::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            for k in 0..10 {
-                diesel::insert_into(case_search_index::table)
+    out.push(drive_direct(
+        url,
+        c,
+        span(args, "create"),
+        always(|conn, n| {
+            let mut rng = Pcg(n);
+            let id = uuid::Uuid::new_v4().to_string();
+            let now = chrono::Utc::now().naive_utc();
+            sanad::db::write_transaction(conn, |conn| {
+                let first = sanad::cases::store::reserve_case_numbers(conn, fx.city, 2099, 1)?;
+                diesel::insert_into(data_keys::table)
                     .values((
-                        case_search_index::case_id.eq(&id),
-                        case_search_index::kind.eq(if k < 8 {
-                            "name"
-                        } else if k == 8 {
-                            "national_id"
-                        } else {
-                            "phone"
-                        }),
-                        case_search_index::value.eq(format!("{:016x}", rng.next())),
-                        case_search_index::city_id.eq(&city),
+                        data_keys::subject_id.eq(&id),
+                        data_keys::kek_version.eq(Some(1)),
+                        data_keys::wrapped_key.eq(Some(random_bytes(&mut rng, 61))),
+                        data_keys::created_at.eq(now),
                     ))
                     .execute(conn)?;
-            }
-            Ok(())
-        })
-        .is_ok()
-    })?);
+                diesel::insert_into(cases::table)
+                    .values((
+                        cases::id.eq(&id),
+                        cases::case_number.eq(format!("MOS-2099-{first:06}")),
+                        cases::city_id.eq(&city),
+                        cases::status.eq("open"),
+                        cases::sex.eq("female"),
+                        cases::birth_year.eq(1990),
+                        cases::origin_kind.eq("camp"),
+                        cases::return_date.eq(now.date()),
+                        cases::vulnerability_flags.eq("female_headed_household"),
+                        cases::consent_share.eq(true),
+                        cases::consent_given_by.eq("self"),
+                        cases::consent_given_at.eq(now),
+                        (
+                            cases::full_name_enc.eq(random_bytes(&mut rng, 95)),
+                            cases::full_name_latin_enc.eq(Some(random_bytes(&mut rng, 64))),
+                            cases::date_of_birth_enc.eq(random_bytes(&mut rng, 38)),
+                            cases::national_id_enc.eq(Some(random_bytes(&mut rng, 44))),
+                            cases::phone_enc.eq(Some(random_bytes(&mut rng, 43))),
+                            cases::address_enc.eq(Some(random_bytes(&mut rng, 75))),
+                            cases::origin_place_enc.eq(Some(random_bytes(&mut rng, 50))),
+                        ),
+                        cases::version.eq(1_i64),
+                        cases::created_by
+                            .eq(diesel::dsl::sql::<Text>("(SELECT id FROM users LIMIT 1)")),
+                        cases::created_at.eq(now),
+                        cases::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                for k in 0..10 {
+                    diesel::insert_into(case_search_index::table)
+                        .values((
+                            case_search_index::case_id.eq(&id),
+                            case_search_index::kind.eq(if k < 8 {
+                                "name"
+                            } else if k == 8 {
+                                "national_id"
+                            } else {
+                                "phone"
+                            }),
+                            case_search_index::value.eq(format!("{:016x}", rng.next())),
+                            case_search_index::city_id.eq(&city),
+                        ))
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
+            .is_ok()
+        }),
+    )?);
     // Read: the case row and its data key.
-    out.push(drive_direct(url, c, span(args, "read"), |conn, n| {
-        let id = &fx.case_ids[Pcg(n).below(fx.case_ids.len())];
-        read_cases(conn, std::slice::from_ref(id)).is_ok_and(|k| k == 1)
-    })?);
+    out.push(drive_direct(
+        url,
+        c,
+        span(args, "read"),
+        always(|conn, n| {
+            let id = &fx.case_ids[Pcg(n).below(fx.case_ids.len())];
+            read_cases(conn, std::slice::from_ref(id)).is_ok_and(|k| k == 1)
+        }),
+    )?);
     // Search: the blind index, then the rows and keys it names.
     let hashes: Vec<String> = fx
         .national_ids
         .iter()
         .filter_map(|nid| fx.indexer.national_id(nid).map(|b| b.as_hex()))
         .collect();
-    out.push(drive_direct(url, c, span(args, "search"), |conn, n| {
-        let value = &hashes[Pcg(n).below(hashes.len())];
-        let ids: QueryResult<Vec<String>> = case_search_index::table
-            .filter(case_search_index::kind.eq("national_id"))
-            .filter(case_search_index::value.eq(value))
-            .select(case_search_index::case_id)
-            .load(conn);
-        matches!(ids, Ok(ids) if !ids.is_empty() && read_cases(conn, &ids).is_ok())
-    })?);
+    out.push(drive_direct(
+        url,
+        c,
+        span(args, "search"),
+        always(|conn, n| {
+            let value = &hashes[Pcg(n).below(hashes.len())];
+            let ids: QueryResult<Vec<String>> = case_search_index::table
+                .filter(case_search_index::kind.eq("national_id"))
+                .filter(case_search_index::value.eq(value))
+                .select(case_search_index::case_id)
+                .load(conn);
+            matches!(ids, Ok(ids) if !ids.is_empty() && read_cases(conn, &ids).is_ok())
+        }),
+    )?);
     // List: 51 rows after a cursor, and the 50 keys.
-    out.push(drive_direct(url, c, span(args, "list"), |conn, n| {
-        let (at, id) = &fx.cursors[Pcg(n).below(fx.cursors.len())];
-        let rows: QueryResult<Vec<(String, NaiveDateTime)>> = cases::table
-            .filter(cases::city_id.eq(&city))
-            .filter(
-                cases::created_at
-                    .gt(at)
-                    .or(cases::created_at.eq(at).and(cases::id.gt(id))),
-            )
-            .order((cases::created_at.asc(), cases::id.asc()))
-            .limit(51)
-            .select((cases::id, cases::created_at))
-            .load(conn);
-        match rows {
-            Ok(rows) => {
-                let ids: Vec<String> = rows.into_iter().take(50).map(|r| r.0).collect();
-                read_cases(conn, &ids).is_ok()
+    out.push(drive_direct(
+        url,
+        c,
+        span(args, "list"),
+        always(|conn, n| {
+            let (at, id) = &fx.cursors[Pcg(n).below(fx.cursors.len())];
+            let rows: QueryResult<Vec<(String, NaiveDateTime)>> = cases::table
+                .filter(cases::city_id.eq(&city))
+                .filter(
+                    cases::created_at
+                        .gt(at)
+                        .or(cases::created_at.eq(at).and(cases::id.gt(id))),
+                )
+                .order((cases::created_at.asc(), cases::id.asc()))
+                .limit(51)
+                .select((cases::id, cases::created_at))
+                .load(conn);
+            match rows {
+                Ok(rows) => {
+                    let ids: Vec<String> = rows.into_iter().take(50).map(|r| r.0).collect();
+                    read_cases(conn, &ids).is_ok()
+                }
+                Err(_) => false,
             }
-            Err(_) => false,
-        }
-    })?);
+        }),
+    )?);
     // Transition: a conditional update, as the API does.
     let pending: Vec<String> = fx
         .pending
@@ -1013,9 +1043,8 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
         c,
         span(args, "transition"),
         |conn, _| {
-            let Some((id, step)) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
-                return false;
-            };
+            // None: nothing left to move, this client stops.
+            let (id, step) = queue.lock().ok().and_then(|mut q| q.pop_front())?;
             let (from, to) = match step {
                 0 => ("pending", "accepted"),
                 1 => ("accepted", "in_progress"),
@@ -1042,26 +1071,31 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
             {
                 q.push_back((id, step + 1));
             }
-            ok
+            Some(ok)
         },
     )?);
     // Stats: the aggregate query and its grid, without suppression or HTTP.
-    out.push(drive_direct(url, sc, span(args, "stats"), |conn, _| {
-        use sanad::stats::store::{CaseDimension, case_counts};
-        case_counts(
-            conn,
-            &[
-                CaseDimension::Governorate,
-                CaseDimension::Sex,
-                CaseDimension::AgeBand,
-            ],
-            None,
-            None,
-            None,
-            2026,
-        )
-        .is_ok()
-    })?);
+    out.push(drive_direct(
+        url,
+        sc,
+        span(args, "stats"),
+        always(|conn, _| {
+            use sanad::stats::store::{CaseDimension, case_counts};
+            case_counts(
+                conn,
+                &[
+                    CaseDimension::Governorate,
+                    CaseDimension::Sex,
+                    CaseDimension::AgeBand,
+                ],
+                None,
+                None,
+                None,
+                2026,
+            )
+            .is_ok()
+        }),
+    )?);
     Ok(out)
 }
 

@@ -32,13 +32,18 @@ impl AnyConnection {
 
 /// A transaction that will write. On SQLite its first statement takes the
 /// write lock, so a competing writer waits (`busy_timeout`) instead of failing
-/// with "database is locked" when a read snapshot would have to be upgraded.
-/// On PostgreSQL it is a plain transaction.
+/// with "database is locked" when a read snapshot would have to be upgraded;
+/// and writers of this process first queue on [`SQLITE_WRITERS`]. On
+/// PostgreSQL it is a plain transaction.
 pub fn write_transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
 {
     use diesel::Connection;
+    let _turn = match conn {
+        AnyConnection::Sqlite(_) => SqliteWriterTurn::take(),
+        AnyConnection::Postgresql(_) => None,
+    };
     conn.transaction(|conn| {
         if let AnyConnection::Sqlite(lite) = conn {
             // A write that changes nothing still begins SQLite's write
@@ -47,6 +52,43 @@ where
         }
         work(conn)
     })
+}
+
+/// SQLite lets one connection write at a time. Writers in this process
+/// queue here, and each is woken the moment the one before commits, rather
+/// than in SQLite's busy handler, which polls with sleeps of up to 100 ms
+/// and gave writes (and reads, which write their audit event) a long tail.
+/// Another process (a command-line run) still meets `busy_timeout`. One
+/// lock for every SQLite database the process has open: a server has one.
+static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    /// Whether this thread holds [`SQLITE_WRITERS`]: a write transaction
+    /// nested in another must not wait for itself.
+    static HOLDS_SQLITE_WRITERS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+struct SqliteWriterTurn(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+impl SqliteWriterTurn {
+    fn take() -> Option<SqliteWriterTurn> {
+        if HOLDS_SQLITE_WRITERS.get() {
+            return None;
+        }
+        // A writer that panicked left no transaction open (diesel rolled it
+        // back), so a poisoned lock is still a good lock.
+        let guard = SQLITE_WRITERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        HOLDS_SQLITE_WRITERS.set(true);
+        Some(SqliteWriterTurn(guard))
+    }
+}
+
+impl Drop for SqliteWriterTurn {
+    fn drop(&mut self) {
+        HOLDS_SQLITE_WRITERS.set(false);
+    }
 }
 
 /// Bind parameters one multi-row INSERT may carry: under SQLite's 32 766

@@ -238,25 +238,8 @@ pub fn family(rng: &mut Rng, office: &Office<'_>, now: NaiveDateTime, room: usiz
 
     // One child in twenty comes back alone.
     if room == 1 || rng.chance(0.05) {
-        let sex = if rng.chance(0.5) {
-            Sex::Female
-        } else {
-            Sex::Male
-        };
-        let own = rng.pick(if sex == Sex::Female {
-            data::GIRLS
-        } else {
-            data::BOYS
-        });
-        let (father, grandfather) = (rng_man(rng), rng_man(rng));
-        let names = full_name(rng, own, father, grandfather, family_name);
-        let person = Person {
-            names,
-            sex,
-            age: i32::try_from(rng.range(10, 17)).unwrap_or(12),
-            mother: false,
-            household: false,
-        };
+        let lineage = (rng_man(rng), rng_man(rng), family_name);
+        let person = child(rng, lineage, (10, 17), false);
         let child = member(rng, office, &shared, person, today);
         return Family {
             household: false,
@@ -289,30 +272,45 @@ pub fn family(rng: &mut Rng, office: &Office<'_>, now: NaiveDateTime, room: usiz
     let grandfather = rng_man(rng);
     let oldest = (mother_age - 16).clamp(0, 17);
     for _ in 0..children {
-        let sex = if rng.chance(0.5) {
-            Sex::Female
-        } else {
-            Sex::Male
-        };
-        let own = rng.pick(if sex == Sex::Female {
-            data::GIRLS
-        } else {
-            data::BOYS
-        });
-        let names = full_name(rng, own, father, grandfather, family_name);
-        let person = Person {
-            names,
-            sex,
-            age: i32::try_from(rng.range(0, i64::from(oldest))).unwrap_or(0),
-            mother: false,
-            household: true,
-        };
+        let person = child(
+            rng,
+            (father, grandfather, family_name),
+            (0, i64::from(oldest)),
+            true,
+        );
         members.push(member(rng, office, &shared, person, today));
     }
     Family {
         household: true,
         label,
         members,
+    }
+}
+
+/// A child of the given father, grandfather and family, of an age in
+/// `ages` (inclusive).
+fn child(
+    rng: &mut Rng,
+    (father, grandfather, family): (&Name, &Name, &Name),
+    ages: (i64, i64),
+    household: bool,
+) -> Person {
+    let sex = if rng.chance(0.5) {
+        Sex::Female
+    } else {
+        Sex::Male
+    };
+    let own = rng.pick(if sex == Sex::Female {
+        data::GIRLS
+    } else {
+        data::BOYS
+    });
+    Person {
+        names: full_name(rng, own, father, grandfather, family),
+        sex,
+        age: i32::try_from(rng.range(ages.0, ages.1)).unwrap_or(0),
+        mother: false,
+        household,
     }
 }
 

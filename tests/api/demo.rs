@@ -34,13 +34,16 @@ async fn run_seed(
     .expect("the seed task ends")
 }
 
-fn password_of(report: &SeedReport, username: &str) -> String {
-    report
+/// Signs in as a demo account with the password the seed printed.
+async fn token_of(app: &TestApp, report: &SeedReport, username: &str) -> String {
+    let password = report
         .users
         .iter()
         .find(|u| u.username == username)
         .and_then(|u| u.password.clone())
-        .expect("a new demo account has its password")
+        .expect("a new demo account has its password");
+    let login: Value = app.login(username, &password).await.json().await.unwrap();
+    login["access_token"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -95,13 +98,7 @@ async fn seeded_people_are_encrypted_findable_and_scoped_like_any_other() {
 
     // A social worker of Mosul signs in with the printed password and sees
     // Mosul's cases, decrypted.
-    let login: Value = app
-        .login("sw-mos", &password_of(&report, "sw-mos"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let worker = login["access_token"].as_str().unwrap().to_string();
+    let worker = token_of(&app, &report, "sw-mos").await;
     let mosul: String = cities::table
         .filter(cities::code.eq("MOS"))
         .select(cities::id)
@@ -166,31 +163,13 @@ async fn seeded_people_are_encrypted_findable_and_scoped_like_any_other() {
     assert_eq!(response.status(), 404);
 
     // The ministry gets national figures; a provider its inbox.
-    let ministry: Value = app
-        .login("demo-ministry", &password_of(&report, "demo-ministry"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ministry = token_of(&app, &report, "demo-ministry").await;
     let response = app
-        .get_as(
-            ministry["access_token"].as_str().unwrap(),
-            "/api/v1/stats/cases?group_by=governorate",
-        )
+        .get_as(&ministry, "/api/v1/stats/cases?group_by=governorate")
         .await;
     assert_eq!(response.status(), 200);
-    let provider: Value = app
-        .login("psy-mos", &password_of(&report, "psy-mos"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let response = app
-        .get_as(
-            provider["access_token"].as_str().unwrap(),
-            "/api/v1/referrals",
-        )
-        .await;
+    let provider = token_of(&app, &report, "psy-mos").await;
+    let response = app.get_as(&provider, "/api/v1/referrals").await;
     assert_eq!(response.status(), 200);
 
     // No name, note or reason from the vocabulary is stored in plaintext.

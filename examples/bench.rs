@@ -998,7 +998,8 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
             matches!(ids, Ok(ids) if !ids.is_empty() && read_cases(conn, &ids).is_ok())
         }),
     )?);
-    // List: 51 rows after a cursor, and the 50 keys.
+    // List: the API's page query (newest first, 51 rows before a keyset
+    // cursor), then the 50 keys.
     out.push(drive_direct(
         url,
         c,
@@ -1007,12 +1008,14 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
             let (at, id) = &fx.cursors[Pcg(n).below(fx.cursors.len())];
             let rows: QueryResult<Vec<(String, NaiveDateTime)>> = cases::table
                 .filter(cases::city_id.eq(&city))
+                .filter(cases::status.ne("erased"))
+                .filter(cases::created_at.le(at))
                 .filter(
                     cases::created_at
-                        .gt(at)
-                        .or(cases::created_at.eq(at).and(cases::id.gt(id))),
+                        .lt(at)
+                        .or(cases::created_at.eq(at).and(cases::id.lt(id))),
                 )
-                .order((cases::created_at.asc(), cases::id.asc()))
+                .order((cases::created_at.desc(), cases::id.desc()))
                 .limit(51)
                 .select((cases::id, cases::created_at))
                 .load(conn);

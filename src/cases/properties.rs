@@ -108,7 +108,11 @@ proptest! {
             let errors = check_subject(&case.subject, "subject.", today());
             for e in &errors {
                 prop_assert!(e.field == "subject.national_id" || e.field == "subject.phone", "{}", e.field);
-                prop_assert!(!e.message.contains(national_id.as_str()) && !e.message.contains(phone.as_str()));
+                // A one-letter input is in any message by chance; from eight
+                // characters on, finding it there means it was echoed.
+                for input in [national_id.as_str(), phone.as_str()] {
+                    prop_assert!(input.chars().count() < 8 || !e.message.contains(input));
+                }
             }
             let id_ok = crate::crypto::blind_index::normalise_national_id(&national_id).is_some();
             let phone_ok = crate::crypto::blind_index::normalise_phone(&phone).is_some();

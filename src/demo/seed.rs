@@ -488,13 +488,17 @@ fn seal_member(
     office: &CityOffice,
     member: &Member,
 ) -> anyhow::Result<SealedCase> {
+    // Field names only: validator's own message carries the values, and
+    // made-up people are still people-shaped data that stays out of logs.
     if let Err(err) = member.input.validate() {
-        anyhow::bail!("generated an invalid case: {err}");
+        let fields: Vec<String> = err.errors().keys().map(|k| k.to_string()).collect();
+        anyhow::bail!("generated an invalid case: {}", fields.join(", "));
     }
     let problems =
         cases::check_subject(&member.input.subject, "subject.", member.created_at.date());
     if !problems.is_empty() {
-        anyhow::bail!("generated an invalid case ({} fields)", problems.len());
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        anyhow::bail!("generated an invalid case: {}", fields.join(", "));
     }
     Ok(cases::seal_new(
         crypto,

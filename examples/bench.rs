@@ -1077,24 +1077,22 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
             Some(ok)
         },
     )?);
-    // Stats: the aggregate query and its grid, without suppression or HTTP.
+    // Stats: the same answer from the stored release, without HTTP.
     out.push(drive_direct(
         url,
         sc,
         span(args, "stats"),
         always(|conn, _| {
-            use sanad::stats::store::{CaseDimension, case_counts};
-            case_counts(
+            use sanad::stats::answer::{Query, from_release};
+            use sanad::stats::design::{Dimension, Subject};
+            from_release(
                 conn,
-                &[
-                    CaseDimension::Governorate,
-                    CaseDimension::Sex,
-                    CaseDimension::AgeBand,
-                ],
-                None,
-                None,
-                None,
-                2026,
+                &Query {
+                    subject: Subject::Cases,
+                    dims: vec![Dimension::Governorate, Dimension::Sex, Dimension::AgeBand],
+                    period: sanad::domain::Period::parse("2025"),
+                    release: None,
+                },
             )
             .is_ok()
         }),

@@ -36,9 +36,11 @@ macro_rules! text_enum {
 
 pub mod case;
 pub mod ids;
+pub mod month;
 pub mod role;
 pub mod time;
 
 pub use case::{CaseStatus, ConsentGiver, OriginKind, Sex, VulnerabilityFlag};
 pub use ids::{CaseId, CityId, GovernorateId, HouseholdId, NoteId, OrganisationId, UserId};
+pub use month::{Month, Period};
 pub use role::{OrganisationKind, Role};

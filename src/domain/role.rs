@@ -74,6 +74,12 @@ pub enum OrganisationKind {
 }
 
 impl OrganisationKind {
+    pub const ALL: &'static [OrganisationKind] = &[
+        OrganisationKind::Psychosocial,
+        OrganisationKind::Education,
+        OrganisationKind::VocationalTraining,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrganisationKind::Psychosocial => "psychosocial",
@@ -87,14 +93,11 @@ impl FromStr for OrganisationKind {
     type Err = UnknownRole;
 
     fn from_str(s: &str) -> Result<OrganisationKind, UnknownRole> {
-        [
-            OrganisationKind::Psychosocial,
-            OrganisationKind::Education,
-            OrganisationKind::VocationalTraining,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-        .ok_or(UnknownRole)
+        OrganisationKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or(UnknownRole)
     }
 }
 

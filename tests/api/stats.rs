@@ -60,6 +60,9 @@ fn cells(table: &Value) -> &Vec<Value> {
     table["cells"].as_array().unwrap()
 }
 
+/// A stored cell: month, governorate, d1, d2, d3, noisy value.
+type StoredCell = (String, String, String, String, String, i64);
+
 /// The raw noisy cells of a table as stored, summed by `by` (column names
 /// of stats_cells) over the months `first..=last`.
 fn stored_sums(
@@ -67,10 +70,10 @@ fn stored_sums(
     table: &str,
     first: &str,
     last: &str,
-    by: fn(&(String, String, String, String, String, i64)) -> String,
+    by: fn(&StoredCell) -> String,
 ) -> BTreeMap<String, i64> {
     use sanad::db::schema::stats_cells as c;
-    let rows: Vec<(String, String, String, String, String, i64)> = c::table
+    let rows: Vec<StoredCell> = c::table
         .filter(c::table_name.eq(table))
         .filter(c::month.ge(first))
         .filter(c::month.le(last))

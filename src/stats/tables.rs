@@ -139,9 +139,16 @@ pub fn grid(
     };
     let partition_values = design.per_value.map(|d| d.values()).unwrap_or_default();
     let partition_position = design.per_value.and_then(|d| design.position(d));
+    // A governorate with no city can hold no one: a known, structural
+    // zero, left out rather than noised (it would only blur the totals).
+    let governorates: Vec<&String> = places
+        .governorates
+        .iter()
+        .filter(|g| places.cities.iter().any(|c| &c.governorate == *g))
+        .collect();
     let mut cells = Vec::new();
     for month in first.through(last) {
-        for governorate in &places.governorates {
+        for governorate in governorates.iter().copied() {
             let mut prefixes: Vec<Vec<String>> = Vec::new();
             if design.dims.first() == Some(&Dimension::City) {
                 prefixes.extend(
@@ -504,13 +511,28 @@ mod properties {
     fn the_grid_holds_every_place_and_value_and_nothing_impossible() {
         let m = |t: &str| Month::parse(t).unwrap();
         let by_name = |name: &str| TABLES.iter().find(|t| t.name == name).unwrap();
-        let cells = grid(
-            by_name("cases.city_sex_age"),
+        let cells = grid(by_name("cases.city"), &places(), m("2025-01"), m("2025-02"));
+        assert_eq!(cells.len(), 2 * 3, "two months of three cities");
+        let ages = grid(
+            by_name("cases.governorate_sex_age"),
             &places(),
             m("2025-01"),
-            m("2025-02"),
+            m("2025-01"),
         );
-        assert_eq!(cells.len(), 2 * 3 * 2 * 6);
+        assert_eq!(ages.len(), 2 * 2 * 6, "two governorates with cities");
+        let mut lonely = places();
+        lonely.governorates.push("IQ-BA".into());
+        let ages_too = grid(
+            by_name("cases.governorate_sex_age"),
+            &lonely,
+            m("2025-01"),
+            m("2025-01"),
+        );
+        assert_eq!(
+            ages_too.len(),
+            ages.len(),
+            "a governorate with no city has no cells"
+        );
         let referral = grid(
             by_name("referrals.governorate_kind_state_outcome"),
             &places(),

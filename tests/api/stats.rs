@@ -115,11 +115,11 @@ async fn ministry_figures_come_only_from_a_release_and_supervisors_see_their_own
     assert_eq!(none_yet["errors"][0]["field"], "release");
 
     let made = release_at(&app, &stats_settings(&app), "2026-12-01").unwrap();
-    let path = "/api/v1/stats/cases?group_by=city,sex&period=2025";
+    let path = "/api/v1/stats/cases?group_by=city&period=2025";
     let national = json_of(&app, &ministry, path).await;
     assert_eq!(national["source"], "release");
     assert_eq!(national["release"]["id"], made.id.to_string());
-    assert_eq!(national["table"], "cases.city_sex_age");
+    assert_eq!(national["table"], "cases.city");
     assert_eq!(
         national["months"],
         json!({"first": "2025-01", "last": "2025-12"})
@@ -129,8 +129,8 @@ async fn ministry_figures_come_only_from_a_release_and_supervisors_see_their_own
     assert!(privacy["epsilon"].as_f64().unwrap() > 0.0);
     assert_eq!(privacy["rho_year_limit"], 4.0);
     assert_eq!(national["release"]["k"], 11);
-    // The full grid: both cities and both sexes, whatever the data.
-    assert_eq!(cells(&national).len(), 4);
+    // The full grid: both cities, whatever the data.
+    assert_eq!(cells(&national).len(), 2);
     for cell in cells(&national) {
         assert!(cell["margin_95"].as_u64().unwrap() > 0, "{cell}");
         match cell["count"].as_i64() {
@@ -140,6 +140,18 @@ async fn ministry_figures_come_only_from_a_release_and_supervisors_see_their_own
     }
     // The same request always gives the same answer.
     assert_eq!(json_of(&app, &ministry, path).await, national);
+    let by_sex = json_of(
+        &app,
+        &ministry,
+        "/api/v1/stats/cases?group_by=governorate,sex",
+    )
+    .await;
+    assert_eq!(by_sex["table"], "cases.governorate_sex_age");
+    assert_eq!(
+        cells(&by_sex).len(),
+        2,
+        "one governorate with cities, two sexes"
+    );
 
     let own = json_of(
         &app,
@@ -261,12 +273,8 @@ async fn date_and_hierarchy_differencing_recover_only_noise() {
 
     // The governorate figure is the sum of its cities' released cells, and
     // a quarter the sum of its months: one consistent set of figures.
-    let by_city = stored_sums(&app, "cases.city_sex_age", "2025-04", "2025-06", |r| {
-        r.2.clone()
-    });
-    let by_governorate = stored_sums(&app, "cases.city_sex_age", "2025-04", "2025-06", |r| {
-        r.1.clone()
-    });
+    let by_city = stored_sums(&app, "cases.city", "2025-04", "2025-06", |r| r.2.clone());
+    let by_governorate = stored_sums(&app, "cases.city", "2025-04", "2025-06", |r| r.1.clone());
     let nineveh = by_governorate["IQ-NI"];
     assert_eq!(nineveh, by_city.values().sum::<i64>());
     let answer = json_of(
@@ -287,7 +295,7 @@ async fn date_and_hierarchy_differencing_recover_only_noise() {
     }
     let months: i64 = ["2025-04", "2025-05", "2025-06"]
         .iter()
-        .map(|m| stored_sums(&app, "cases.city_sex_age", m, m, |r| r.1.clone())["IQ-NI"])
+        .map(|m| stored_sums(&app, "cases.city", m, m, |r| r.1.clone())["IQ-NI"])
         .sum();
     assert_eq!(months, nineveh);
 
@@ -305,9 +313,7 @@ async fn date_and_hierarchy_differencing_recover_only_noise() {
         .filter(|c| c["suppressed"] == true)
         .collect();
     assert!(!hidden.is_empty(), "small cities are suppressed");
-    let released = stored_sums(&app, "cases.city_sex_age", "2025-05", "2025-05", |r| {
-        r.2.clone()
-    });
+    let released = stored_sums(&app, "cases.city", "2025-05", "2025-05", |r| r.2.clone());
     let exact = truth
         .iter()
         .filter(|(city, n)| released[*city] == **n)
@@ -345,33 +351,41 @@ async fn zero_cells_are_noised_and_labelled_like_any_other() {
     let labels = |table: &Value| -> BTreeSet<String> {
         cells(table)
             .iter()
-            .map(|c| format!("{}|{}|{}", c["city"], c["sex"], c["age_band"]))
+            .map(|c| {
+                format!(
+                    "{}|{}|{}|{}",
+                    c["governorate"], c["city"], c["sex"], c["age_band"]
+                )
+            })
             .collect()
     };
-    let with_people = json_of(
+    for group_by in ["city", "governorate,sex,age_band"] {
+        let with_people = json_of(
+            &app,
+            &ministry,
+            &format!("/api/v1/stats/cases?group_by={group_by}&period=2025-07"),
+        )
+        .await;
+        let without = json_of(
+            &app,
+            &ministry,
+            &format!("/api/v1/stats/cases?group_by={group_by}&period=2025-08"),
+        )
+        .await;
+        assert_eq!(labels(&with_people), labels(&without), "{group_by}");
+    }
+    let cities = stored_sums(&app, "cases.city", "2025-08", "2025-08", |r| r.2.clone());
+    assert_eq!(cities.len(), 3, "every city");
+    // Every empty cell of August was noised: the twelve of sex and age
+    // band are not all zero.
+    let august = stored_sums(
         &app,
-        &ministry,
-        "/api/v1/stats/cases?group_by=city,sex,age_band&period=2025-07",
-    )
-    .await;
-    let without = json_of(
-        &app,
-        &ministry,
-        "/api/v1/stats/cases?group_by=city,sex,age_band&period=2025-08",
-    )
-    .await;
-    assert_eq!(labels(&with_people), labels(&without));
-    assert_eq!(
-        labels(&without).len(),
-        3 * 2 * 6,
-        "every city, sex and band"
+        "cases.governorate_sex_age",
+        "2025-08",
+        "2025-08",
+        |r| format!("{}{}", r.2, r.3),
     );
-    // Every one of the 36 empty cells of August was noised: they are not
-    // all zero.
-    let august = stored_sums(&app, "cases.city_sex_age", "2025-08", "2025-08", |r| {
-        format!("{}{}{}", r.2, r.3, r.4)
-    });
-    assert_eq!(august.len(), 36);
+    assert_eq!(august.len(), 2 * 6, "every sex and band");
     assert!(august.values().any(|v| *v != 0), "{august:?}");
 }
 
@@ -386,11 +400,11 @@ async fn a_released_month_never_changes_and_the_ledger_caps_the_year() {
     let ministry = app.signed_in(Role::MinistryOfficial, &[], None).await;
     let mut settings = stats_settings(&app);
     settings.rho_per_release = 0.25;
-    settings.rho_per_year = 0.4;
+    settings.rho_per_year = 0.38;
     let first = release_at(&app, &settings, "2026-12-01").unwrap();
     assert_eq!(first.rho_year_total, first.rho);
     let monthly = format!(
-        "/api/v1/stats/cases?group_by=city,sex,age_band&period=2025-09&release={}",
+        "/api/v1/stats/cases?group_by=governorate,sex,age_band&period=2025-09&release={}",
         first.id
     );
     let before = json_of(&app, &ministry, &monthly).await;
@@ -420,7 +434,7 @@ async fn a_released_month_never_changes_and_the_ledger_caps_the_year() {
         "/api/v1/stats/cases?group_by=status&period=2025-09",
     )
     .await;
-    assert_eq!(status["table"], "cases.city_status");
+    assert_eq!(status["table"], "cases.governorate_status");
     assert_eq!(status["release"]["seq"], second.seq);
 
     // A third would pass this year's limit: refused, and nothing stored.
@@ -438,7 +452,7 @@ async fn a_released_month_never_changes_and_the_ledger_caps_the_year() {
         .unwrap();
     assert!((total - (first.rho + second.rho)).abs() < 1e-9);
     let ledger = items[1]["ledger"].as_array().unwrap();
-    assert_eq!(ledger.len(), 6, "the first release measured every table");
+    assert_eq!(ledger.len(), 7, "the first release measured every table");
     let spent: f64 = ledger.iter().map(|l| l["rho"].as_f64().unwrap()).sum();
     assert!((spent - first.rho).abs() < 1e-9);
     // The next year has its own budget.

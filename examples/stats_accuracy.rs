@@ -74,7 +74,7 @@ fn sums(cells: &[(CellKey, i64)]) -> Sums {
         let year = key.month.year().to_string();
         let quarter = format!(
             "{year}-Q{}",
-            (month[5..7].parse::<u32>().unwrap_or(1) + 2) / 3
+            month[5..7].parse::<u32>().unwrap_or(1).div_ceil(3)
         );
         let places = [
             String::new(),

@@ -287,12 +287,15 @@ impl Settings {
             return invalid("stats.k", "must be at least 2");
         }
         self.check_limits()?;
-        crate::cors::CorsPolicy::from_settings(&self.server, self.environment).map_err(
-            |message| SettingsError::Invalid {
-                field: "server.cors_allowed_origins",
-                message,
-            },
-        )?;
+        crate::web::cors::CorsPolicy::new(
+            &self.server.cors_allowed_origins,
+            self.server.cors_max_age_secs,
+            self.environment == Environment::Production,
+        )
+        .map_err(|message| SettingsError::Invalid {
+            field: "server.cors_allowed_origins",
+            message,
+        })?;
         Ok(())
     }
 

@@ -12,11 +12,11 @@ use crate::audit::{self, Entity, NewEvent, Outcome};
 use crate::db::Database;
 use crate::domain::UserId;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::ApiJson;
 use crate::settings::AuthSettings;
-use crate::telemetry::RequestId;
 use crate::users::model::{ChangePassword, Me};
 use crate::users::store as users;
+use crate::web::extract::ApiJson;
+use crate::web::telemetry::RequestId;
 
 use super::Principal;
 use super::jwt::{Jwks, TokenKeys};

@@ -7,7 +7,7 @@ use crate::audit::{self, Entity, NewEvent, Outcome};
 use crate::db::AnyConnection;
 use crate::domain::CityId;
 use crate::error::ApiError;
-use crate::telemetry::RequestId;
+use crate::web::telemetry::RequestId;
 
 use super::Principal;
 use super::policy::{self, Action, Resource};

@@ -7,11 +7,11 @@ use diesel::prelude::*;
 
 use crate::crypto::{FieldCipher, Keyring, Opened, Sealed};
 use crate::db::AnyConnection;
-use crate::db::schema::{case_notes, case_search_index, cases};
-use crate::domain::{CaseStatus, CityId, HouseholdId, time};
+use crate::db::schema::{case_notes, case_search_index, cases, referrals, transfers};
+use crate::domain::{CaseStatus, CityId, HouseholdId, ReferralState, TransferStatus, UserId, time};
 use crate::error::ApiError;
 
-use super::keys;
+use super::data_keys;
 use super::store::{CaseRow, TABLE, integrity};
 
 /// Closes a case, keeping the reason sealed with the person's key.
@@ -24,7 +24,7 @@ pub fn close(
     if row.status()? == CaseStatus::Closed {
         return Err(ApiError::Conflict("The case is already closed.".into()));
     }
-    let person = keys::load(conn, keyring, &row.id)?;
+    let person = data_keys::load(conn, keyring, &row.id)?;
     let sealed = person
         .row(&row.id, &row.city_id)
         .seal_text(TABLE, "closure_reason", reason.trim())
@@ -64,12 +64,42 @@ pub fn reopen(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
 /// Crypto-shredding: the person's data key is destroyed and their blind
 /// indexes removed. The sealed columns stay as they are — unreadable by
 /// anyone from now on — and the row keeps only what aggregates count.
-pub fn erase(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
+///
+/// What pointed at the person ends with them: their open referrals are
+/// cancelled (providers lose them at once rather than keep a nameless one)
+/// and a pending transfer is cancelled (there is no one left to move, and
+/// its reason can no longer be read). Runs inside the caller's transaction.
+pub fn erase(conn: &mut AnyConnection, row: &CaseRow, by: UserId) -> Result<(), ApiError> {
     let id = row.case_id()?;
-    keys::erase(conn, &row.id)?;
+    let now = time::now();
+    let open: Vec<&str> = ReferralState::OPEN.iter().map(|s| s.as_str()).collect();
+    diesel::update(
+        referrals::table
+            .filter(referrals::case_id.eq(&row.id))
+            .filter(referrals::state.eq_any(open)),
+    )
+    .set((
+        referrals::state.eq(ReferralState::Cancelled.as_str()),
+        referrals::cancelled_at.eq(Some(now)),
+        referrals::updated_by.eq(by.to_db()),
+        referrals::version.eq(referrals::version + 1),
+        referrals::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    diesel::update(
+        transfers::table
+            .filter(transfers::case_id.eq(&row.id))
+            .filter(transfers::status.eq(TransferStatus::Pending.as_str())),
+    )
+    .set((
+        transfers::status.eq(TransferStatus::Cancelled.as_str()),
+        transfers::decided_by.eq(Some(by.to_db())),
+        transfers::decided_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
+    data_keys::erase(conn, &row.id)?;
     diesel::delete(case_search_index::table.filter(case_search_index::case_id.eq(id.to_db())))
         .execute(conn)?;
-    let now = time::now();
     diesel::update(cases::table.find(&row.id))
         .set((
             cases::status.eq(CaseStatus::Erased.as_str()),
@@ -123,7 +153,7 @@ pub fn move_to_city(
     city: CityId,
     household: Option<HouseholdId>,
 ) -> Result<(), ApiError> {
-    let person = keys::load(conn, keyring, &row.id)?;
+    let person = data_keys::load(conn, keyring, &row.id)?;
     if person.is_erased() {
         return Err(ApiError::Gone);
     }

@@ -1,8 +1,7 @@
 //! Cases: one person each, followed by a city's social workers. Households
 //! group a mother and her children; notes record visits and follow-ups.
 
-pub mod households;
-pub mod keys;
+pub mod data_keys;
 pub mod lifecycle;
 pub mod model;
 pub mod notes;

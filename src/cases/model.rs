@@ -317,28 +317,6 @@ pub struct Note {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateHousehold {
-    #[schema(value_type = String, format = Uuid)]
-    pub city_id: CityId,
-    /// A worker's label for the household; encrypted.
-    #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Household {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: HouseholdId,
-    #[schema(value_type = String, format = Uuid)]
-    pub city_id: CityId,
-    #[schema(required = true)]
-    pub label: Option<String>,
-    pub members: Vec<CaseSummary>,
-}
-
 /// Whole years between a date of birth and a day.
 pub fn age_on(date_of_birth: NaiveDate, day: NaiveDate) -> u32 {
     day.years_since(date_of_birth).unwrap_or(0)

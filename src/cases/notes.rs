@@ -10,7 +10,7 @@ use crate::db::schema::case_notes;
 use crate::domain::{UserId, time};
 use crate::error::ApiError;
 
-use super::keys;
+use super::data_keys;
 use super::model::{CreateNote, Note};
 use super::store::{CaseRow, integrity, mark_active};
 
@@ -22,7 +22,7 @@ pub fn add_note(
     author: UserId,
     input: &CreateNote,
 ) -> Result<Note, ApiError> {
-    let person = keys::load(conn, keyring, &row.id)?;
+    let person = data_keys::load(conn, keyring, &row.id)?;
     if person.is_erased() {
         return Err(ApiError::Gone);
     }
@@ -60,7 +60,7 @@ pub fn notes(
     keyring: &Keyring,
     row: &CaseRow,
 ) -> Result<Vec<Note>, ApiError> {
-    let person = keys::load(conn, keyring, &row.id)?;
+    let person = data_keys::load(conn, keyring, &row.id)?;
     if person.is_erased() {
         return Err(ApiError::Gone);
     }

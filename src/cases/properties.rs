@@ -10,7 +10,7 @@ use serde_json::json;
 use super::model::CreateCase;
 use super::store::{check_date_of_birth, check_return_date, check_subject};
 use crate::error::ApiError;
-use crate::extract::parse_json;
+use crate::web::extract::parse_json;
 
 fn body(subject: serde_json::Value) -> Vec<u8> {
     json!({

@@ -17,7 +17,7 @@ use crate::domain::{
 };
 use crate::error::{ApiError, FieldError};
 
-use super::keys;
+use super::data_keys;
 use super::model::{
     CaseSummary, CaseView, Consent, CreateCase, Origin, Subject, SubjectInput, UpdateCase, age_on,
 };
@@ -309,7 +309,7 @@ pub struct NewCaseRow {
 /// its blind-index rows, and the person's keys for sealing more. The API
 /// stores one at a time; `sanad demo seed` stores them in batches.
 pub struct SealedCase {
-    pub key: keys::NewDataKey,
+    pub key: data_keys::NewDataKey,
     pub row: NewCaseRow,
     pub index: Vec<NewIndexEntry>,
     pub person: PersonKeys,
@@ -327,7 +327,7 @@ pub fn seal_new(
 ) -> Result<SealedCase, ApiError> {
     let row_id = id.to_db();
     let city_text = input.city_id.to_db();
-    let (key, person) = keys::generate(crypto.keyring, &row_id, now)?;
+    let (key, person) = data_keys::generate(crypto.keyring, &row_id, now)?;
     let cipher = person.row(&row_id, &city_text);
     let s = &input.subject;
     let row = NewCaseRow {
@@ -405,7 +405,7 @@ pub fn create(
 /// PostgreSQL and SQLite alike each table gets multi-row INSERTs (diesel's
 /// MultiConnection cannot batch, so this matches on the backend).
 pub fn insert_sealed(conn: &mut AnyConnection, batch: &[SealedCase]) -> Result<(), ApiError> {
-    let keys: Vec<&keys::NewDataKey> = batch.iter().map(|c| &c.key).collect();
+    let keys: Vec<&data_keys::NewDataKey> = batch.iter().map(|c| &c.key).collect();
     let rows: Vec<&NewCaseRow> = batch.iter().map(|c| &c.row).collect();
     let index: Vec<&NewIndexEntry> = batch.iter().flat_map(|c| &c.index).collect();
     crate::insert_batches!(conn, crate::db::schema::data_keys::table, keys, 4);
@@ -566,7 +566,7 @@ pub fn summaries(
     today: NaiveDate,
 ) -> Result<Vec<CaseSummary>, ApiError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut people = keys::load_many(conn, keyring, &ids)?;
+    let mut people = data_keys::load_many(conn, keyring, &ids)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let person = people.remove(&row.id).unwrap_or_else(PersonKeys::erased);
@@ -641,7 +641,7 @@ pub fn update(
     patch: &UpdateCase,
     today: NaiveDate,
 ) -> Result<(), ApiError> {
-    let person = keys::load(conn, crypto.keyring, &row.id)?;
+    let person = data_keys::load(conn, crypto.keyring, &row.id)?;
     let current = view(row, &person, today)?;
     let cipher = person.row(&row.id, &row.city_id);
     let subject = patch.subject.clone().unwrap_or_default();

@@ -26,7 +26,7 @@ use ring::rand::SystemRandom;
 use zeroize::Zeroize;
 
 use super::envelope::{self, Aad};
-use super::keys::{self, DataKey, WrappedDataKey};
+use super::wrapping::{self, DataKey, WrappedDataKey};
 use super::{CryptoError, Keyring};
 
 /// An encrypted value as stored in a `Binary` column.
@@ -130,7 +130,7 @@ impl PersonKeys {
         subject_id: &str,
     ) -> Result<PersonKeys, CryptoError> {
         match wrapped {
-            Some(wrapped) => keys::unwrap(keyring, wrapped, subject_id).map(PersonKeys::new),
+            Some(wrapped) => wrapping::unwrap(keyring, wrapped, subject_id).map(PersonKeys::new),
             None => Ok(PersonKeys::erased()),
         }
     }
@@ -343,7 +343,7 @@ mod tests {
     fn from_stored_unwraps_or_reports_erasure() {
         let keyring = Keyring::generate().unwrap();
         let dek = DataKey::generate().unwrap();
-        let wrapped = keys::wrap(&keyring, &dek, "p1").unwrap();
+        let wrapped = wrapping::wrap(&keyring, &dek, "p1").unwrap();
         let sealed = PersonKeys::new(dek)
             .row("r", "c")
             .seal_text(T, C, "x")

@@ -10,15 +10,15 @@ pub mod blind_index;
 pub mod envelope;
 pub mod field;
 pub mod keyring;
-pub mod keys;
 mod secret;
+pub mod wrapping;
 
 pub use blind_index::{BlindIndex, BlindIndexer};
 pub use envelope::{Aad, open, seal};
 pub use field::{FieldCipher, Opened, PersonKeys, Sealed};
 pub use keyring::{Keyring, KeyringError};
-pub use keys::{DataKey, WrappedDataKey, rewrap, unwrap, wrap};
 pub use secret::Key256;
+pub use wrapping::{DataKey, WrappedDataKey, rewrap, unwrap, wrap};
 
 /// Why a cryptographic operation failed. No variant carries plaintext, key
 /// bytes or ciphertext: these errors end up in logs.

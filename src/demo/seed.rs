@@ -14,20 +14,22 @@ use validator::Validate;
 
 use crate::audit::{self, NewEvent, Outcome};
 use crate::auth::password;
-use crate::cases::households::{self, NewHousehold};
-use crate::cases::keys::NewDataKey;
+use crate::cases::data_keys::NewDataKey;
 use crate::cases::store::{self as cases, Crypto, SealedCase};
-use crate::commands::connect;
+use crate::cli::commands::connect;
 use crate::crypto::{BlindIndexer, Keyring, PersonKeys};
 use crate::db::schema::{cities, governorates};
 use crate::db::{AnyConnection, migrations, write_transaction};
+use crate::domain::referral::Outcome as ReferralOutcome;
 use crate::domain::{
     CaseId, CaseStatus, CityId, HouseholdId, OrganisationId, OrganisationKind, Role, UserId, time,
 };
+use crate::domain::{Need, ReferralState};
 use crate::error::ApiError;
+use crate::households::store::{self as households, NewHousehold};
 use crate::places::model::{CreateCity, CreateOrganisation};
 use crate::places::store as places;
-use crate::referrals::model::{CreateReferral, Need, Outcome as ReferralOutcome, ReferralState};
+use crate::referrals::model::CreateReferral;
 use crate::referrals::store::{self as referrals, NewReferralRow};
 use crate::settings::{Environment, Settings};
 use crate::users::store::{self as users, NewUser};

@@ -36,9 +36,13 @@ macro_rules! text_enum {
 
 pub mod case;
 pub mod ids;
+pub mod referral;
 pub mod role;
 pub mod time;
+pub mod transfer;
 
 pub use case::{CaseStatus, ConsentGiver, OriginKind, Sex, VulnerabilityFlag};
 pub use ids::{CaseId, CityId, GovernorateId, HouseholdId, NoteId, OrganisationId, UserId};
+pub use referral::{Need, ReferralState, Transition};
 pub use role::{OrganisationKind, Role};
+pub use transfer::TransferStatus;

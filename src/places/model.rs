@@ -173,7 +173,7 @@ mod properties {
 
     use super::*;
     use crate::error::ApiError;
-    use crate::extract::parse_json;
+    use crate::web::extract::parse_json;
 
     proptest! {
         /// City codes and names of any text: a city or named fields.

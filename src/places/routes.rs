@@ -9,8 +9,8 @@ use crate::auth::trail;
 use crate::db::Database;
 use crate::domain::OrganisationId;
 use crate::error::{ApiError, Problem};
-use crate::extract::{self, ApiJson};
-use crate::telemetry::RequestId;
+use crate::web::extract::{self, ApiJson};
+use crate::web::telemetry::RequestId;
 
 use super::model::{
     City, CreateCity, CreateGovernorate, CreateOrganisation, Governorate, Organisation,

@@ -7,19 +7,20 @@ use crate::audit::{self, Entity, Outcome};
 use crate::auth::Principal;
 use crate::auth::policy::{self, Action, Resource, Scope};
 use crate::auth::trail::{self, Target};
-use crate::cases::routes::{load_authorized, today};
+use crate::cases::routes::load_authorized;
 use crate::crypto::Keyring;
 use crate::db::{AnyConnection, Database, write_transaction};
-use crate::domain::CaseId;
+use crate::domain::{CaseId, time};
 use crate::error::{ApiError, Problem};
-use crate::extract::{self, ApiJson};
-use crate::telemetry::RequestId;
+use crate::web::extract::{self, ApiJson};
+use crate::web::telemetry::RequestId;
 
 use super::model::{
     ClosedReferral, CompleteReferral, CreateReferral, DecisionReason, Referral, ReferralQuery,
-    ReferralRow, ReferralView, Transition,
+    ReferralRow, ReferralView,
 };
 use super::store::{self, ListFilter, TransitionInput};
+use crate::domain::Transition;
 
 fn event(
     principal: &Principal,
@@ -84,7 +85,7 @@ fn view_for(
             conn,
             keyring,
             row,
-            today(),
+            time::today(),
         )?)),
         Scope::Cities(_) => Ok(ReferralView::Full(store::view(conn, keyring, row)?)),
         Scope::National | Scope::Nothing => Err(ApiError::Forbidden),
@@ -125,8 +126,14 @@ pub async fn create_referral(
             load_authorized(conn, &principal, &request, id, Action::ReferralCreate)?;
             write_transaction(conn, |conn| {
                 let case = crate::cases::store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                let referral_id =
-                    store::create(conn, &keyring, &case, &input, principal.user_id, today())?;
+                let referral_id = store::create(
+                    conn,
+                    &keyring,
+                    &case,
+                    &input,
+                    principal.user_id,
+                    time::today(),
+                )?;
                 let row = store::find(conn, &referral_id)?.ok_or(ApiError::NotFound)?;
                 audit::append(
                     conn,
@@ -164,7 +171,7 @@ pub async fn list_referrals(
 ) -> Result<HttpResponse, ApiError> {
     policy::authorize(&principal, Action::ReferralList, Resource::Collection)?;
     let query: ReferralQuery = extract::parse_query(&req)?;
-    let overdue_before = query.overdue.unwrap_or(false).then(today);
+    let overdue_before = query.overdue.unwrap_or(false).then(time::today);
     let mut filter = ListFilter {
         cities: None,
         organisation: None,
@@ -305,7 +312,7 @@ async fn transition(
 #[derive(Default)]
 struct OwnedInput {
     reason: Option<String>,
-    outcome: Option<super::model::Outcome>,
+    outcome: Option<crate::domain::referral::Outcome>,
     note: Option<String>,
 }
 

@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::cases::keys;
+use crate::cases::data_keys;
 use crate::cases::model::age_on;
 use crate::cases::store::{self as cases, CaseRow};
 use crate::crypto::{Keyring, Opened, PersonKeys, Sealed};
@@ -14,10 +14,10 @@ use crate::db::schema::{organisations, referrals};
 use crate::domain::{CityId, OrganisationId, OrganisationKind, Sex, UserId, time};
 use crate::error::{ApiError, FieldError};
 
-use super::model::{
-    CreateReferral, Outcome, ProviderReferral, Referral, ReferralRow, ReferralState,
-    ReferredPerson, Transition, needs_from_db, needs_to_db, next,
-};
+use crate::domain::referral::{Outcome, needs_from_db, needs_to_db, next};
+use crate::domain::{ReferralState, Transition};
+
+use super::model::{CreateReferral, ProviderReferral, Referral, ReferralRow, ReferredPerson};
 
 pub const TABLE: &str = "referrals";
 
@@ -95,7 +95,7 @@ pub fn create(
             "The case is closed; reopen it before referring.".into(),
         ));
     }
-    let person = keys::load(conn, keyring, &case.id)?;
+    let person = data_keys::load(conn, keyring, &case.id)?;
     if person.is_erased() {
         return Err(ApiError::Gone);
     }
@@ -278,7 +278,7 @@ pub fn view(
     keyring: &Keyring,
     row: &ReferralRow,
 ) -> Result<Referral, ApiError> {
-    let person = keys::load(conn, keyring, &row.case_id)?;
+    let person = data_keys::load(conn, keyring, &row.case_id)?;
     Ok(Referral {
         id: row.id.clone(),
         case_id: row.case_id.clone(),
@@ -325,7 +325,7 @@ pub fn provider_view(
     let case_id = crate::domain::CaseId::from_db(&row.case_id)
         .map_err(|_| cases::corrupt("referrals.case_id"))?;
     let case = cases::find(conn, case_id)?.ok_or_else(|| cases::corrupt("referrals.case_id"))?;
-    let person = keys::load(conn, keyring, &case.id)?;
+    let person = data_keys::load(conn, keyring, &case.id)?;
     let cipher = person.row(&case.id, &case.city_id);
     let open = |column: &str, sealed: &Sealed| match cipher.open_text(cases::TABLE, column, sealed)
     {
@@ -389,7 +389,7 @@ pub fn transition(
         ))
     };
     let to = next(from, transition).ok_or_else(conflict)?;
-    let person = keys::load(conn, keyring, &row.case_id)?;
+    let person = data_keys::load(conn, keyring, &row.case_id)?;
     let seal = |column: &str, value: Option<&str>| -> Result<Option<Sealed>, ApiError> {
         match value.map(str::trim).filter(|v| !v.is_empty()) {
             Some(value) if !person.is_erased() => {
@@ -462,7 +462,7 @@ pub fn move_to_city(
     if rows.is_empty() {
         return Ok(0);
     }
-    let person = keys::load(conn, keyring, &case.id)?;
+    let person = data_keys::load(conn, keyring, &case.id)?;
     if person.is_erased() {
         return Err(ApiError::Gone);
     }
@@ -496,36 +496,4 @@ pub fn move_to_city(
             .execute(conn)?;
     }
     Ok(rows.len())
-}
-
-/// Ends every open referral of a case being erased: its providers lose the
-/// referral at once rather than keep a nameless one. Runs inside the
-/// erasure's transaction; returns how many were cancelled.
-pub fn cancel_open_for_erasure(
-    conn: &mut AnyConnection,
-    case: &CaseRow,
-    by: UserId,
-) -> Result<usize, ApiError> {
-    let open: Vec<&str> = [
-        ReferralState::Pending,
-        ReferralState::Accepted,
-        ReferralState::InProgress,
-    ]
-    .iter()
-    .map(|s| s.as_str())
-    .collect();
-    let now = time::now();
-    Ok(diesel::update(
-        referrals::table
-            .filter(referrals::case_id.eq(&case.id))
-            .filter(referrals::state.eq_any(open)),
-    )
-    .set((
-        referrals::state.eq(ReferralState::Cancelled.as_str()),
-        referrals::cancelled_at.eq(Some(now)),
-        referrals::updated_by.eq(by.to_db()),
-        referrals::version.eq(referrals::version + 1),
-        referrals::updated_at.eq(now),
-    ))
-    .execute(conn)?)
 }

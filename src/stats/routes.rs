@@ -15,8 +15,8 @@ use crate::auth::trail;
 use crate::db::{Database, write_transaction};
 use crate::domain::time;
 use crate::error::{ApiError, Problem};
-use crate::extract;
-use crate::telemetry::RequestId;
+use crate::web::extract;
+use crate::web::telemetry::RequestId;
 
 use super::store::{self, CaseDimension, ReferralDimension};
 use super::suppress::{Cell, suppress};

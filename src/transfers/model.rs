@@ -5,38 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::domain::CityId;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TransferStatus {
-    Pending,
-    Accepted,
-    Rejected,
-    Cancelled,
-}
-
-impl TransferStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransferStatus::Pending => "pending",
-            TransferStatus::Accepted => "accepted",
-            TransferStatus::Rejected => "rejected",
-            TransferStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn from_db(text: &str) -> Option<TransferStatus> {
-        [
-            TransferStatus::Pending,
-            TransferStatus::Accepted,
-            TransferStatus::Rejected,
-            TransferStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-}
+use crate::domain::{CityId, TransferStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

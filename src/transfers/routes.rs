@@ -10,14 +10,12 @@ use crate::auth::trail::{self, Target};
 use crate::cases::routes::load_authorized;
 use crate::crypto::Keyring;
 use crate::db::{AnyConnection, Database, write_transaction};
-use crate::domain::CaseId;
+use crate::domain::{CaseId, TransferStatus};
 use crate::error::{ApiError, Problem};
-use crate::extract::{self, ApiJson};
-use crate::telemetry::RequestId;
+use crate::web::extract::{self, ApiJson};
+use crate::web::telemetry::RequestId;
 
-use super::model::{
-    CreateTransfer, RejectTransfer, Transfer, TransferQuery, TransferRow, TransferStatus,
-};
+use super::model::{CreateTransfer, RejectTransfer, Transfer, TransferQuery, TransferRow};
 use super::store;
 
 fn event(

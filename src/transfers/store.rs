@@ -2,16 +2,17 @@
 
 use diesel::prelude::*;
 
+use crate::cases::data_keys;
 use crate::cases::store::{self as cases, CaseRow};
-use crate::cases::{households, keys};
 use crate::crypto::{Keyring, Opened, Sealed};
 use crate::db::AnyConnection;
 use crate::db::schema::{cities, transfers};
-use crate::domain::{CityId, HouseholdId, UserId, time};
+use crate::domain::{CityId, HouseholdId, TransferStatus, UserId, time};
 use crate::error::{ApiError, FieldError};
+use crate::households::store as households;
 use crate::referrals::store as referrals;
 
-use super::model::{Direction, Transfer, TransferRow, TransferStatus};
+use super::model::{Direction, Transfer, TransferRow};
 
 const TABLE: &str = "transfers";
 
@@ -68,7 +69,7 @@ pub fn create(
         ));
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let person = keys::load(conn, keyring, &case.id)?;
+    let person = data_keys::load(conn, keyring, &case.id)?;
     let sealed = person
         .row(&id, &case.city_id)
         .seal_text(TABLE, "reason", reason.trim())
@@ -125,7 +126,7 @@ fn open(
     column: &str,
     sealed: &Sealed,
 ) -> Result<Option<String>, ApiError> {
-    let person = keys::load(conn, keyring, &row.case_id)?;
+    let person = data_keys::load(conn, keyring, &row.case_id)?;
     match person
         .row(&row.id, &row.from_city_id)
         .open_text(TABLE, column, sealed)
@@ -176,7 +177,7 @@ pub fn decide(
     if status(row)? != TransferStatus::Pending {
         return Err(no_longer_pending());
     }
-    let person = keys::load(conn, keyring, &row.case_id)?;
+    let person = data_keys::load(conn, keyring, &row.case_id)?;
     // Erasure cancels a case's pending transfer; one left pending from
     // before that rule can only be cancelled: there is no one to move, and
     // no key to seal a reason with.
@@ -252,25 +253,4 @@ pub fn carry_out(
             Ok(vec![case.id.clone()])
         }
     }
-}
-
-/// Erasing a person cancels their case's pending transfer: there is no
-/// one left to move, and its reason can no longer be read. Returns how many
-/// were cancelled.
-pub fn cancel_pending_for_erasure(
-    conn: &mut AnyConnection,
-    case: &CaseRow,
-    by: UserId,
-) -> Result<usize, ApiError> {
-    Ok(diesel::update(
-        transfers::table
-            .filter(transfers::case_id.eq(&case.id))
-            .filter(transfers::status.eq(TransferStatus::Pending.as_str())),
-    )
-    .set((
-        transfers::status.eq(TransferStatus::Cancelled.as_str()),
-        transfers::decided_by.eq(Some(by.to_db())),
-        transfers::decided_at.eq(Some(time::now())),
-    ))
-    .execute(conn)?)
 }

@@ -155,7 +155,7 @@ mod properties {
 
     use super::*;
     use crate::error::ApiError;
-    use crate::extract::parse_json;
+    use crate::web::extract::parse_json;
 
     proptest! {
         /// Any username, display name (Arabic included) and role text is a

@@ -13,8 +13,8 @@ use crate::auth::trail;
 use crate::db::Database;
 use crate::domain::UserId;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{self, ApiJson};
-use crate::telemetry::RequestId;
+use crate::web::extract::{self, ApiJson};
+use crate::web::telemetry::RequestId;
 
 use super::model::{CreateUser, UpdateUser, User, UserListQuery, UserPage};
 use super::store::{self as users, Changes, NewUser};

@@ -4,7 +4,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use sanad::db::AnyConnection;
 use sanad::domain::{CityId, OrganisationId, OrganisationKind, Role};
 use sanad::settings::Settings;
-use sanad::startup::Application;
+use sanad::web::startup::Application;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;

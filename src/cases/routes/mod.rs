@@ -17,23 +17,19 @@ use crate::crypto::{BlindIndexer, Keyring};
 use crate::db::{AnyConnection, Database};
 use crate::domain::{CaseId, CaseStatus, CityId, time};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{self, ApiJson};
-use crate::telemetry::RequestId;
 use crate::users::store as users;
+use crate::web::extract::{self, ApiJson};
+use crate::web::telemetry::RequestId;
 
+use super::data_keys;
 use super::model::{
     CaseListQuery, CasePage, CaseSummary, CaseView, CreateCase, SearchRequest, SearchResult,
     UpdateCase,
 };
 use super::store::{self, CaseRow, Crypto, ListFilter};
-use super::{households, keys};
 
 pub mod notes;
 pub mod status;
-
-pub(crate) fn today() -> chrono::NaiveDate {
-    time::now().date()
-}
 
 pub(crate) fn etag(version: i64) -> String {
     format!("\"{version}\"")
@@ -98,6 +94,20 @@ pub(crate) fn case_event(
         .city(row.city()?.as_uuid()))
 }
 
+/// The city a household is held in, if it exists.
+fn household_city(
+    conn: &mut AnyConnection,
+    household: crate::domain::HouseholdId,
+) -> Result<Option<String>, ApiError> {
+    use crate::db::schema::households;
+    use diesel::prelude::*;
+    Ok(households::table
+        .find(household.to_db())
+        .select(households::city_id)
+        .first(conn)
+        .optional()?)
+}
+
 /// Checks that refer to other rows: the household is in the case's city and
 /// the assignee works there.
 fn check_links(
@@ -108,7 +118,7 @@ fn check_links(
 ) -> Result<Vec<FieldError>, ApiError> {
     let mut errors = Vec::new();
     if let Some(household) = household
-        && households::city_of(conn, household)? != Some(city)
+        && household_city(conn, household)?.as_deref() != Some(city.to_db().as_str())
     {
         errors.push(FieldError::new(
             "household_id",
@@ -160,7 +170,7 @@ pub async fn create_case(
     indexer: web::Data<BlindIndexer>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0;
-    let today = today();
+    let today = time::today();
     let mut errors = store::check_subject(&input.subject, "subject.", today);
     errors.extend(store::check_return_date(input.return_date, today));
     let view = db
@@ -198,7 +208,7 @@ pub async fn create_case(
                     conn,
                     &case_event(&principal, &request, audit::Action::CaseCreate, &row)?,
                 )?;
-                let person = keys::load(conn, &keyring, &row.id)?;
+                let person = data_keys::load(conn, &keyring, &row.id)?;
                 store::view(&row, &person, today)
             })
         })
@@ -257,7 +267,7 @@ pub async fn list_cases(
                 } else {
                     None
                 };
-                let items = store::summaries(conn, &keyring, &rows, today())?;
+                let items = store::summaries(conn, &keyring, &rows, time::today())?;
                 audit::append(
                     conn,
                     &trail::event(
@@ -329,8 +339,8 @@ pub async fn get_case(
             load_authorized(conn, &principal, &request, id, Action::CaseRead)?;
             crate::db::write_transaction(conn, |conn| {
                 let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                let person = keys::load(conn, &keyring, &row.id)?;
-                let view = store::view(&row, &person, today())?;
+                let person = data_keys::load(conn, &keyring, &row.id)?;
+                let view = store::view(&row, &person, time::today())?;
                 audit::append(
                     conn,
                     &case_event(&principal, &request, audit::Action::CaseRead, &row)?,
@@ -387,7 +397,7 @@ pub async fn update_case(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("blind indexer missing")))?;
     let id = id.into_inner();
     let patch = body.0;
-    let mut errors = check_patch(&patch, today());
+    let mut errors = check_patch(&patch, time::today());
     let view = db
         .run(move |conn| {
             let row = load_authorized(conn, &principal, &request, id, Action::CaseUpdate)?;
@@ -407,14 +417,14 @@ pub async fn update_case(
                     keyring: &keyring,
                     indexer: &indexer,
                 };
-                store::update(conn, crypto, &row, expected, &patch, today())?;
+                store::update(conn, crypto, &row, expected, &patch, time::today())?;
                 let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
                 audit::append(
                     conn,
                     &case_event(&principal, &request, audit::Action::CaseUpdate, &row)?,
                 )?;
-                let person = keys::load(conn, &keyring, &row.id)?;
-                store::view(&row, &person, today())
+                let person = data_keys::load(conn, &keyring, &row.id)?;
+                store::view(&row, &person, time::today())
             })
         })
         .await?;
@@ -536,14 +546,14 @@ pub async fn search_cases(
                 let (here, elsewhere): (Vec<_>, Vec<_>) = candidates
                     .into_iter()
                     .partition(|(_, city)| scope.contains(city));
-                let today = today();
+                let today = time::today();
                 let mut items: Vec<CaseSummary> = Vec::new();
                 // One query for the rows and one for their keys, however many
                 // candidates there are.
                 let ids: Vec<String> = here.into_iter().map(|(case, _)| case).collect();
                 let rows = store::find_many(conn, &ids)?;
                 let refs: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-                let mut people = keys::load_many(conn, &keyring, &refs)?;
+                let mut people = data_keys::load_many(conn, &keyring, &refs)?;
                 for row in rows
                     .iter()
                     .filter(|r| r.status != CaseStatus::Erased.as_str())

@@ -12,8 +12,8 @@ use crate::crypto::Keyring;
 use crate::db::Database;
 use crate::domain::CaseId;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
-use crate::telemetry::RequestId;
+use crate::web::extract::ApiJson;
+use crate::web::telemetry::RequestId;
 
 use super::{case_event, load_authorized};
 

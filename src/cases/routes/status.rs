@@ -8,15 +8,15 @@ use crate::auth::Principal;
 use crate::auth::policy::{self, Action, Resource};
 use crate::cases::model::{CaseView, Reason};
 use crate::cases::store::{self, CaseRow};
-use crate::cases::{keys, lifecycle};
+use crate::cases::{data_keys, lifecycle};
 use crate::crypto::Keyring;
 use crate::db::{AnyConnection, Database};
-use crate::domain::CaseId;
+use crate::domain::{CaseId, time};
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
-use crate::telemetry::RequestId;
+use crate::web::extract::ApiJson;
+use crate::web::telemetry::RequestId;
 
-use super::{case_event, etag, load_authorized, today};
+use super::{case_event, etag, load_authorized};
 
 /// Close a case (supervisor). The reason is kept encrypted with the case.
 #[utoipa::path(
@@ -86,8 +86,8 @@ where
                 change(conn, &keyring, &row)?;
                 let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
                 audit::append(conn, &case_event(&principal, &request, event, &row)?)?;
-                let person = keys::load(conn, &keyring, &row.id)?;
-                store::view(&row, &person, today())
+                let person = data_keys::load(conn, &keyring, &row.id)?;
+                store::view(&row, &person, time::today())
             })
         })
         .await?;
@@ -166,9 +166,7 @@ pub async fn erase_case(
         load_authorized(conn, &principal, &request, id, Action::CaseErase)?;
         crate::db::write_transaction(conn, |conn| {
             let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            crate::referrals::store::cancel_open_for_erasure(conn, &row, principal.user_id)?;
-            crate::transfers::store::cancel_pending_for_erasure(conn, &row, principal.user_id)?;
-            lifecycle::erase(conn, &row)?;
+            lifecycle::erase(conn, &row, principal.user_id)?;
             audit::append(
                 conn,
                 &case_event(&principal, &request, audit::Action::CaseErase, &row)?

@@ -17,8 +17,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use uuid::Uuid;
 
-use crate::metrics::Metrics;
 use crate::settings::{LogFormat, LogSettings};
+use crate::web::metrics::Metrics;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 

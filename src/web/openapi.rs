@@ -1,11 +1,10 @@
 //! The OpenAPI 3 document, collected from the `#[utoipa::path]` attributes of
-//! the handlers that [`crate::routes::configure`] registers, so a route cannot
-//! be served without being documented.
+//! the handlers that [`crate::web::routes::configure`] registers, so a route
+//! cannot be served without being documented. [`super::docs`] serves it.
 
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::schema::{
@@ -56,7 +55,7 @@ pub fn document() -> Document {
     let (_, mut api) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::routes::configure)
+        .configure(crate::web::routes::configure)
         .split_for_parts();
     complete(&mut api);
     api
@@ -138,7 +137,7 @@ pub fn allowed_methods(doc: &Document) -> BTreeMap<String, String> {
 /// - closed object schemas: no request accepts, and no answer carries, a
 ///   member its schema does not name.
 fn complete(doc: &mut Document) {
-    let access: BTreeMap<(&str, &str), Option<crate::auth::Action>> = crate::routes::ACCESS
+    let access: BTreeMap<(&str, &str), Option<crate::auth::Action>> = crate::web::routes::ACCESS
         .iter()
         .map(|(method, path, action)| ((*method, *path), *action))
         .collect();
@@ -308,23 +307,8 @@ fn error_headers(status: &str, response: &mut Response) {
     });
 }
 
-/// The document as served, rendered once at start-up.
-pub struct OpenApiJson(pub String);
-
 /// The `Allow` header of each path pattern, from the document.
 pub struct AllowedMethods(pub BTreeMap<String, String>);
-
-/// The OpenAPI 3 document of this API.
-#[utoipa::path(
-    tag = "service",
-    responses((status = 200, description = "OpenAPI 3 document", content_type = "application/json", body = Object))
-)]
-#[get("/openapi.json")]
-pub async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(doc.0.clone())
-}
 
 #[cfg(test)]
 mod tests {
@@ -393,7 +377,7 @@ mod tests {
     #[test]
     fn a_403_is_documented_exactly_where_some_role_is_refused() {
         let doc = doc();
-        for (method, path, action) in crate::routes::ACCESS {
+        for (method, path, action) in crate::web::routes::ACCESS {
             let op = &doc["paths"][*path][*method];
             let documented = op["responses"]["403"].is_object();
             let expected = action.is_some_and(policy::denied_to_some_role);

@@ -406,7 +406,7 @@ fn fixture(t: &Target) -> Res<Fixture> {
         sanad::settings::Environment::Production,
     )?;
     Ok(Fixture {
-        city: CityId::from_db(&city)?,
+        city: city.parse::<CityId>()?,
         case_ids: picks.iter().map(|p| p.id.clone()).collect(),
         cursors: picks.into_iter().map(|p| (p.created_at, p.id)).collect(),
         national_ids: Vec::new(),
@@ -698,8 +698,11 @@ fn bench_one(
         let cursors: Arc<Vec<String>> = Arc::new(
             fx.cursors
                 .iter()
-                .map(|(at, id)| sanad::cases::routes::encode_cursor(*at, id))
-                .collect(),
+                .map(|(at, id)| {
+                    let id: uuid::Uuid = id.parse()?;
+                    Ok(sanad::pagination::Cursor::new(*at, id).encode())
+                })
+                .collect::<anyhow::Result<_>>()?,
         );
         let city = fx.city;
         let pid = server.child.id();

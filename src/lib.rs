@@ -13,6 +13,7 @@ pub mod error;
 pub mod health;
 pub mod households;
 pub mod key_rotation;
+pub mod pagination;
 pub mod places;
 pub mod referrals;
 pub mod settings;

@@ -139,7 +139,7 @@ pub async fn login(
             // told nothing either way.
             let mut event =
                 NewEvent::new(audit::Action::AuthLoginFailed, Outcome::Failure).request(&request);
-            if let Some(id) = row.and_then(|r| UserId::from_db(&r.id).ok()) {
+            if let Some(id) = row.map(|r| r.id) {
                 event = event.entity(Entity::User, id.as_uuid());
             }
             db.run(move |conn| audit::append(conn, &event)).await?;
@@ -147,8 +147,7 @@ pub async fn login(
         }
     };
     auth.throttle.record_success(&username);
-    let user_id = UserId::from_db(&user.id)
-        .map_err(|_| ApiError::internal(anyhow::anyhow!("corrupt users.id")))?;
+    let user_id = user.id;
     let rehash = if verified == Verified::NeedsRehash {
         Some(
             web::block(move || password::hash(&password))
@@ -159,10 +158,7 @@ pub async fn login(
         None
     };
     let ttl = auth.settings.refresh_token_ttl_secs;
-    let role = user
-        .role
-        .parse::<crate::domain::Role>()
-        .map_err(|_| ApiError::internal(anyhow::anyhow!("corrupt users.role")))?;
+    let role = user.role;
     let refresh_token = db
         .run(move |conn| {
             crate::db::write_transaction(conn, |conn| {

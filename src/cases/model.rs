@@ -7,9 +7,10 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::domain::{
-    CaseId, CaseStatus, CityId, ConsentGiver, HouseholdId, OriginKind, Sex, UserId,
+    CaseId, CaseStatus, CityId, ConsentGiver, HouseholdId, NoteId, OriginKind, Sex, UserId,
     VulnerabilityFlag,
 };
+use crate::pagination::{Listed, Page};
 
 /// Tells "absent" (`None`) from "null" (`Some(None)`) in a PATCH.
 pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
@@ -244,12 +245,11 @@ pub struct CaseListQuery {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CasePage {
-    pub items: Vec<CaseSummary>,
-    /// `null` on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
+/// A page of a case list.
+pub type CasePage = Page<CaseSummary>;
+
+impl Listed for CaseSummary {
+    const PAGE: &'static str = "CasePage";
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -305,12 +305,12 @@ pub struct CreateNote {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Note {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: NoteId,
     #[schema(value_type = String, format = Uuid)]
     pub case_id: CaseId,
-    #[schema(format = Uuid)]
-    pub author_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub author_id: UserId,
     pub body: String,
     #[schema(required = true)]
     pub visit_date: Option<NaiveDate>,

@@ -139,12 +139,18 @@ impl PersonKeys {
         self.dek.is_none()
     }
 
-    /// A cipher for the fields of one row of this person in one city.
-    pub fn row<'a>(&'a self, row_id: &'a str, city_id: &'a str) -> FieldCipher<'a> {
+    /// A cipher for the fields of one row of this person in one city. The
+    /// row and city go into the AAD as their `Display` text: for a typed id,
+    /// the canonical text it is stored as.
+    pub fn row(
+        &self,
+        row_id: impl std::fmt::Display,
+        city_id: impl std::fmt::Display,
+    ) -> FieldCipher<'_> {
         FieldCipher {
             keys: self,
-            row_id,
-            city_id,
+            row_id: row_id.to_string(),
+            city_id: city_id.to_string(),
         }
     }
 }
@@ -161,11 +167,11 @@ impl std::fmt::Debug for PersonKeys {
 }
 
 /// Seals and opens the fields of one row. Made by [`PersonKeys::row`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct FieldCipher<'a> {
     keys: &'a PersonKeys,
-    row_id: &'a str,
-    city_id: &'a str,
+    row_id: String,
+    city_id: String,
 }
 
 impl FieldCipher<'_> {
@@ -247,7 +253,7 @@ impl FieldCipher<'_> {
     }
 
     fn aad(&self, table: &str, column: &str) -> Aad {
-        Aad::new(table, column, self.row_id, self.city_id)
+        Aad::new(table, column, &self.row_id, &self.city_id)
     }
 }
 

@@ -20,6 +20,14 @@ pub use keyring::{Keyring, KeyringError};
 pub use secret::Key256;
 pub use wrapping::{DataKey, WrappedDataKey, rewrap, unwrap, wrap};
 
+/// What a store needs besides the connection to seal, open and index a
+/// person's fields: the keyring and the blind indexer.
+#[derive(Clone, Copy)]
+pub struct Crypto<'a> {
+    pub keyring: &'a Keyring,
+    pub indexer: &'a BlindIndexer,
+}
+
 /// Why a cryptographic operation failed. No variant carries plaintext, key
 /// bytes or ciphertext: these errors end up in logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -3,6 +3,7 @@
 //! both backends, and [`Database::run`], the one way handlers reach the
 //! database without blocking the async executor.
 
+pub mod column;
 pub mod migrations;
 pub mod pool;
 pub mod schema;
@@ -52,6 +53,26 @@ where
         }
         work(conn)
     })
+}
+
+/// Locks the rows `SELECT 1 FROM {from_where}` selects until the
+/// transaction ends, so that what the caller read and decided on cannot
+/// change under it. `from_where` is a fixed fragment of this crate's own
+/// (a table and a condition on `$1`), never built from input. PostgreSQL
+/// locks the rows; on SQLite a write transaction already holds the
+/// database's only write lock, so there is nothing more to take.
+pub fn lock_rows(
+    conn: &mut AnyConnection,
+    from_where: &'static str,
+    id: uuid::Uuid,
+) -> Result<(), ApiError> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!("SELECT 1 FROM {from_where} FOR UPDATE"))
+            .bind::<diesel::sql_types::Text, _>(id.hyphenated().to_string())
+            .execute(pg)?;
+    }
+    Ok(())
 }
 
 /// SQLite lets one connection write at a time. Writers in this process

@@ -14,23 +14,27 @@ use validator::Validate;
 
 use crate::audit::{self, NewEvent, Outcome};
 use crate::auth::password;
+use crate::cases::checks;
 use crate::cases::data_keys::NewDataKey;
-use crate::cases::store::{self as cases, Crypto, SealedCase};
+use crate::cases::sealing::{self, SealedCase};
+use crate::cases::store::{self as cases};
 use crate::cli::commands::connect;
+use crate::crypto::Crypto;
 use crate::crypto::{BlindIndexer, Keyring, PersonKeys};
 use crate::db::schema::{cities, governorates};
 use crate::db::{AnyConnection, migrations, write_transaction};
+use crate::domain::NonBlank;
 use crate::domain::referral::Outcome as ReferralOutcome;
 use crate::domain::{
     CaseId, CaseStatus, CityId, HouseholdId, OrganisationId, OrganisationKind, Role, UserId, time,
 };
 use crate::domain::{Need, ReferralState};
 use crate::error::ApiError;
-use crate::households::store::{self as households, NewHousehold};
+use crate::households::store::{self as households, HouseholdRow};
 use crate::places::model::{CreateCity, CreateOrganisation};
 use crate::places::store as places;
-use crate::referrals::model::CreateReferral;
-use crate::referrals::store::{self as referrals, NewReferralRow};
+use crate::referrals::model::{NewReferral, ReferralRow};
+use crate::referrals::store as referrals;
 use crate::settings::{Environment, Settings};
 use crate::users::store::{self as users, NewUser};
 
@@ -286,12 +290,12 @@ fn prepare(conn: &mut AnyConnection) -> anyhow::Result<(Vec<CityOffice>, Vec<Dem
                             organisation_id,
                         },
                     )?;
-                    UserId::from_db(&row.id).map_err(|_| cases::corrupt("users.id"))?
+                    row.id
                 }
                 None => {
                     let row =
                         users::find_by_username(conn, &username)?.ok_or(ApiError::NotFound)?;
-                    UserId::from_db(&row.id).map_err(|_| cases::corrupt("users.id"))?
+                    row.id
                 }
             };
             if role == Role::SocialWorker
@@ -312,15 +316,15 @@ fn prepare(conn: &mut AnyConnection) -> anyhow::Result<(Vec<CityOffice>, Vec<Dem
 }
 
 fn ensure_city(conn: &mut AnyConnection, place: &data::Place) -> Result<CityId, ApiError> {
-    let found: Option<String> = cities::table
+    let found: Option<CityId> = cities::table
         .filter(cities::code.eq(place.code))
         .select(cities::id)
         .first(conn)
         .optional()?;
     if let Some(id) = found {
-        return CityId::from_db(&id).map_err(|_| cases::corrupt("cities.id"));
+        return Ok(id);
     }
-    let governorate: String = governorates::table
+    let governorate = governorates::table
         .filter(governorates::code.eq(place.governorate))
         .select(governorates::id)
         .first(conn)?;
@@ -330,12 +334,10 @@ fn ensure_city(conn: &mut AnyConnection, place: &data::Place) -> Result<CityId, 
             code: place.code.to_string(),
             name_en: place.name_en.to_string(),
             name_ar: place.name_ar.to_string(),
-            governorate_id: governorate
-                .parse()
-                .map_err(|_| cases::corrupt("governorates.id"))?,
+            governorate_id: governorate,
         },
     )?;
-    city.id.parse().map_err(|_| cases::corrupt("cities.id"))
+    Ok(city.id)
 }
 
 fn ensure_organisation(
@@ -356,9 +358,7 @@ fn ensure_organisation(
             },
         )?,
     };
-    org.id
-        .parse()
-        .map_err(|_| cases::corrupt("organisations.id"))
+    Ok(org.id)
 }
 
 /// A password for a demo account, from the operating system's generator:
@@ -417,11 +417,11 @@ fn work(run: &Run<'_>) -> anyhow::Result<()> {
 
 /// A batch made and sealed, waiting for its case numbers and transaction.
 struct Batch {
-    households: Vec<(Option<NewDataKey>, NewHousehold)>,
+    households: Vec<(Option<NewDataKey>, HouseholdRow)>,
     cases: Vec<SealedCase>,
     /// Which office each case belongs to, for its case number.
     offices: Vec<usize>,
-    referrals: Vec<NewReferralRow>,
+    referrals: Vec<ReferralRow>,
 }
 
 fn make_batch(run: &Run<'_>, index: u64, size: usize) -> anyhow::Result<Batch> {
@@ -496,17 +496,15 @@ fn seal_member(
         let fields: Vec<String> = err.errors().keys().map(|k| k.to_string()).collect();
         anyhow::bail!("generated an invalid case: {}", fields.join(", "));
     }
-    let problems =
-        cases::check_subject(&member.input.subject, "subject.", member.created_at.date());
-    if !problems.is_empty() {
+    let case = checks::parse_case(&member.input, member.created_at.date()).map_err(|problems| {
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-        anyhow::bail!("generated an invalid case: {}", fields.join(", "));
-    }
-    Ok(cases::seal_new(
+        anyhow::anyhow!("generated an invalid case: {}", fields.join(", "))
+    })?;
+    Ok(sealing::seal_new(
         crypto,
         CaseId::new(),
         office.worker,
-        &member.input,
+        &case,
         String::new(),
         member.created_at,
     )?)
@@ -520,7 +518,7 @@ fn follow_up(
     office: &CityOffice,
     member: &Member,
     case: &mut SealedCase,
-    referrals_out: &mut Vec<NewReferralRow>,
+    referrals_out: &mut Vec<ReferralRow>,
 ) -> anyhow::Result<()> {
     let opened = member.created_at;
     let mut last_change = opened;
@@ -528,10 +526,12 @@ fn follow_up(
     if member.input.consent.share_with_providers && rng.chance(0.45) {
         let (kind, organisation_id, needs) = referral_kind(rng, office, member);
         let created = before_now(run.now, opened + chrono::Duration::days(rng.range(1, 30)));
-        let input = CreateReferral {
+        let reason = NonBlank::parse(*rng.pick(data::REFERRAL_REASONS))
+            .map_err(|_| anyhow::anyhow!("generated a blank referral reason"))?;
+        let input = NewReferral {
             kind,
             organisation_id,
-            reason: (*rng.pick(data::REFERRAL_REASONS)).to_string(),
+            reason,
             needs,
             due_by: rng
                 .chance(0.7)
@@ -539,25 +539,25 @@ fn follow_up(
         };
         let mut row = referrals::seal_new(
             &case.person,
-            &case.row.id,
-            &case.row.city_id,
+            case.row.id,
+            case.row.city_id,
             &input,
             office.worker,
             created,
         )?;
         last_change = play_referral(rng, run.now, &case.person, &mut row)?;
-        open_referral = ReferralState::OPEN.iter().any(|s| s.as_str() == row.state);
+        open_referral = row.state.is_open();
         referrals_out.push(row);
-        case.row.status = CaseStatus::Active.as_str();
+        case.row.status = CaseStatus::Active;
     }
     if !open_referral && rng.chance(0.06) {
         let closed = opened + chrono::Duration::days(rng.range(60, 400));
         if closed < run.now {
-            case.row.status = CaseStatus::Closed.as_str();
+            case.row.status = CaseStatus::Closed;
             case.row.closed_at = Some(closed);
             case.row.closure_reason_enc = Some(
                 case.person
-                    .row(&case.row.id, &case.row.city_id)
+                    .row(case.row.id, case.row.city_id)
                     .seal_text(
                         cases::TABLE,
                         "closure_reason",
@@ -618,11 +618,11 @@ fn play_referral(
     rng: &mut Rng,
     now: NaiveDateTime,
     person: &PersonKeys,
-    row: &mut NewReferralRow,
+    row: &mut ReferralRow,
 ) -> anyhow::Result<NaiveDateTime> {
     let days = |rng: &mut Rng, low, high| chrono::Duration::days(rng.range(low, high));
-    let (id, city) = (row.id.clone(), row.city_id.clone());
-    let seal = |column: &str, value: &str| referrals::seal(person, &id, &city, column, value);
+    let (id, city) = (row.id, row.city_id);
+    let seal = |column: &str, value: &str| referrals::seal(person, id, city, column, value);
     let mut at = row.created_at;
     // pending 20%, declined 8%, cancelled 7%, accepted 15%, in progress 20%,
     // completed 30%.
@@ -637,7 +637,7 @@ fn play_referral(
                     "decision_reason",
                     rng.pick::<&str>(data::DECLINE_REASONS),
                 )?);
-                row.state = ReferralState::Declined.as_str();
+                row.state = ReferralState::Declined;
                 row.declined_at = Some(when);
                 row.version += 1;
                 at = when;
@@ -646,7 +646,7 @@ fn play_referral(
         2 => {
             let when = created + days(rng, 3, 60);
             if when < now {
-                row.state = ReferralState::Cancelled.as_str();
+                row.state = ReferralState::Cancelled;
                 row.cancelled_at = Some(when);
                 row.version += 1;
                 at = when;
@@ -657,13 +657,13 @@ fn play_referral(
             let started = accepted + days(rng, 1, 10);
             let completed = started + days(rng, 20, 120);
             if accepted < now {
-                row.state = ReferralState::Accepted.as_str();
+                row.state = ReferralState::Accepted;
                 row.accepted_at = Some(accepted);
                 row.version += 1;
                 at = accepted;
             }
             if target >= 4 && started < now {
-                row.state = ReferralState::InProgress.as_str();
+                row.state = ReferralState::InProgress;
                 row.started_at = Some(started);
                 row.version += 1;
                 at = started;
@@ -675,8 +675,8 @@ fn play_referral(
                     2 => ReferralOutcome::NotEligible,
                     _ => ReferralOutcome::Other,
                 };
-                row.state = ReferralState::Completed.as_str();
-                row.outcome = Some(outcome.as_str());
+                row.state = ReferralState::Completed;
+                row.outcome = Some(outcome);
                 if rng.chance(0.5) {
                     row.outcome_note_enc =
                         Some(seal("outcome_note", rng.pick::<&str>(data::OUTCOME_NOTES))?);

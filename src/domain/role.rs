@@ -3,11 +3,28 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+use crate::db::column::TextColumn;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Role {
     SocialWorker,
     CitySupervisor,
@@ -65,8 +82,21 @@ impl FromStr for Role {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum OrganisationKind {
     Psychosocial,
     Education,
@@ -97,6 +127,30 @@ impl FromStr for OrganisationKind {
         .ok_or(UnknownRole)
     }
 }
+
+impl TextColumn for Role {
+    fn to_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
+    }
+
+    fn from_text(text: &str) -> Option<Role> {
+        text.parse().ok()
+    }
+}
+
+crate::text_column!(Role);
+
+impl TextColumn for OrganisationKind {
+    fn to_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
+    }
+
+    fn from_text(text: &str) -> Option<OrganisationKind> {
+        text.parse().ok()
+    }
+}
+
+crate::text_column!(OrganisationKind);
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,12 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 
 /// Now, truncated to microseconds.
 pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
+    truncate(Utc::now().naive_utc())
+}
+
+/// A time as both backends store it: truncated to microseconds.
+pub fn truncate(at: NaiveDateTime) -> NaiveDateTime {
+    at.trunc_subsecs(6)
 }
 
 /// Today's date in UTC: what ages, due dates and date limits are reckoned on.

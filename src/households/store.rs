@@ -4,76 +4,91 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::cases::data_keys;
-use crate::cases::store::{self as cases, CaseRow};
+use crate::audit::Entity;
+use crate::auth::guard::CityRow;
+use crate::cases::sealing::{integrity, summaries};
+use crate::cases::{data_keys, store as cases};
 use crate::crypto::{Keyring, Opened, Sealed};
-use crate::db::AnyConnection;
-use crate::db::schema::{cases as case_rows, data_keys as key_rows, households};
-use crate::domain::{CaseStatus, CityId, HouseholdId, UserId, time};
+use crate::db::schema::{data_keys as key_rows, households};
+use crate::db::{AnyConnection, lock_rows};
+use crate::domain::{CityId, HouseholdId, UserId, time};
 use crate::error::ApiError;
 
 use super::model::Household;
 
 const TABLE: &str = "households";
 
-pub fn city_of(conn: &mut AnyConnection, id: HouseholdId) -> Result<Option<CityId>, ApiError> {
-    let city: Option<String> = households::table
-        .find(id.to_db())
-        .select(households::city_id)
-        .first(conn)
-        .optional()?;
-    city.map(|c| CityId::from_db(&c).map_err(|_| cases::corrupt("households.city_id")))
-        .transpose()
+/// One row of `households`.
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = households, treat_none_as_default_value = false)]
+pub struct HouseholdRow {
+    pub id: HouseholdId,
+    pub city_id: CityId,
+    pub label_enc: Option<Sealed>,
+    pub created_by: UserId,
+    pub created_at: NaiveDateTime,
 }
 
+impl CityRow for HouseholdRow {
+    type Id = HouseholdId;
+    const ENTITY: Entity = Entity::Household;
+
+    fn find_for_update(
+        conn: &mut AnyConnection,
+        id: HouseholdId,
+    ) -> Result<Option<HouseholdRow>, ApiError> {
+        lock_rows(conn, "households WHERE id = $1", id.into())?;
+        Ok(households::table
+            .find(id)
+            .select(households::all_columns)
+            .first(conn)
+            .optional()?)
+    }
+
+    fn id(&self) -> HouseholdId {
+        self.id
+    }
+
+    fn city(&self) -> CityId {
+        self.city_id
+    }
+}
+
+/// The household's label, opened.
+fn label(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    row: &HouseholdRow,
+) -> Result<Option<String>, ApiError> {
+    let Some(sealed) = &row.label_enc else {
+        return Ok(None);
+    };
+    let keys = data_keys::load(conn, keyring, row.id)?;
+    match keys
+        .row(row.id, row.city_id)
+        .open_text(TABLE, "label", sealed)
+    {
+        Ok(Opened::Value(v)) => Ok(Some(v)),
+        Ok(Opened::Erased) => Ok(None),
+        Err(err) => Err(integrity(err, TABLE, row.id)),
+    }
+}
+
+/// The household with its label opened and its members listed.
 pub fn view(
     conn: &mut AnyConnection,
     keyring: &Keyring,
-    id: HouseholdId,
-    city: CityId,
+    row: &HouseholdRow,
 ) -> Result<Household, ApiError> {
-    let label: Option<Sealed> = households::table
-        .find(id.to_db())
-        .select(households::label_enc)
-        .first(conn)?;
-    let label = match label {
-        Some(sealed) => {
-            let keys = data_keys::load(conn, keyring, &id.to_db())?;
-            match keys
-                .row(&id.to_db(), &city.to_db())
-                .open_text(TABLE, "label", &sealed)
-            {
-                Ok(Opened::Value(v)) => Some(v),
-                Ok(Opened::Erased) => None,
-                Err(err) => return Err(cases::integrity(err, TABLE, &id.to_db())),
-            }
-        }
-        None => None,
-    };
-    let rows: Vec<CaseRow> = case_rows::table
-        .filter(case_rows::household_id.eq(id.to_db()))
-        .filter(case_rows::status.ne(CaseStatus::Erased.as_str()))
-        .select(case_rows::all_columns)
-        .order((case_rows::created_at.asc(), case_rows::id.asc()))
-        .load(conn)?;
-    let members = cases::summaries(conn, keyring, &rows, time::today())?;
+    let label = label(conn, keyring, row)?;
+    let members = cases::members(conn, row.id)?;
+    let members = summaries(conn, keyring, &members, time::today())?;
     Ok(Household {
-        id,
-        city_id: city,
+        id: row.id,
+        city_id: row.city_id,
         label,
         members,
     })
-}
-
-/// A new row of `households`.
-#[derive(Debug, diesel::Insertable)]
-#[diesel(table_name = households, treat_none_as_default_value = false)]
-pub struct NewHousehold {
-    pub id: String,
-    pub city_id: String,
-    pub label_enc: Option<Sealed>,
-    pub created_by: String,
-    pub created_at: NaiveDateTime,
 }
 
 /// A new household, its label (if any) sealed under a data key of its own;
@@ -85,23 +100,23 @@ pub fn seal_new(
     label: Option<&str>,
     author: UserId,
     now: NaiveDateTime,
-) -> Result<(Option<data_keys::NewDataKey>, NewHousehold), ApiError> {
+) -> Result<(Option<data_keys::NewDataKey>, HouseholdRow), ApiError> {
     let (key, label_enc) = match label {
         Some(label) => {
-            let (key, person) = data_keys::generate(keyring, &id.to_db(), now)?;
+            let (key, person) = data_keys::generate(keyring, id, now)?;
             let sealed = person
-                .row(&id.to_db(), &city.to_db())
+                .row(id, city)
                 .seal_text(TABLE, "label", label)
                 .map_err(ApiError::internal)?;
             (Some(key), Some(sealed))
         }
         None => (None, None),
     };
-    let row = NewHousehold {
-        id: id.to_db(),
-        city_id: city.to_db(),
+    let row = HouseholdRow {
+        id,
+        city_id: city,
         label_enc,
-        created_by: author.to_db(),
+        created_by: author,
         created_at: now,
     };
     Ok((key, row))
@@ -110,10 +125,10 @@ pub fn seal_new(
 /// Stores households and their label keys in multi-row INSERTs.
 pub fn insert_many(
     conn: &mut AnyConnection,
-    batch: &[(Option<data_keys::NewDataKey>, NewHousehold)],
+    batch: &[(Option<data_keys::NewDataKey>, HouseholdRow)],
 ) -> Result<(), ApiError> {
     let keys: Vec<&data_keys::NewDataKey> = batch.iter().filter_map(|(k, _)| k.as_ref()).collect();
-    let rows: Vec<&NewHousehold> = batch.iter().map(|(_, h)| h).collect();
+    let rows: Vec<&HouseholdRow> = batch.iter().map(|(_, h)| h).collect();
     crate::insert_batches!(conn, key_rows::table, keys, 4);
     crate::insert_batches!(conn, households::table, rows, 5);
     Ok(())
@@ -129,43 +144,29 @@ pub fn move_to_city(
     to: CityId,
 ) -> Result<(), ApiError> {
     let label: Option<Sealed> = households::table
-        .find(id.to_db())
+        .find(id)
         .select(households::label_enc)
         .first(conn)?;
     let resealed = match label {
         Some(sealed) => {
-            let keys = data_keys::load(conn, keyring, &id.to_db())?;
-            let subject = id.to_db();
-            match keys
-                .row(&subject, &from.to_db())
-                .open_text(TABLE, "label", &sealed)
-            {
+            let keys = data_keys::load(conn, keyring, id)?;
+            match keys.row(id, from).open_text(TABLE, "label", &sealed) {
                 Ok(Opened::Value(text)) => Some(
-                    keys.row(&subject, &to.to_db())
+                    keys.row(id, to)
                         .seal_text(TABLE, "label", &text)
                         .map_err(ApiError::internal)?,
                 ),
                 Ok(Opened::Erased) => None,
-                Err(err) => return Err(cases::integrity(err, TABLE, &subject)),
+                Err(err) => return Err(integrity(err, TABLE, id)),
             }
         }
         None => None,
     };
-    diesel::update(households::table.find(id.to_db()))
+    diesel::update(households::table.find(id))
         .set((
-            households::city_id.eq(to.to_db()),
+            households::city_id.eq(to),
             households::label_enc.eq(resealed),
         ))
         .execute(conn)?;
     Ok(())
-}
-
-/// The cases of a household that are not erased.
-pub fn members(conn: &mut AnyConnection, id: HouseholdId) -> Result<Vec<CaseRow>, ApiError> {
-    Ok(case_rows::table
-        .filter(case_rows::household_id.eq(id.to_db()))
-        .filter(case_rows::status.ne(CaseStatus::Erased.as_str()))
-        .select(case_rows::all_columns)
-        .order((case_rows::created_at.asc(), case_rows::id.asc()))
-        .load(conn)?)
 }

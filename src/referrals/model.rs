@@ -5,8 +5,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::crypto::Sealed;
+use crate::db::column::TextSet;
 use crate::domain::referral::Outcome;
-use crate::domain::{Need, OrganisationId, OrganisationKind, ReferralState, Sex};
+use crate::domain::{
+    CaseId, CityId, Need, NonBlank, OrganisationId, OrganisationKind, ReferralId, ReferralState,
+    Sex, UserId,
+};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +32,16 @@ pub struct CreateReferral {
     #[schema(max_items = 20)]
     pub needs: Vec<Need>,
     /// Today or later.
+    pub due_by: Option<NaiveDate>,
+}
+
+/// A referral whose input passed every check: what the store seals.
+#[derive(Debug, Clone)]
+pub struct NewReferral {
+    pub kind: OrganisationKind,
+    pub organisation_id: OrganisationId,
+    pub reason: NonBlank,
+    pub needs: Vec<Need>,
     pub due_by: Option<NaiveDate>,
 }
 
@@ -64,14 +79,14 @@ pub struct ReferralQuery {
 /// A whole referral, decrypted: for the referring city.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Referral {
-    #[schema(format = Uuid)]
-    pub id: String,
-    #[schema(format = Uuid)]
-    pub case_id: String,
-    #[schema(format = Uuid)]
-    pub city_id: String,
-    #[schema(format = Uuid)]
-    pub organisation_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ReferralId,
+    #[schema(value_type = String, format = Uuid)]
+    pub case_id: CaseId,
+    #[schema(value_type = String, format = Uuid)]
+    pub city_id: CityId,
+    #[schema(value_type = String, format = Uuid)]
+    pub organisation_id: OrganisationId,
     pub kind: OrganisationKind,
     pub state: ReferralState,
     /// `null` once the person is erased.
@@ -87,8 +102,8 @@ pub struct Referral {
     /// Why it was declined or cancelled.
     #[schema(required = true)]
     pub decision_reason: Option<String>,
-    #[schema(format = Uuid)]
-    pub created_by: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     #[schema(required = true)]
     pub accepted_at: Option<DateTime<Utc>>,
@@ -100,8 +115,8 @@ pub struct Referral {
     pub declined_at: Option<DateTime<Utc>>,
     #[schema(required = true)]
     pub cancelled_at: Option<DateTime<Utc>>,
-    #[schema(format = Uuid)]
-    pub updated_by: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub updated_by: UserId,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
@@ -124,8 +139,8 @@ pub struct ReferredPerson {
 /// A referral as its provider sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProviderReferral {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ReferralId,
     pub kind: OrganisationKind,
     pub state: ReferralState,
     #[schema(required = true)]
@@ -140,8 +155,8 @@ pub struct ProviderReferral {
 /// its access to the person has ended, so no person.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClosedReferral {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ReferralId,
     pub kind: OrganisationKind,
     pub state: ReferralState,
 }
@@ -156,29 +171,30 @@ pub enum ReferralView {
     Closed(ClosedReferral),
 }
 
-/// One row of `referrals`.
-#[derive(Debug, Clone, diesel::Queryable)]
+/// One row of `referrals`; a new one is inserted whole.
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = crate::db::schema::referrals, treat_none_as_default_value = false)]
 pub struct ReferralRow {
-    pub id: String,
-    pub case_id: String,
-    pub city_id: String,
-    pub organisation_id: String,
-    pub kind: String,
-    pub state: String,
-    pub reason_enc: crate::crypto::Sealed,
-    pub needs: String,
+    pub id: ReferralId,
+    pub case_id: CaseId,
+    pub city_id: CityId,
+    pub organisation_id: OrganisationId,
+    pub kind: OrganisationKind,
+    pub state: ReferralState,
+    pub reason_enc: Sealed,
+    pub needs: TextSet<Need>,
     pub due_by: Option<NaiveDate>,
-    pub outcome: Option<String>,
-    pub outcome_note_enc: Option<crate::crypto::Sealed>,
-    pub decision_reason_enc: Option<crate::crypto::Sealed>,
-    pub created_by: String,
+    pub outcome: Option<Outcome>,
+    pub outcome_note_enc: Option<Sealed>,
+    pub decision_reason_enc: Option<Sealed>,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
     pub accepted_at: Option<NaiveDateTime>,
     pub started_at: Option<NaiveDateTime>,
     pub completed_at: Option<NaiveDateTime>,
     pub declined_at: Option<NaiveDateTime>,
     pub cancelled_at: Option<NaiveDateTime>,
-    pub updated_by: String,
+    pub updated_by: UserId,
     pub updated_at: NaiveDateTime,
     pub version: i64,
 }

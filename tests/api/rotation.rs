@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use sanad::domain::Role;
 
-use crate::cases::{create, new_case};
-use crate::helpers::{spawn_app, spawn_second_node, test_settings};
+use crate::helpers::{create, new_case, spawn_app, spawn_second_node, test_settings};
 
 #[tokio::test]
 async fn rotation_rewraps_every_data_key_with_no_failed_read() {

@@ -5,8 +5,7 @@ use diesel::prelude::*;
 use sanad::domain::Role;
 use serde_json::{Value, json};
 
-use crate::cases::{create, new_case};
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, create, new_case, spawn_app};
 
 #[tokio::test]
 async fn ministry_sees_national_figures_supervisors_their_cities_and_small_cells_are_hidden() {

@@ -1107,7 +1107,7 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
 
 /// Case rows and their data keys, as a read does.
 fn read_cases(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<usize> {
-    let rows: Vec<sanad::cases::store::CaseRow> = cases::table
+    let rows: Vec<sanad::cases::row::CaseRow> = cases::table
         .filter(cases::id.eq_any(ids))
         .select(cases::all_columns)
         .load(conn)?;

@@ -98,7 +98,6 @@ async fn check_password(password: String, stored: String) -> Result<Verified, Ap
     responses(
         (status = 200, body = TokenPair),
         (status = 401, description = "Wrong username or password (no hint which)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -187,7 +186,6 @@ pub async fn login(
     responses(
         (status = 200, body = TokenPair),
         (status = 401, description = "Unknown, expired, revoked or already spent (which revokes its family)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
@@ -249,7 +247,6 @@ pub async fn refresh_tokens(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/logout")]
@@ -286,7 +283,6 @@ pub async fn logout(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me")]
@@ -315,7 +311,6 @@ pub async fn me(principal: Principal, db: web::Data<Database>) -> Result<HttpRes
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Changed; every session has ended"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password, or a weak new one", body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
     )

@@ -9,13 +9,12 @@ use diesel::prelude::*;
 use crate::db::AnyConnection;
 use crate::db::schema::households;
 use crate::domain::{
-    CityId, HouseholdId, NationalId, NonBlank, Phone, Sex, UserId, VulnerabilityFlag,
+    CityId, HouseholdId, NationalId, NonBlank, OriginKind, Phone, Sex, UserId, VulnerabilityFlag,
 };
 use crate::error::{ApiError, FieldError};
 use crate::users::store as users;
 
 use super::model::{CaseView, Consent, CreateCase, OriginInput, SubjectInput, UpdateCase};
-use super::store::Merged;
 
 /// A person as a worker describes them, checked.
 #[derive(Debug, Clone)]
@@ -27,6 +26,19 @@ pub struct NewSubject {
     pub national_id: Option<NationalId>,
     pub phone: Option<Phone>,
     pub address: Option<String>,
+}
+
+/// What a PATCH leaves: the merged case, parsed again as a whole.
+pub struct Merged {
+    pub subject: NewSubject,
+    pub origin_kind: OriginKind,
+    pub origin_place: Option<String>,
+    pub return_date: NaiveDate,
+    pub vulnerability_flags: Vec<VulnerabilityFlag>,
+    pub vulnerability_notes: Option<String>,
+    pub consent: Consent,
+    pub household_id: Option<HouseholdId>,
+    pub assigned_to: Option<UserId>,
 }
 
 /// A new case whose input passed every check that needs no database.

@@ -15,8 +15,8 @@ use crate::domain::{
 use crate::error::ApiError;
 
 use super::data_keys;
+use super::row::{CaseRow, TABLE};
 use super::sealing::integrity;
-use super::store::{CaseRow, TABLE};
 
 /// Closes a case, keeping the reason sealed with the person's key.
 pub fn close(

@@ -4,8 +4,9 @@
 //!
 //! - [`model`]: what the routes accept and answer; [`checks`]: that input,
 //!   parsed into the types the store takes;
-//! - [`store`]: queries on `cases`; [`sealing`]: sealing and opening a
-//!   case's fields; [`search`]: its blind indexes and the search;
+//! - [`row`]: one row of `cases` and how a guarded action finds it;
+//!   [`store`]: queries on `cases`; [`sealing`]: sealing and opening a
+//!   case's fields; [`index`]: its blind indexes; [`search`]: the search;
 //!   [`data_keys`]: the per-person data keys;
 //! - [`lifecycle`]: closing, reopening, erasure, moving to another city;
 //!   [`notes`]: home visits and follow-ups;
@@ -13,12 +14,14 @@
 
 pub mod checks;
 pub mod data_keys;
+pub mod index;
 pub mod lifecycle;
 pub mod model;
 pub mod notes;
 #[cfg(test)]
 mod properties;
 pub mod routes;
+pub mod row;
 pub mod sealing;
 pub mod search;
 pub mod store;

@@ -267,6 +267,19 @@ pub struct SearchRequest {
     pub name: Option<String>,
 }
 
+impl SearchRequest {
+    /// The request, if it gives at least one criterion (else a 422).
+    pub fn given(self) -> Result<SearchRequest, crate::error::ApiError> {
+        match (&self.national_id, &self.phone, &self.name) {
+            (None, None, None) => Err(crate::error::ApiError::field(
+                "body",
+                "give at least one of national_id, phone, name",
+            )),
+            _ => Ok(self),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResult {
     /// Matches in the caller's cities.

@@ -12,8 +12,9 @@ use crate::error::ApiError;
 
 use super::data_keys;
 use super::model::Note;
+use super::row::CaseRow;
 use super::sealing::integrity;
-use super::store::{CaseRow, mark_active};
+use super::store::mark_active;
 
 const TABLE: &str = "case_notes";
 

@@ -16,11 +16,11 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 
-use super::checks::{NewCase, NewSubject};
+use super::checks::{Merged, NewCase, NewSubject};
 use super::data_keys;
+use super::index::{self, NewIndexEntry};
 use super::model::{CaseSummary, CaseView, Consent, Origin, Subject, age_on};
-use super::search::{self, NewIndexEntry};
-use super::store::{CaseRow, Merged, TABLE};
+use super::row::{CaseRow, TABLE};
 
 /// A failure to open is a security event: logged (without any value) and
 /// answered as an internal error.
@@ -178,7 +178,7 @@ pub fn seal_new(
         updated_at: now,
         closed_at: None,
     };
-    let index = search::index_entries(crypto.indexer, id, case.city_id, s);
+    let index = index::index_entries(crypto.indexer, id, case.city_id, s);
     Ok(SealedCase {
         key,
         row,
@@ -329,17 +329,4 @@ pub fn summaries(
         }
     }
     Ok(out)
-}
-
-/// The open fields of a case as a subject input, for merging a PATCH.
-pub fn subject_input(view: &CaseView) -> super::model::SubjectInput {
-    super::model::SubjectInput {
-        full_name: view.subject.full_name.clone(),
-        full_name_latin: view.subject.full_name_latin.clone(),
-        sex: view.subject.sex,
-        date_of_birth: view.subject.date_of_birth,
-        national_id: view.subject.national_id.clone(),
-        phone: view.subject.phone.clone(),
-        address: view.subject.address.clone(),
-    }
 }

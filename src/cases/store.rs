@@ -1,108 +1,25 @@
-//! Queries on `cases`: finding, listing, creating, changing. Every function
-//! takes the caller's transaction. Sealing and opening a row's fields is
-//! `sealing`; its blind indexes are `search`; input checks are `checks`.
+//! Queries on `cases`: listing, creating, changing. Every function takes
+//! the caller's transaction. The row itself is `row`; sealing and opening
+//! its fields is `sealing`; its blind indexes are `index`; input checks
+//! are `checks`.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::audit::Entity;
-use crate::auth::guard::CityRow;
 use crate::auth::policy::Scope;
-use crate::crypto::{Crypto, Sealed};
+use crate::crypto::Crypto;
 use crate::db::column::TextSet;
 use crate::db::schema::{cases, cities};
-use crate::db::{AnyConnection, Backend, lock_rows};
-use crate::domain::{
-    CaseId, CaseStatus, CityId, ConsentGiver, HouseholdId, OriginKind, Sex, UserId,
-    VulnerabilityFlag, time,
-};
+use crate::db::{AnyConnection, Backend};
+use crate::domain::{CaseId, CaseStatus, CityId, HouseholdId, UserId, time};
 use crate::error::ApiError;
 use crate::pagination::{Cursor, PageRequest};
 
-use super::checks::{NewCase, NewSubject};
+use super::checks::{Merged, NewCase};
 use super::model::CaseListQuery;
+use super::row::{CaseRow, find};
 use super::sealing::{self, SealedCase, seal_new};
-use super::{data_keys, search};
-
-pub const TABLE: &str = "cases";
-
-/// One row of `cases`.
-#[derive(Debug, Clone, diesel::Queryable)]
-pub struct CaseRow {
-    pub id: CaseId,
-    pub case_number: String,
-    pub city_id: CityId,
-    pub household_id: Option<HouseholdId>,
-    pub status: CaseStatus,
-    pub sex: Sex,
-    pub birth_year: i32,
-    pub origin_kind: OriginKind,
-    pub return_date: NaiveDate,
-    pub vulnerability_flags: TextSet<VulnerabilityFlag>,
-    pub consent_share: bool,
-    pub consent_given_by: ConsentGiver,
-    pub consent_given_at: NaiveDateTime,
-    pub assigned_to: Option<UserId>,
-    pub full_name_enc: Sealed,
-    pub full_name_latin_enc: Option<Sealed>,
-    pub date_of_birth_enc: Sealed,
-    pub national_id_enc: Option<Sealed>,
-    pub phone_enc: Option<Sealed>,
-    pub address_enc: Option<Sealed>,
-    pub origin_place_enc: Option<Sealed>,
-    pub vulnerability_notes_enc: Option<Sealed>,
-    pub closure_reason_enc: Option<Sealed>,
-    pub version: i64,
-    pub created_by: UserId,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub closed_at: Option<NaiveDateTime>,
-    pub erased_at: Option<NaiveDateTime>,
-}
-
-/// A case is held in its city; once erased it answers 410 to anyone who
-/// could reach it.
-impl CityRow for CaseRow {
-    type Id = CaseId;
-    const ENTITY: Entity = Entity::Case;
-
-    fn find_for_update(conn: &mut AnyConnection, id: CaseId) -> Result<Option<CaseRow>, ApiError> {
-        lock_rows(conn, "cases WHERE id = $1", id.into())?;
-        find(conn, id)
-    }
-
-    fn id(&self) -> CaseId {
-        self.id
-    }
-
-    fn city(&self) -> CityId {
-        self.city_id
-    }
-
-    fn usable(&self) -> Result<(), ApiError> {
-        match self.status {
-            CaseStatus::Erased => Err(ApiError::Gone),
-            _ => Ok(()),
-        }
-    }
-}
-
-pub fn find(conn: &mut AnyConnection, id: CaseId) -> Result<Option<CaseRow>, ApiError> {
-    Ok(cases::table
-        .find(id)
-        .select(cases::all_columns)
-        .first::<CaseRow>(conn)
-        .optional()?)
-}
-
-/// The rows of these cases, in creation order.
-pub fn find_many(conn: &mut AnyConnection, ids: &[CaseId]) -> Result<Vec<CaseRow>, ApiError> {
-    Ok(cases::table
-        .filter(cases::id.eq_any(ids))
-        .select(cases::all_columns)
-        .order((cases::created_at.asc(), cases::id.asc()))
-        .load(conn)?)
-}
+use super::{data_keys, index};
 
 /// Reserves `count` consecutive case numbers of a city for a year in
 /// `case_counters` and returns the first, e.g. 123 for `MOS-2026-000123`.
@@ -179,7 +96,7 @@ pub fn create(
 pub fn insert_sealed(conn: &mut AnyConnection, batch: &[SealedCase]) -> Result<(), ApiError> {
     let keys: Vec<&data_keys::NewDataKey> = batch.iter().map(|c| &c.key).collect();
     let rows: Vec<&sealing::NewCaseRow> = batch.iter().map(|c| &c.row).collect();
-    let index: Vec<&search::NewIndexEntry> = batch.iter().flat_map(|c| &c.index).collect();
+    let index: Vec<&index::NewIndexEntry> = batch.iter().flat_map(|c| &c.index).collect();
     crate::insert_batches!(conn, crate::db::schema::data_keys::table, keys, 4);
     crate::insert_batches!(conn, cases::table, rows, 28);
     crate::insert_batches!(conn, crate::db::schema::case_search_index::table, index, 4);
@@ -266,29 +183,6 @@ pub fn position(row: &CaseRow) -> Cursor<NaiveDateTime> {
     Cursor::new(row.created_at, row.id)
 }
 
-/// The cases of a household that are not erased, oldest first.
-pub fn members(conn: &mut AnyConnection, household: HouseholdId) -> Result<Vec<CaseRow>, ApiError> {
-    Ok(cases::table
-        .filter(cases::household_id.eq(household))
-        .filter(cases::status.ne(CaseStatus::Erased))
-        .select(cases::all_columns)
-        .order((cases::created_at.asc(), cases::id.asc()))
-        .load(conn)?)
-}
-
-/// What a PATCH leaves: the merged case, parsed again as a whole.
-pub struct Merged {
-    pub subject: NewSubject,
-    pub origin_kind: OriginKind,
-    pub origin_place: Option<String>,
-    pub return_date: NaiveDate,
-    pub vulnerability_flags: Vec<VulnerabilityFlag>,
-    pub vulnerability_notes: Option<String>,
-    pub consent: super::model::Consent,
-    pub household_id: Option<HouseholdId>,
-    pub assigned_to: Option<UserId>,
-}
-
 /// Writes a merged case when `expected_version` is still current;
 /// otherwise 412. The version check and the write are one conditional
 /// UPDATE, so of two concurrent writers with the same version exactly one
@@ -327,7 +221,7 @@ pub fn update(
     if updated != 1 {
         return Err(ApiError::PreconditionFailed);
     }
-    search::reindex(conn, crypto.indexer, row.id, row.city_id, s)
+    index::reindex(conn, crypto.indexer, row.id, row.city_id, s)
 }
 
 /// Marks an open case active (its first note or referral).

@@ -1,13 +1,11 @@
 //! `POST /households`, `GET /households/{id}`.
 
 use actix_web::{HttpResponse, get, post, web};
-use diesel::prelude::*;
 
 use crate::audit::{self, Entity};
 use crate::auth::policy::Action;
-use crate::db::schema::{data_keys, households};
-use crate::domain::{HouseholdId, time};
-use crate::error::ApiError;
+use crate::domain::HouseholdId;
+use crate::error::{ApiError, Problem};
 use crate::web::context::Context;
 use crate::web::extract::ApiJson;
 
@@ -19,7 +17,10 @@ use super::store::{self, HouseholdRow};
     tag = "households",
     request_body = CreateHousehold,
     security(("bearer" = [])),
-    responses((status = 201, body = Household))
+    responses(
+        (status = 201, body = Household),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/households")]
 pub async fn create_household(
@@ -33,24 +34,8 @@ pub async fn create_household(
             Entity::Household,
             city_id,
             move |tx| {
-                let label = label.as_deref().map(str::trim).filter(|l| !l.is_empty());
-                let author = tx.principal.user_id;
-                let (key, row) = store::seal_new(
-                    tx.keyring,
-                    HouseholdId::new(),
-                    city_id,
-                    label,
-                    author,
-                    time::now(),
-                )?;
-                if let Some(key) = key {
-                    diesel::insert_into(data_keys::table)
-                        .values(&key)
-                        .execute(tx.conn)?;
-                }
-                diesel::insert_into(households::table)
-                    .values(&row)
-                    .execute(tx.conn)?;
+                let by = tx.principal.user_id;
+                let row = store::create(tx.conn, tx.keyring, city_id, label.as_deref(), by)?;
                 let household = store::view(tx.conn, tx.keyring, &row)?;
                 Ok((
                     household,

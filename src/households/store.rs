@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::audit::Entity;
 use crate::auth::guard::CityRow;
 use crate::cases::sealing::{integrity, summaries};
-use crate::cases::{data_keys, store as cases};
+use crate::cases::{data_keys, row as cases};
 use crate::crypto::{Keyring, Opened, Sealed};
 use crate::db::schema::{data_keys as key_rows, households};
 use crate::db::{AnyConnection, lock_rows};
@@ -120,6 +120,34 @@ pub fn seal_new(
         created_at: now,
     };
     Ok((key, row))
+}
+
+/// Creates a household in `city`; a label that is only spaces is no label.
+pub fn create(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    city: CityId,
+    label: Option<&str>,
+    author: UserId,
+) -> Result<HouseholdRow, ApiError> {
+    let label = label.map(str::trim).filter(|l| !l.is_empty());
+    let (key, row) = seal_new(
+        keyring,
+        HouseholdId::new(),
+        city,
+        label,
+        author,
+        time::now(),
+    )?;
+    if let Some(key) = key {
+        diesel::insert_into(key_rows::table)
+            .values(&key)
+            .execute(conn)?;
+    }
+    diesel::insert_into(households::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row)
 }
 
 /// Stores households and their label keys in multi-row INSERTs.

@@ -4,18 +4,20 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use crate::audit;
+use crate::auth::guard::{Done, Tx};
 use crate::auth::policy::Action;
-use crate::cases::store::CaseRow;
+use crate::cases::row::CaseRow;
 use crate::domain::{CaseId, ReferralId, Transition, time};
 use crate::error::{ApiError, Problem};
 use crate::web::context::Context;
 use crate::web::extract::{self, ApiJson};
 
+use super::machine::{self, TransitionInput};
 use super::model::{
     CompleteReferral, CreateReferral, DecisionReason, Referral, ReferralQuery, ReferralRow,
     ReferralView,
 };
-use super::store::{self, ListFilter, TransitionInput};
+use super::store::{self, ListFilter};
 use super::views::{view, view_for};
 
 /// Refer a case to a provider organisation of the same kind. The person
@@ -126,19 +128,24 @@ async fn step(
         _ => Action::ReferralRespond,
     };
     let view = ctx
-        .act(action, id, move |tx, row: ReferralRow| {
-            let by = tx.principal.user_id;
-            let to = store::transition(tx.conn, tx.keyring, &row, step, by, &input)?;
-            let event = tx.event_on(audit::Action::ReferralTransition, &row);
-            let event = event.detail(format!("{} -> {}", step.as_str(), to.as_str()));
-            let row = store::find(tx.conn, id)?.ok_or(ApiError::NotFound)?;
-            Ok((
-                view_for(tx.conn, tx.keyring, tx.principal, &row)?,
-                Some(event),
-            ))
-        })
+        .act(action, id, move |tx, row| stepped(tx, row, step, &input))
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+fn stepped(
+    tx: &mut Tx<'_>,
+    row: ReferralRow,
+    step: Transition,
+    input: &TransitionInput,
+) -> Result<Done<ReferralView>, ApiError> {
+    let by = tx.principal.user_id;
+    let to = machine::transition(tx.conn, tx.keyring, &row, step, by, input)?;
+    let event = tx.event_on(audit::Action::ReferralTransition, &row);
+    let event = event.detail(format!("{} -> {}", step.as_str(), to.as_str()));
+    let row = store::find(tx.conn, row.id)?.ok_or(ApiError::NotFound)?;
+    let view = view_for(tx.conn, tx.keyring, tx.principal, &row)?;
+    Ok((view, Some(event)))
 }
 
 /// Accept a pending referral (provider staff of its organisation). No body.

@@ -11,15 +11,15 @@ use crate::auth::guard::CityRow;
 use crate::auth::policy::{Action, Resource, Scope};
 use crate::cases::data_keys;
 use crate::cases::lifecycle::reseal_text;
-use crate::cases::store::{self as cases, CaseRow};
+use crate::cases::row::CaseRow;
+use crate::cases::store as cases;
 use crate::crypto::{Keyring, PersonKeys, Sealed};
 use crate::db::column::TextSet;
 use crate::db::schema::{organisations, referrals};
 use crate::db::{AnyConnection, lock_rows};
-use crate::domain::referral::{Outcome, next};
 use crate::domain::{
     CaseId, CaseStatus, CityId, NonBlank, OrganisationId, OrganisationKind, ReferralId,
-    ReferralState, Transition, UserId, time,
+    ReferralState, UserId, time,
 };
 use crate::error::{ApiError, FieldError};
 
@@ -292,93 +292,6 @@ pub fn list(conn: &mut AnyConnection, filter: &ListFilter) -> Result<Vec<Referra
         query = query.filter(referrals::due_by.lt(day));
     }
     Ok(query.load(conn)?)
-}
-
-/// What a transition carries besides the new state.
-#[derive(Debug, Default)]
-pub struct TransitionInput {
-    /// Why it is declined or cancelled.
-    pub reason: Option<String>,
-    pub outcome: Option<Outcome>,
-    pub note: Option<String>,
-}
-
-/// Moves a referral along the state machine. The update is conditional on
-/// the state read, so of two concurrent transitions exactly one wins; the
-/// other, like any transition the machine does not allow, is a 409.
-pub fn transition(
-    conn: &mut AnyConnection,
-    keyring: &Keyring,
-    row: &ReferralRow,
-    transition: Transition,
-    by: UserId,
-    input: &TransitionInput,
-) -> Result<ReferralState, ApiError> {
-    let from = row.state;
-    let conflict = || {
-        ApiError::Conflict(format!(
-            "The referral is {}: it cannot {} now.",
-            from.as_str(),
-            transition.as_str()
-        ))
-    };
-    let to = next(from, transition).ok_or_else(conflict)?;
-    let person = data_keys::load(conn, keyring, row.case_id)?;
-    let seal = |column: &str, value: Option<&str>| -> Result<Option<Sealed>, ApiError> {
-        match value.map(str::trim).filter(|v| !v.is_empty()) {
-            Some(value) if !person.is_erased() => {
-                seal(&person, row.id, row.city_id, column, value).map(Some)
-            }
-            _ => Ok(None),
-        }
-    };
-    let now = time::now();
-    let target = referrals::table
-        .filter(referrals::id.eq(row.id))
-        .filter(referrals::state.eq(from));
-    let common = (
-        referrals::state.eq(to),
-        referrals::updated_by.eq(by),
-        referrals::updated_at.eq(now),
-        referrals::version.eq(referrals::version + 1),
-    );
-    let updated = match transition {
-        Transition::Accept => diesel::update(target)
-            .set((common, referrals::accepted_at.eq(Some(now))))
-            .execute(conn)?,
-        Transition::Start => diesel::update(target)
-            .set((common, referrals::started_at.eq(Some(now))))
-            .execute(conn)?,
-        Transition::Complete => diesel::update(target)
-            .set((
-                common,
-                referrals::completed_at.eq(Some(now)),
-                referrals::outcome.eq(input.outcome),
-                referrals::outcome_note_enc.eq(seal("outcome_note", input.note.as_deref())?),
-            ))
-            .execute(conn)?,
-        Transition::Decline => diesel::update(target)
-            .set((
-                common,
-                referrals::declined_at.eq(Some(now)),
-                referrals::decision_reason_enc
-                    .eq(seal("decision_reason", input.reason.as_deref())?),
-            ))
-            .execute(conn)?,
-        Transition::Cancel => diesel::update(target)
-            .set((
-                common,
-                referrals::cancelled_at.eq(Some(now)),
-                referrals::decision_reason_enc
-                    .eq(seal("decision_reason", input.reason.as_deref())?),
-            ))
-            .execute(conn)?,
-    };
-    if updated == 1 {
-        Ok(to)
-    } else {
-        Err(conflict())
-    }
 }
 
 /// Moves a case's referrals to another city with the case: every sealed

@@ -6,7 +6,8 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::crypto::Sealed;
-use crate::domain::{CaseId, CityId, TransferId, TransferStatus, UserId};
+use crate::domain::{CaseId, CityId, NonBlank, TransferId, TransferStatus, UserId};
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -33,6 +34,25 @@ pub struct CreateTransfer {
     /// Move every member of the case's household, and the household itself.
     #[serde(default)]
     pub with_household: bool,
+}
+
+/// A transfer request whose reason is not blank.
+#[derive(Debug, Clone)]
+pub struct NewTransfer {
+    pub to_city_id: CityId,
+    pub reason: NonBlank,
+    pub with_household: bool,
+}
+
+impl CreateTransfer {
+    /// The request, parsed (a blank reason is a 422 on `reason`).
+    pub fn parse(self) -> Result<NewTransfer, ApiError> {
+        Ok(NewTransfer {
+            to_city_id: self.to_city_id,
+            reason: NonBlank::parse(self.reason).map_err(|e| e.at("reason"))?,
+            with_household: self.with_household,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

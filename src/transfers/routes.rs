@@ -4,9 +4,9 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use crate::audit;
+use crate::auth::guard::{Done, Tx};
 use crate::auth::policy::{Action, Scope};
-use crate::cases::store::CaseRow;
-use crate::domain::{CaseId, NonBlank, TransferId, TransferStatus};
+use crate::domain::{CaseId, TransferId, TransferStatus};
 use crate::error::{ApiError, Problem};
 use crate::web::context::Context;
 use crate::web::extract::{self, ApiJson};
@@ -32,34 +32,20 @@ pub async fn create_transfer(
     id: web::Path<CaseId>,
     body: ApiJson<CreateTransfer>,
 ) -> Result<HttpResponse, ApiError> {
-    let CreateTransfer {
-        to_city_id,
-        reason,
-        with_household,
-    } = body.0;
-    let reason = NonBlank::parse(reason).map_err(|e| e.at("reason").into());
-    let transfer = ctx
+    let transfer = body.0.parse();
+    let view = ctx
         .act_with(
             Action::TransferCreate,
             id.into_inner(),
-            reason,
-            move |tx, case: CaseRow, reason| {
-                let by = tx.principal.user_id;
-                let row = store::create(
-                    tx.conn,
-                    tx.keyring,
-                    &case,
-                    to_city_id,
-                    with_household,
-                    &reason,
-                    by,
-                )?;
+            transfer,
+            |tx, case, new| {
+                let row = store::create(tx.conn, tx.keyring, &case, &new, tx.principal.user_id)?;
                 let view = store::view(tx.conn, tx.keyring, &row)?;
                 Ok((view, Some(tx.event_on(audit::Action::TransferCreate, &row))))
             },
         )
         .await?;
-    Ok(HttpResponse::Created().json(transfer))
+    Ok(HttpResponse::Created().json(view))
 }
 
 /// Transfers into or out of the caller's cities, newest first.
@@ -99,19 +85,30 @@ async fn decide(
     event: audit::Action,
 ) -> Result<HttpResponse, ApiError> {
     let transfer = ctx
-        .act(action, id, move |tx, row: TransferRow| {
-            let by = tx.principal.user_id;
-            store::decide(tx.conn, tx.keyring, &row, status, by, reason.as_deref())?;
-            let mut event = tx.event_on(event, &row);
-            if status == TransferStatus::Accepted {
-                let moved = store::carry_out(tx.conn, tx.keyring, &row)?;
-                event = event.detail(format!("{} case(s) moved", moved.len()));
-            }
-            let row = store::find(tx.conn, id)?.ok_or(ApiError::NotFound)?;
-            Ok((store::view(tx.conn, tx.keyring, &row)?, Some(event)))
+        .act(action, id, move |tx, row| {
+            ended(tx, row, status, reason, event)
         })
         .await?;
     Ok(HttpResponse::Ok().json(transfer))
+}
+
+/// The transfer ended: its status changed, the case moved if accepted.
+fn ended(
+    tx: &mut Tx<'_>,
+    row: TransferRow,
+    status: TransferStatus,
+    reason: Option<String>,
+    event: audit::Action,
+) -> Result<Done<Transfer>, ApiError> {
+    let by = tx.principal.user_id;
+    store::decide(tx.conn, tx.keyring, &row, status, by, reason.as_deref())?;
+    let mut event = tx.event_on(event, &row);
+    if status == TransferStatus::Accepted {
+        let moved = store::carry_out(tx.conn, tx.keyring, &row)?;
+        event = event.detail(format!("{} case(s) moved", moved.len()));
+    }
+    let row = store::find(tx.conn, row.id)?.ok_or(ApiError::NotFound)?;
+    Ok((store::view(tx.conn, tx.keyring, &row)?, Some(event)))
 }
 
 /// Accept an incoming transfer (a supervisor of the receiving city): the

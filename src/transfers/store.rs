@@ -7,17 +7,17 @@ use crate::auth::guard::CityRow;
 use crate::auth::policy::{Action, Resource};
 use crate::cases::data_keys;
 use crate::cases::lifecycle;
+use crate::cases::row::{self as cases, CaseRow};
 use crate::cases::sealing::integrity;
-use crate::cases::store::{self as cases, CaseRow};
 use crate::crypto::{Keyring, Opened, Sealed};
 use crate::db::schema::{cities, transfers};
 use crate::db::{AnyConnection, lock_rows};
-use crate::domain::{CaseId, CityId, NonBlank, TransferId, TransferStatus, UserId, time};
+use crate::domain::{CaseId, CityId, TransferId, TransferStatus, UserId, time};
 use crate::error::{ApiError, FieldError};
 use crate::households::store as households;
 use crate::referrals::store as referrals;
 
-use super::model::{Direction, Transfer, TransferRow};
+use super::model::{Direction, NewTransfer, Transfer, TransferRow};
 
 const TABLE: &str = "transfers";
 
@@ -71,11 +71,15 @@ pub fn create(
     conn: &mut AnyConnection,
     keyring: &Keyring,
     case: &CaseRow,
-    to: CityId,
-    with_household: bool,
-    reason: &NonBlank,
+    transfer: &NewTransfer,
     by: UserId,
 ) -> Result<TransferRow, ApiError> {
+    let NewTransfer {
+        to_city_id: to,
+        reason,
+        with_household,
+    } = transfer;
+    let (to, with_household) = (*to, *with_household);
     let mut errors = Vec::new();
     let exists: i64 = cities::table.find(to).count().get_result(conn)?;
     if exists == 0 {

@@ -59,7 +59,7 @@ pub async fn create_user(
             let event = tx
                 .event(audit::Action::UserCreate)
                 .entity(Entity::User, row.id.as_uuid());
-            let view = users::view(&row, users::cities_of(tx.conn, row.id)?)?;
+            let view = users::load_view(tx.conn, &row)?;
             Ok((view, Some(event.detail(format!("role {}", new.role)))))
         })
         .await?;
@@ -108,7 +108,7 @@ pub async fn get_user(ctx: Context, id: web::Path<UserId>) -> Result<HttpRespons
     let user = ctx
         .on_collection(Action::UserRead, Ok(id.into_inner()), |tx, _, id| {
             let row = users::find(tx.conn, id)?.ok_or(ApiError::NotFound)?;
-            Ok((users::view(&row, users::cities_of(tx.conn, id)?)?, None))
+            Ok((users::load_view(tx.conn, &row)?, None))
         })
         .await?;
     Ok(HttpResponse::Ok().json(user))
@@ -155,10 +155,7 @@ pub async fn update_user(
             let event = tx
                 .event(audit::Action::UserUpdate)
                 .entity(Entity::User, id.as_uuid());
-            Ok((
-                users::view(&row, users::cities_of(tx.conn, id)?)?,
-                Some(event.detail(detail)),
-            ))
+            Ok((users::load_view(tx.conn, &row)?, Some(event.detail(detail))))
         })
         .await?;
     Ok(HttpResponse::Ok().json(user))

@@ -58,6 +58,12 @@ pub fn load_principal(conn: &mut AnyConnection, id: UserId) -> Result<Option<Pri
     }))
 }
 
+/// The user as admins see them, with their cities read.
+pub fn load_view(conn: &mut AnyConnection, row: &UserRow) -> Result<User, ApiError> {
+    let cities = cities_of(conn, row.id)?;
+    view(row, cities)
+}
+
 pub fn view(row: &UserRow, city_ids: Vec<CityId>) -> Result<User, ApiError> {
     Ok(User {
         id: row.id,

@@ -9,7 +9,8 @@ use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::audit::{self, Entity};
-use crate::auth::policy::{Action, Scope};
+use crate::auth::guard::{Done, Tx};
+use crate::auth::policy::Action;
 use crate::domain::{CaseId, time};
 use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageRequest};
@@ -20,7 +21,8 @@ use super::checks::{self, all_or_nothing};
 use super::model::{
     CaseListQuery, CasePage, CaseView, CreateCase, SearchRequest, SearchResult, UpdateCase,
 };
-use super::store::{self, CaseRow, ListFilter};
+use super::row::{self, CaseRow};
+use super::store::{self, ListFilter};
 use super::{sealing, search};
 
 pub mod notes;
@@ -72,24 +74,37 @@ pub async fn create_case(
     body: ApiJson<CreateCase>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0;
+    let city = input.city_id;
     let view = ctx
-        .create_in(Action::CaseCreate, Entity::Case, input.city_id, move |tx| {
-            let parsed = checks::parse_case(&input, time::today());
-            let links = checks::check_links(
-                tx.conn,
-                input.city_id,
-                input.household_id,
-                input.assigned_to,
-            )?;
-            let case = all_or_nothing(parsed, links)?;
-            let row = store::create(tx.conn, tx.crypto(), tx.principal.user_id, &case)?;
-            let view = sealing::load_view(tx.conn, tx.keyring, &row)?;
-            Ok((view, Some(tx.event_on(audit::Action::CaseCreate, &row))))
+        .create_in(Action::CaseCreate, Entity::Case, city, move |tx| {
+            open(tx, &input)
         })
         .await?;
     let mut answer = HttpResponse::Created();
     answer.insert_header((LOCATION, format!("/api/v1/cases/{}", view.id)));
     Ok(with_etag(answer, view))
+}
+
+/// Opens a case: every field checked, and its links to other rows, then
+/// sealed and stored.
+fn open(tx: &mut Tx<'_>, input: &CreateCase) -> Result<Done<CaseView>, ApiError> {
+    let parsed = checks::parse_case(input, time::today());
+    let (household, assignee) = (input.household_id, input.assigned_to);
+    let links = checks::check_links(tx.conn, input.city_id, household, assignee)?;
+    let case = all_or_nothing(parsed, links)?;
+    let row = store::create(tx.conn, tx.crypto(), tx.principal.user_id, &case)?;
+    answer(tx, row.id, audit::Action::CaseCreate)
+}
+
+/// The case as it now is, and the event that records what was done to it.
+pub(crate) fn answer(
+    tx: &mut Tx<'_>,
+    id: CaseId,
+    event: audit::Action,
+) -> Result<Done<CaseView>, ApiError> {
+    let row = row::find(tx.conn, id)?.ok_or(ApiError::NotFound)?;
+    let view = sealing::load_view(tx.conn, tx.keyring, &row)?;
+    Ok((view, Some(tx.event_on(event, &row))))
 }
 
 /// Cases in the caller's cities, newest first, a page at a time.
@@ -169,33 +184,37 @@ pub async fn update_case(
     body: ApiJson<UpdateCase>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.0;
+    let version = if_match(&req);
     let view = ctx
         .act_with(
             Action::CaseUpdate,
             id.into_inner(),
-            if_match(&req),
-            move |tx, case: CaseRow, version| {
-                let today = time::today();
-                let (household, assignee) =
-                    (patch.household_id.flatten(), patch.assigned_to.flatten());
-                let links = checks::check_links(tx.conn, case.city_id, household, assignee)?;
-                all_or_nothing(Ok(()), [checks::check_patch(&patch, today), links].concat())?;
-                if case.version != version? {
-                    return Err(ApiError::PreconditionFailed);
-                }
-                let merged = checks::merge(
-                    &sealing::load_view(tx.conn, tx.keyring, &case)?,
-                    &patch,
-                    today,
-                )?;
-                store::update(tx.conn, tx.crypto(), &case, case.version, &merged)?;
-                let row = store::find(tx.conn, case.id)?.ok_or(ApiError::NotFound)?;
-                let view = sealing::load_view(tx.conn, tx.keyring, &row)?;
-                Ok((view, Some(tx.event_on(audit::Action::CaseUpdate, &row))))
-            },
+            version,
+            move |tx, case, version| change(tx, case, &patch, version),
         )
         .await?;
     Ok(with_etag(HttpResponse::Ok(), view))
+}
+
+/// Applies a PATCH: its own fields and links checked (422), then the
+/// version it was made against (412), then the merged case parsed again.
+fn change(
+    tx: &mut Tx<'_>,
+    case: CaseRow,
+    patch: &UpdateCase,
+    version: Result<i64, ApiError>,
+) -> Result<Done<CaseView>, ApiError> {
+    let today = time::today();
+    let (household, assignee) = (patch.household_id.flatten(), patch.assigned_to.flatten());
+    let links = checks::check_links(tx.conn, case.city_id, household, assignee)?;
+    all_or_nothing(Ok(()), [checks::check_patch(patch, today), links].concat())?;
+    if case.version != version? {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let current = sealing::load_view(tx.conn, tx.keyring, &case)?;
+    let merged = checks::merge(&current, patch, today)?;
+    store::update(tx.conn, tx.crypto(), &case, case.version, &merged)?;
+    answer(tx, case.id, audit::Action::CaseUpdate)
 }
 
 /// Find a person before opening a case: matches in the caller's cities, and
@@ -211,20 +230,10 @@ pub async fn search_cases(
     ctx: Context,
     body: ApiJson<SearchRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = body.0;
-    let query = match (&query.national_id, &query.phone, &query.name) {
-        (None, None, None) => Err(ApiError::field(
-            "body",
-            "give at least one of national_id, phone, name",
-        )),
-        _ => Ok(query),
-    };
+    let query = body.0.given();
     let result = ctx
         .on_collection(Action::CaseSearch, query, |tx, scope, query| {
-            let Scope::Cities(cities) = scope else {
-                return Err(ApiError::Forbidden);
-            };
-            let result = search::search(tx.conn, tx.crypto(), &cities, &query, time::today())?;
+            let result = search::search(tx.conn, tx.crypto(), scope, &query, time::today())?;
             let detail = format!(
                 "{} here, {} elsewhere",
                 result.items.len(),

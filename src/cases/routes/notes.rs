@@ -6,7 +6,7 @@ use crate::audit;
 use crate::auth::policy::Action;
 use crate::cases::model::{CreateNote, Note};
 use crate::cases::notes;
-use crate::cases::store::CaseRow;
+use crate::cases::row::CaseRow;
 use crate::domain::{CaseId, NonBlank};
 use crate::error::{ApiError, Problem};
 use crate::web::context::Context;

@@ -3,24 +3,16 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::audit;
-use crate::auth::guard::{Done, Tx};
 use crate::auth::policy::Action;
+use crate::cases::lifecycle;
 use crate::cases::model::{CaseView, Reason};
-use crate::cases::store::{self, CaseRow};
-use crate::cases::{lifecycle, sealing};
+use crate::cases::row::CaseRow;
 use crate::domain::{CaseId, NonBlank};
 use crate::error::{ApiError, Problem};
 use crate::web::context::Context;
 use crate::web::extract::ApiJson;
 
-use super::with_etag;
-
-/// The case as the change left it, and the event that records the change.
-fn changed(tx: &mut Tx<'_>, id: CaseId, event: audit::Action) -> Result<Done<CaseView>, ApiError> {
-    let row = store::find(tx.conn, id)?.ok_or(ApiError::NotFound)?;
-    let view = sealing::load_view(tx.conn, tx.keyring, &row)?;
-    Ok((view, Some(tx.event_on(event, &row))))
-}
+use super::{answer, with_etag};
 
 fn reason(body: ApiJson<Reason>) -> Result<NonBlank, ApiError> {
     NonBlank::parse(body.0.reason).map_err(|e| e.at("reason").into())
@@ -51,7 +43,7 @@ pub async fn close_case(
             reason(body),
             |tx, case: CaseRow, reason| {
                 lifecycle::close(tx.conn, tx.keyring, &case, &reason)?;
-                changed(tx, case.id, audit::Action::CaseClose)
+                answer(tx, case.id, audit::Action::CaseClose)
             },
         )
         .await?;
@@ -74,7 +66,7 @@ pub async fn reopen_case(ctx: Context, id: web::Path<CaseId>) -> Result<HttpResp
     let view = ctx
         .act(Action::CaseReopen, id.into_inner(), |tx, case: CaseRow| {
             lifecycle::reopen(tx.conn, &case)?;
-            changed(tx, case.id, audit::Action::CaseReopen)
+            answer(tx, case.id, audit::Action::CaseReopen)
         })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), view))

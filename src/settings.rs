@@ -287,6 +287,13 @@ impl Settings {
             return invalid("stats.k", "must be at least 2");
         }
         self.check_limits()?;
+        self.cors_policy()?;
+        Ok(())
+    }
+
+    /// The CORS policy of `server.cors_allowed_origins`, or why an origin
+    /// is unusable.
+    pub fn cors_policy(&self) -> Result<crate::web::cors::CorsPolicy, SettingsError> {
         crate::web::cors::CorsPolicy::new(
             &self.server.cors_allowed_origins,
             self.server.cors_max_age_secs,
@@ -295,8 +302,7 @@ impl Settings {
         .map_err(|message| SettingsError::Invalid {
             field: "server.cors_allowed_origins",
             message,
-        })?;
-        Ok(())
+        })
     }
 
     /// Resource limits: each must be set, and none so large that it stops

@@ -9,7 +9,7 @@ use crate::auth::guard::CityRow;
 use crate::crypto::Sealed;
 use crate::db::column::TextSet;
 use crate::db::schema::cases;
-use crate::db::{AnyConnection, lock_rows};
+use crate::db::{AnyConnection, lock_row};
 use crate::domain::{
     CaseId, CaseStatus, CityId, ConsentGiver, HouseholdId, OriginKind, Sex, UserId,
     VulnerabilityFlag,
@@ -18,8 +18,9 @@ use crate::error::ApiError;
 
 pub const TABLE: &str = "cases";
 
-/// One row of `cases`.
-#[derive(Debug, Clone, diesel::Queryable)]
+/// One row of `cases`; a new one is inserted whole.
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = cases, treat_none_as_default_value = false)]
 pub struct CaseRow {
     pub id: CaseId,
     pub case_number: String,
@@ -59,7 +60,7 @@ impl CityRow for CaseRow {
     const ENTITY: Entity = Entity::Case;
 
     fn find_for_update(conn: &mut AnyConnection, id: CaseId) -> Result<Option<CaseRow>, ApiError> {
-        lock_rows(conn, "cases WHERE id = $1", id.into())?;
+        lock_row(conn, "cases", id.into())?;
         find(conn, id)
     }
 

@@ -10,10 +10,7 @@ use crate::crypto::{Crypto, CryptoError, FieldCipher, Keyring, Opened, PersonKey
 use crate::db::AnyConnection;
 use crate::db::column::TextSet;
 use crate::db::schema::cases;
-use crate::domain::{
-    CaseId, CaseStatus, CityId, ConsentGiver, HouseholdId, OriginKind, Sex, UserId,
-    VulnerabilityFlag, time,
-};
+use crate::domain::{CaseId, CaseStatus, UserId, time};
 use crate::error::ApiError;
 
 use super::checks::{Merged, NewCase, NewSubject};
@@ -86,46 +83,12 @@ pub fn seal_merged(
     )
 }
 
-/// A new row of `cases`, every sensitive field sealed.
-#[derive(Debug, diesel::Insertable)]
-#[diesel(table_name = cases, treat_none_as_default_value = false)]
-pub struct NewCaseRow {
-    pub id: CaseId,
-    pub case_number: String,
-    pub city_id: CityId,
-    pub household_id: Option<HouseholdId>,
-    pub status: CaseStatus,
-    pub sex: Sex,
-    pub birth_year: i32,
-    pub origin_kind: OriginKind,
-    pub return_date: NaiveDate,
-    pub vulnerability_flags: TextSet<VulnerabilityFlag>,
-    pub consent_share: bool,
-    pub consent_given_by: ConsentGiver,
-    pub consent_given_at: NaiveDateTime,
-    pub assigned_to: Option<UserId>,
-    pub full_name_enc: Sealed,
-    pub full_name_latin_enc: Option<Sealed>,
-    pub date_of_birth_enc: Sealed,
-    pub national_id_enc: Option<Sealed>,
-    pub phone_enc: Option<Sealed>,
-    pub address_enc: Option<Sealed>,
-    pub origin_place_enc: Option<Sealed>,
-    pub vulnerability_notes_enc: Option<Sealed>,
-    pub closure_reason_enc: Option<Sealed>,
-    pub version: i64,
-    pub created_by: UserId,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub closed_at: Option<NaiveDateTime>,
-}
-
 /// A case sealed and indexed, not yet stored: its data key, its row and
 /// its blind-index rows, and the person's keys for sealing more. The API
 /// stores one at a time; `sanad demo seed` stores them in batches.
 pub struct SealedCase {
     pub key: data_keys::NewDataKey,
-    pub row: NewCaseRow,
+    pub row: CaseRow,
     pub index: Vec<NewIndexEntry>,
     pub person: PersonKeys,
 }
@@ -148,7 +111,7 @@ pub fn seal_new(
         case.origin.place.as_deref(),
         case.vulnerability_notes.as_deref(),
     )?;
-    let row = NewCaseRow {
+    let row = CaseRow {
         id,
         case_number,
         city_id: case.city_id,
@@ -177,6 +140,7 @@ pub fn seal_new(
         created_at: now,
         updated_at: now,
         closed_at: None,
+        erased_at: None,
     };
     let index = index::index_entries(crypto.indexer, id, case.city_id, s);
     Ok(SealedCase {
@@ -187,30 +151,31 @@ pub fn seal_new(
     })
 }
 
-/// Opens a text column, mapping erasure to `None`.
-fn open_text(
+/// Opens a sealed text of `row` in `table`: its value, or `None` once the
+/// person is erased. A failure to open is an integrity error.
+pub fn open(
     cipher: &FieldCipher<'_>,
-    row: &CaseRow,
+    table: &str,
     column: &str,
     sealed: &Sealed,
+    row: impl std::fmt::Display,
 ) -> Result<Option<String>, ApiError> {
-    match cipher.open_text(TABLE, column, sealed) {
+    match cipher.open_text(table, column, sealed) {
         Ok(Opened::Value(v)) => Ok(Some(v)),
         Ok(Opened::Erased) => Ok(None),
-        Err(err) => Err(integrity(err, TABLE, row.id)),
+        Err(err) => Err(integrity(err, table, row)),
     }
 }
 
-fn open_opt(
+/// [`open`] for a column that may be empty.
+pub fn open_opt(
     cipher: &FieldCipher<'_>,
-    row: &CaseRow,
+    table: &str,
     column: &str,
-    sealed: &Option<Sealed>,
+    sealed: Option<&Sealed>,
+    row: impl std::fmt::Display,
 ) -> Result<Option<String>, ApiError> {
-    match sealed {
-        Some(sealed) => open_text(cipher, row, column, sealed),
-        None => Ok(None),
-    }
+    sealed.map_or(Ok(None), |sealed| open(cipher, table, column, sealed, row))
 }
 
 fn open_dob(cipher: &FieldCipher<'_>, row: &CaseRow) -> Result<Option<NaiveDate>, ApiError> {
@@ -227,8 +192,10 @@ pub fn view(row: &CaseRow, person: &PersonKeys, today: NaiveDate) -> Result<Case
         return Err(ApiError::Gone);
     }
     let cipher = person.row(row.id, row.city_id);
+    let opt =
+        |column, sealed: &Option<Sealed>| open_opt(&cipher, TABLE, column, sealed.as_ref(), row.id);
     let full_name =
-        open_text(&cipher, row, "full_name", &row.full_name_enc)?.ok_or(ApiError::Gone)?;
+        open(&cipher, TABLE, "full_name", &row.full_name_enc, row.id)?.ok_or(ApiError::Gone)?;
     let date_of_birth = open_dob(&cipher, row)?.ok_or(ApiError::Gone)?;
     Ok(CaseView {
         id: row.id,
@@ -239,26 +206,21 @@ pub fn view(row: &CaseRow, person: &PersonKeys, today: NaiveDate) -> Result<Case
         status: row.status,
         subject: Subject {
             full_name,
-            full_name_latin: open_opt(&cipher, row, "full_name_latin", &row.full_name_latin_enc)?,
+            full_name_latin: opt("full_name_latin", &row.full_name_latin_enc)?,
             sex: row.sex,
             date_of_birth,
             age: age_on(date_of_birth, today),
-            national_id: open_opt(&cipher, row, "national_id", &row.national_id_enc)?,
-            phone: open_opt(&cipher, row, "phone", &row.phone_enc)?,
-            address: open_opt(&cipher, row, "address", &row.address_enc)?,
+            national_id: opt("national_id", &row.national_id_enc)?,
+            phone: opt("phone", &row.phone_enc)?,
+            address: opt("address", &row.address_enc)?,
         },
         origin: Origin {
             kind: row.origin_kind,
-            place: open_opt(&cipher, row, "origin_place", &row.origin_place_enc)?,
+            place: opt("origin_place", &row.origin_place_enc)?,
         },
         return_date: row.return_date,
         vulnerability_flags: row.vulnerability_flags.as_slice().to_vec(),
-        vulnerability_notes: open_opt(
-            &cipher,
-            row,
-            "vulnerability_notes",
-            &row.vulnerability_notes_enc,
-        )?,
+        vulnerability_notes: opt("vulnerability_notes", &row.vulnerability_notes_enc)?,
         consent: Consent {
             share_with_providers: row.consent_share,
             given_by: row.consent_given_by,
@@ -291,7 +253,7 @@ pub fn summary(
     }
     let cipher = person.row(row.id, row.city_id);
     let (Some(full_name), Some(dob)) = (
-        open_text(&cipher, row, "full_name", &row.full_name_enc)?,
+        open(&cipher, TABLE, "full_name", &row.full_name_enc, row.id)?,
         open_dob(&cipher, row)?,
     ) else {
         return Ok(None);

@@ -95,10 +95,10 @@ pub fn create(
 /// MultiConnection cannot batch, so this matches on the backend).
 pub fn insert_sealed(conn: &mut AnyConnection, batch: &[SealedCase]) -> Result<(), ApiError> {
     let keys: Vec<&data_keys::NewDataKey> = batch.iter().map(|c| &c.key).collect();
-    let rows: Vec<&sealing::NewCaseRow> = batch.iter().map(|c| &c.row).collect();
+    let rows: Vec<&CaseRow> = batch.iter().map(|c| &c.row).collect();
     let index: Vec<&index::NewIndexEntry> = batch.iter().flat_map(|c| &c.index).collect();
     crate::insert_batches!(conn, crate::db::schema::data_keys::table, keys, 4);
-    crate::insert_batches!(conn, cases::table, rows, 28);
+    crate::insert_batches!(conn, cases::table, rows, 29);
     crate::insert_batches!(conn, crate::db::schema::case_search_index::table, index, 4);
     Ok(())
 }

@@ -82,51 +82,15 @@ impl FromStr for Role {
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(rename_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum OrganisationKind {
-    Psychosocial,
-    Education,
-    VocationalTraining,
-}
-
-impl OrganisationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrganisationKind::Psychosocial => "psychosocial",
-            OrganisationKind::Education => "education",
-            OrganisationKind::VocationalTraining => "vocational_training",
-        }
+// What a provider organisation offers; a referral's kind. (No doc comment:
+// it would become the schema's description in the OpenAPI document.)
+text_enum!(
+    OrganisationKind {
+        Psychosocial => "psychosocial",
+        Education => "education",
+        VocationalTraining => "vocational_training",
     }
-}
-
-impl FromStr for OrganisationKind {
-    type Err = UnknownRole;
-
-    fn from_str(s: &str) -> Result<OrganisationKind, UnknownRole> {
-        [
-            OrganisationKind::Psychosocial,
-            OrganisationKind::Education,
-            OrganisationKind::VocationalTraining,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-        .ok_or(UnknownRole)
-    }
-}
+);
 
 impl TextColumn for Role {
     fn to_text(&self) -> Cow<'_, str> {
@@ -139,18 +103,6 @@ impl TextColumn for Role {
 }
 
 crate::text_column!(Role);
-
-impl TextColumn for OrganisationKind {
-    fn to_text(&self) -> Cow<'_, str> {
-        Cow::Borrowed(self.as_str())
-    }
-
-    fn from_text(text: &str) -> Option<OrganisationKind> {
-        text.parse().ok()
-    }
-}
-
-crate::text_column!(OrganisationKind);
 
 #[cfg(test)]
 mod tests {

@@ -6,11 +6,11 @@ use diesel::prelude::*;
 
 use crate::audit::Entity;
 use crate::auth::guard::CityRow;
-use crate::cases::sealing::{integrity, summaries};
+use crate::cases::sealing::{open, summaries};
 use crate::cases::{data_keys, row as cases};
-use crate::crypto::{Keyring, Opened, Sealed};
+use crate::crypto::{Keyring, Sealed};
 use crate::db::schema::{data_keys as key_rows, households};
-use crate::db::{AnyConnection, lock_rows};
+use crate::db::{AnyConnection, lock_row};
 use crate::domain::{CityId, HouseholdId, UserId, time};
 use crate::error::ApiError;
 
@@ -37,7 +37,7 @@ impl CityRow for HouseholdRow {
         conn: &mut AnyConnection,
         id: HouseholdId,
     ) -> Result<Option<HouseholdRow>, ApiError> {
-        lock_rows(conn, "households WHERE id = $1", id.into())?;
+        lock_row(conn, "households", id.into())?;
         Ok(households::table
             .find(id)
             .select(households::all_columns)
@@ -64,14 +64,13 @@ fn label(
         return Ok(None);
     };
     let keys = data_keys::load(conn, keyring, row.id)?;
-    match keys
-        .row(row.id, row.city_id)
-        .open_text(TABLE, "label", sealed)
-    {
-        Ok(Opened::Value(v)) => Ok(Some(v)),
-        Ok(Opened::Erased) => Ok(None),
-        Err(err) => Err(integrity(err, TABLE, row.id)),
-    }
+    open(
+        &keys.row(row.id, row.city_id),
+        TABLE,
+        "label",
+        sealed,
+        row.id,
+    )
 }
 
 /// The household with its label opened and its members listed.
@@ -178,15 +177,10 @@ pub fn move_to_city(
     let resealed = match label {
         Some(sealed) => {
             let keys = data_keys::load(conn, keyring, id)?;
-            match keys.row(id, from).open_text(TABLE, "label", &sealed) {
-                Ok(Opened::Value(text)) => Some(
-                    keys.row(id, to)
-                        .seal_text(TABLE, "label", &text)
-                        .map_err(ApiError::internal)?,
-                ),
-                Ok(Opened::Erased) => None,
-                Err(err) => return Err(integrity(err, TABLE, id)),
-            }
+            open(&keys.row(id, from), TABLE, "label", &sealed, id)?
+                .map(|text| keys.row(id, to).seal_text(TABLE, "label", &text))
+                .transpose()
+                .map_err(ApiError::internal)?
         }
         None => None,
     };

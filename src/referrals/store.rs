@@ -16,7 +16,7 @@ use crate::cases::store as cases;
 use crate::crypto::{Keyring, PersonKeys, Sealed};
 use crate::db::column::TextSet;
 use crate::db::schema::{organisations, referrals};
-use crate::db::{AnyConnection, lock_rows};
+use crate::db::{AnyConnection, lock_row_and_case};
 use crate::domain::{
     CaseId, CaseStatus, CityId, NonBlank, OrganisationId, OrganisationKind, ReferralId,
     ReferralState, UserId, time,
@@ -39,12 +39,7 @@ impl CityRow for ReferralRow {
         conn: &mut AnyConnection,
         id: ReferralId,
     ) -> Result<Option<ReferralRow>, ApiError> {
-        lock_rows(
-            conn,
-            "cases WHERE id = (SELECT case_id FROM referrals WHERE id = $1)",
-            id.into(),
-        )?;
-        lock_rows(conn, "referrals WHERE id = $1", id.into())?;
+        lock_row_and_case(conn, "referrals", id.into())?;
         find(conn, id)
     }
 

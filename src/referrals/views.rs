@@ -9,8 +9,8 @@ use crate::auth::policy::{self, Action, Scope};
 use crate::cases::data_keys;
 use crate::cases::model::age_on;
 use crate::cases::row::{self as cases, TABLE as CASES};
-use crate::cases::sealing::integrity;
-use crate::crypto::{Keyring, Opened, PersonKeys, Sealed};
+use crate::cases::sealing::{self, integrity, open_opt};
+use crate::crypto::{Keyring, Opened};
 use crate::db::AnyConnection;
 use crate::domain::time;
 use crate::error::ApiError;
@@ -20,25 +20,6 @@ use super::model::{
 };
 use super::store::TABLE;
 
-fn open_opt(
-    person: &PersonKeys,
-    row: &ReferralRow,
-    column: &str,
-    sealed: Option<&Sealed>,
-) -> Result<Option<String>, ApiError> {
-    let Some(sealed) = sealed else {
-        return Ok(None);
-    };
-    match person
-        .row(row.id, row.city_id)
-        .open_text(TABLE, column, sealed)
-    {
-        Ok(Opened::Value(v)) => Ok(Some(v)),
-        Ok(Opened::Erased) => Ok(None),
-        Err(err) => Err(integrity(err, TABLE, row.id)),
-    }
-}
-
 /// The whole referral, decrypted (the referring city's view). An erased
 /// person's sealed fields are `null`.
 pub fn view(
@@ -47,7 +28,8 @@ pub fn view(
     row: &ReferralRow,
 ) -> Result<Referral, ApiError> {
     let person = data_keys::load(conn, keyring, row.case_id)?;
-    let open = |column: &str, sealed: Option<&Sealed>| open_opt(&person, row, column, sealed);
+    let cipher = person.row(row.id, row.city_id);
+    let open = |column, sealed| open_opt(&cipher, TABLE, column, sealed, row.id);
     Ok(Referral {
         id: row.id,
         case_id: row.case_id,
@@ -87,11 +69,7 @@ pub fn provider_view(
     })?;
     let person = data_keys::load(conn, keyring, case.id)?;
     let cipher = person.row(case.id, case.city_id);
-    let open = |column: &str, sealed: &Sealed| match cipher.open_text(CASES, column, sealed) {
-        Ok(Opened::Value(v)) => Ok(Some(v)),
-        Ok(Opened::Erased) => Ok(None),
-        Err(err) => Err(integrity(err, CASES, case.id)),
-    };
+    let open = |column, sealed| sealing::open(&cipher, CASES, column, sealed, case.id);
     let given_name = open("full_name", &case.full_name_enc)?
         .and_then(|name| name.split_whitespace().next().map(str::to_string));
     let phone = match (&case.phone_enc, case.consent_share) {
@@ -107,7 +85,13 @@ pub fn provider_view(
         id: row.id,
         kind: row.kind,
         state: row.state,
-        reason: open_opt(&person, row, "reason", Some(&row.reason_enc))?,
+        reason: sealing::open(
+            &person.row(row.id, row.city_id),
+            TABLE,
+            "reason",
+            &row.reason_enc,
+            row.id,
+        )?,
         needs: row.needs.as_slice().to_vec(),
         due_by: row.due_by,
         person: ReferredPerson {

@@ -8,10 +8,10 @@ use crate::auth::policy::{Action, Resource};
 use crate::cases::data_keys;
 use crate::cases::lifecycle;
 use crate::cases::row::{self as cases, CaseRow};
-use crate::cases::sealing::integrity;
-use crate::crypto::{Keyring, Opened, Sealed};
+use crate::cases::sealing::open_opt;
+use crate::crypto::Keyring;
 use crate::db::schema::{cities, transfers};
-use crate::db::{AnyConnection, lock_rows};
+use crate::db::{AnyConnection, lock_row_and_case};
 use crate::domain::{CaseId, CityId, TransferId, TransferStatus, UserId, time};
 use crate::error::{ApiError, FieldError};
 use crate::households::store as households;
@@ -33,12 +33,7 @@ impl CityRow for TransferRow {
         conn: &mut AnyConnection,
         id: TransferId,
     ) -> Result<Option<TransferRow>, ApiError> {
-        lock_rows(
-            conn,
-            "cases WHERE id = (SELECT case_id FROM transfers WHERE id = $1)",
-            id.into(),
-        )?;
-        lock_rows(conn, "transfers WHERE id = $1", id.into())?;
+        lock_row_and_case(conn, "transfers", id.into())?;
         find(conn, id)
     }
 
@@ -167,14 +162,7 @@ pub fn view(
 ) -> Result<Transfer, ApiError> {
     let person = data_keys::load(conn, keyring, row.case_id)?;
     let cipher = person.row(row.id, row.from_city_id);
-    let open = |column: &str, sealed: Option<&Sealed>| match sealed {
-        None => Ok(None),
-        Some(sealed) => match cipher.open_text(TABLE, column, sealed) {
-            Ok(Opened::Value(v)) => Ok(Some(v)),
-            Ok(Opened::Erased) => Ok(None),
-            Err(err) => Err(integrity(err, TABLE, row.id)),
-        },
-    };
+    let open = |column, sealed| open_opt(&cipher, TABLE, column, sealed, row.id);
     Ok(Transfer {
         id: row.id,
         case_id: row.case_id,

@@ -16,8 +16,8 @@ use crate::auth::throttle::LoginThrottle;
 use crate::crypto::{Keyring, KeyringError};
 use crate::db::{Database, DbError};
 use crate::error::ApiError;
-use crate::settings::{Environment, Settings, SettingsError};
-use crate::web::cors::{self, CorsPolicy};
+use crate::settings::{Settings, SettingsError};
+use crate::web::cors;
 use crate::web::docs::{self, OpenApiJson};
 use crate::web::extract::{self, JsonLimits};
 use crate::web::metrics::Metrics;
@@ -173,17 +173,7 @@ fn serve(
         read_timeout: settings.server.body_read_timeout(),
     };
     let pagination = settings.pagination;
-    let cors = web::Data::new(
-        CorsPolicy::new(
-            &settings.server.cors_allowed_origins,
-            settings.server.cors_max_age_secs,
-            settings.environment == Environment::Production,
-        )
-        .map_err(|message| SettingsError::Invalid {
-            field: "server.cors_allowed_origins",
-            message,
-        })?,
-    );
+    let cors = web::Data::new(settings.cors_policy()?);
     let small_cell = web::Data::new(crate::stats::routes::SmallCell(settings.stats.k));
     let timeout = web::Data::new(RequestTimeout(settings.server.request_timeout()));
 

@@ -135,6 +135,8 @@ struct Table {
     backend: &'static str,
     cases: u64,
     seed_secs: Option<f64>,
+    /// Making a statistical release: seconds and peak RSS (KiB).
+    release: (f64, u64),
     rows: Vec<Row>,
     peak_rss_kib: u64,
 }
@@ -255,6 +257,33 @@ fn seed(args: &Args, backend: &str, t: &Target, size: u64) -> Res<(Accounts, Opt
     std::fs::write(&accounts, &text)?;
     std::fs::write(t.dir.join("seeded"), "")?;
     Ok((read_accounts(&accounts)?, Some(secs)))
+}
+
+/// `sanad stats release` on the seeded database: how long it took and its
+/// peak memory (the kernel's high-water mark, read until it exits).
+fn make_release(args: &Args, t: &Target) -> Res<(f64, u64)> {
+    let started = Instant::now();
+    let mut child = sanad(args, t)
+        .args(["stats", "release"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut peak = 0;
+    let status = loop {
+        peak = peak.max(rss_kib(child.id(), "VmHWM:"));
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let secs = started.elapsed().as_secs_f64();
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        std::io::Read::read_to_string(&mut stdout, &mut out)?;
+    }
+    anyhow::ensure!(status.success(), "sanad stats release failed");
+    println!("{}", out.trim());
+    Ok((secs, peak))
 }
 
 fn read_accounts(path: &Path) -> Res<Accounts> {
@@ -658,6 +687,7 @@ fn bench_one(
 ) -> Res<Table> {
     let t = target(args, backend, size)?;
     let (accounts, seed_secs) = seed(args, backend, &t, size)?;
+    let release = make_release(args, &t)?;
     let mut fx = fixture(&t)?;
     let server = Server::start(args, &t)?;
     let base = server.base.clone();
@@ -847,14 +877,14 @@ fn bench_one(
         let sc = args.stats_concurrency;
         let s = shared.clone();
         out.push((
-            "case stats (national)",
+            "ministry stats (release)",
             sc,
             drive(sc, span(args, "stats"), move |_| {
                 let s = s.clone();
                 async move {
                     let r =
                         s.0.get(format!(
-                            "{}/api/v1/stats/cases?group_by=governorate,sex,age_band",
+                            "{}/api/v1/stats/cases?group_by=governorate,sex,age_band&period=2025",
                             s.1
                         ))
                         .bearer_auth(&s.3)
@@ -888,6 +918,7 @@ fn bench_one(
         backend,
         cases: size,
         seed_secs,
+        release,
         rows,
         peak_rss_kib,
     })
@@ -1080,24 +1111,22 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
             Some(ok)
         },
     )?);
-    // Stats: the aggregate query and its grid, without suppression or HTTP.
+    // Stats: the same answer from the stored release, without HTTP.
     out.push(drive_direct(
         url,
         sc,
         span(args, "stats"),
         always(|conn, _| {
-            use sanad::stats::store::{CaseDimension, case_counts};
-            case_counts(
+            use sanad::stats::answer::{Query, from_release};
+            use sanad::stats::design::{Dimension, Subject};
+            from_release(
                 conn,
-                &[
-                    CaseDimension::Governorate,
-                    CaseDimension::Sex,
-                    CaseDimension::AgeBand,
-                ],
-                None,
-                None,
-                None,
-                2026,
+                &Query {
+                    subject: Subject::Cases,
+                    dims: vec![Dimension::Governorate, Dimension::Sex, Dimension::AgeBand],
+                    period: sanad::domain::Period::parse("2025"),
+                    release: None,
+                },
             )
             .is_ok()
         }),
@@ -1121,12 +1150,14 @@ fn read_cases(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<usize> {
 fn print_table(t: &Table) {
     println!();
     println!(
-        "{} at {} cases{}; server peak RSS {:.0} MiB",
+        "{} at {} cases{}; release made in {:.1} s, peak RSS {:.0} MiB; server peak RSS {:.0} MiB",
         t.backend,
         t.cases,
         t.seed_secs
             .map(|s| format!(" (seeded in {s:.0} s, {:.0} cases/s)", t.cases as f64 / s))
             .unwrap_or_default(),
+        t.release.0,
+        t.release.1 as f64 / 1024.0,
         t.peak_rss_kib as f64 / 1024.0
     );
     println!(
@@ -1162,12 +1193,14 @@ fn print_table(t: &Table) {
 
 fn markdown(t: &Table, args: &Args) -> String {
     let mut s = format!(
-        "### {} — {} cases\n\n{}Concurrency {} ({} for stats), {} s per operation. Server peak RSS: {:.0} MiB.\n\n",
+        "### {} — {} cases\n\n{}A statistical release: {:.1} s, peak RSS {:.0} MiB. Concurrency {} ({} for stats), {} s per operation. Server peak RSS: {:.0} MiB.\n\n",
         t.backend,
         t.cases,
         t.seed_secs
             .map(|s| format!("Seeded in {s:.0} s ({:.0} cases/s). ", t.cases as f64 / s))
             .unwrap_or_default(),
+        t.release.0,
+        t.release.1 as f64 / 1024.0,
         args.concurrency,
         args.stats_concurrency,
         args.seconds,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use sanad::audit::{Anchor, AnchorCheck};
 use sanad::cli::commands;
-use sanad::cli::{AuditCommand, Cli, Command, DemoCommand, KeysCommand, UserCommand};
+use sanad::cli::{AuditCommand, Cli, Command, DemoCommand, KeysCommand, StatsCommand, UserCommand};
 use sanad::crypto::Keyring;
 use sanad::settings::Settings;
 use sanad::web::startup::Application;
@@ -76,6 +76,9 @@ fn main() -> ExitCode {
             .map(|kid| println!("signing key {kid} is now active; restart every API node"))
             .map_err(Into::into),
         Command::Audit { .. } => Ok(()),
+        Command::Stats {
+            command: StatsCommand::Release,
+        } => stats_release(&settings),
         Command::Demo {
             command:
                 DemoCommand::Seed {
@@ -130,6 +133,29 @@ fn create_user(settings: &Settings, args: commands::UserArgs) -> anyhow::Result<
     let username = args.username.clone();
     let id = commands::create_user(settings, args, &mut std::io::stdin().lock())?;
     println!("created user {username} ({id})");
+    Ok(())
+}
+
+/// `sanad stats release`: progress on standard error, the release on
+/// standard output.
+fn stats_release(settings: &Settings) -> anyhow::Result<()> {
+    let made = commands::stats_release(settings, &mut |step| eprintln!("{step}"))?;
+    println!(
+        "release {} ({}): months {} to {}{}; rho {:.4} (this year {:.4} of {:.4}); {} cells",
+        made.seq,
+        made.id,
+        made.plan.first,
+        made.plan.last,
+        made.plan
+            .new_months
+            .map_or(", no new month".into(), |(a, b)| format!(
+                ", new {a} to {b}"
+            )),
+        made.rho,
+        made.rho_year_total,
+        made.rho_year_limit,
+        made.cells
+    );
     Ok(())
 }
 

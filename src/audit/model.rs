@@ -81,6 +81,8 @@ closed_set! {
         ReferralList => "referral.list",
         ReferralTransition => "referral.transition",
         StatsExport => "stats.export",
+        /// A statistical release made (by the server or the operator).
+        StatsRelease => "stats.release",
         AuditRead => "audit.read",
         AuditVerify => "audit.verify",
         KeysGenerate => "keys.generate",
@@ -302,7 +304,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 37);
+        assert_eq!(Action::ALL.len(), 38);
     }
 
     #[test]

@@ -104,3 +104,23 @@ pub fn create_user(
         Ok(row.id)
     })
 }
+
+/// `sanad stats release`: a release made now by the operator, reporting
+/// each step to `progress`.
+pub fn stats_release(
+    settings: &Settings,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<crate::stats::release::Made> {
+    use crate::stats::{mechanism::GaussianCounts, release};
+    let mut conn = connect(settings)?;
+    migrations::run(&mut conn)?;
+    release::make(
+        &mut conn,
+        &settings.stats,
+        release::Trigger::Operator,
+        crate::domain::time::now(),
+        &GaussianCounts,
+        progress,
+    )?
+    .ok_or_else(|| anyhow::anyhow!("nothing was released"))
+}

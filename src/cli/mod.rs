@@ -40,11 +40,24 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Statistical releases: the only source of ministry figures.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
     /// Demonstration data (never in production).
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Make a statistical release now: every month settled since the last
+    /// release (back to `stats.series_start` for the first), and a fresh
+    /// snapshot. Refused when it would pass the yearly privacy limit.
+    Release,
 }
 
 #[derive(Debug, Subcommand)]

@@ -218,6 +218,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stats_releases (seq) {
+        seq -> BigInt,
+        id -> Text,
+        created_at -> Timestamp,
+        trigger_kind -> Text,
+        first_month -> Text,
+        last_month -> Text,
+        ledger_year -> Integer,
+        rho -> Text,
+        rho_year_total -> Text,
+        rho_year_limit -> Text,
+        epsilon_at_delta -> Text,
+        small_cell_k -> Integer,
+        referrals_per_person -> Integer,
+    }
+}
+
+diesel::table! {
+    stats_ledger (release_seq, table_name) {
+        release_seq -> BigInt,
+        table_name -> Text,
+        first_month -> Text,
+        last_month -> Text,
+        measurements -> Integer,
+        d_in -> Integer,
+        scale -> Text,
+        rho -> Text,
+    }
+}
+
+diesel::table! {
+    stats_frozen_months (table_name, month) {
+        table_name -> Text,
+        month -> Text,
+        release_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    stats_cells (table_name, release_seq, month, governorate, d1, d2, d3) {
+        table_name -> Text,
+        release_seq -> BigInt,
+        month -> Text,
+        governorate -> Text,
+        d1 -> Text,
+        d2 -> Text,
+        d3 -> Text,
+        value -> BigInt,
+    }
+}
+
 diesel::joinable!(cities -> governorates (governorate_id));
 diesel::joinable!(households -> cities (city_id));
 diesel::joinable!(cases -> cities (city_id));
@@ -246,4 +298,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_notes,
     transfers,
     referrals,
+    stats_releases,
+    stats_ledger,
+    stats_frozen_months,
+    stats_cells,
 );

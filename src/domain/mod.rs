@@ -52,6 +52,7 @@ macro_rules! text_enum {
 
 pub mod case;
 pub mod ids;
+pub mod month;
 pub mod referral;
 pub mod role;
 pub mod text;
@@ -63,6 +64,7 @@ pub use ids::{
     CaseId, CityId, GovernorateId, HouseholdId, NoteId, OrganisationId, ReferralId, SubjectId,
     TransferId, UserId,
 };
+pub use month::{Month, Period};
 pub use referral::{Need, ReferralState, Transition};
 pub use role::{OrganisationKind, Role};
 pub use text::{Invalid, NationalId, NonBlank, Phone};

@@ -104,6 +104,14 @@ impl TextColumn for Role {
 
 crate::text_column!(Role);
 
+impl FromStr for OrganisationKind {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<OrganisationKind, UnknownRole> {
+        OrganisationKind::from_db(s).ok_or(UnknownRole)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

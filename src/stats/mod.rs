@@ -1,7 +1,28 @@
-//! Anonymised aggregates for ministries and city supervisors: counts over
-//! plaintext categories, grouped in the database, with small cells and
-//! their complements hidden before anyone sees them.
+//! Statistics that cannot single anyone out.
+//!
+//! Ministry officials see figures only from statistical releases: tables of
+//! counts over the full, fixed value set of each dimension, by calendar
+//! month, measured once with OpenDP's discrete Gaussian mechanism under a
+//! privacy ledger with a yearly limit, and stored; every query is
+//! post-processing of one stored release. City supervisors see exact, live
+//! counts of their own cities. `docs/statistics.md` explains the model.
+//!
+//! - [`design`]. the designed set of released tables and their dimensions;
+//! - [`source`]. reading the plaintext categories a release counts;
+//! - [`tables`]. a table's fixed grid, and measuring it;
+//! - [`mechanism`]. OpenDP — the only way data reaches a released figure;
+//! - [`release`]. planning, measuring and storing a release, the ledger;
+//! - [`schedule`]. the server's monthly release;
+//! - [`store`]. releases, ledger and cells in the database;
+//! - [`answer`]. answering a request from a release, or live;
+//! - [`routes`]. HTTP.
 
+pub mod answer;
+pub mod design;
+pub mod mechanism;
+pub mod release;
 pub mod routes;
+pub mod schedule;
+pub mod source;
 pub mod store;
-pub mod suppress;
+pub mod tables;

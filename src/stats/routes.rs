@@ -1,274 +1,347 @@
-//! `GET /stats/cases` and `GET /stats/referrals`: counts for ministry officials (national) and city
-//! supervisors (their cities), small cells hidden, as JSON or as CSV with an
-//! HXL hashtag row.
+//! `GET /stats/cases`, `GET /stats/referrals` and `GET /stats/releases`.
+//! Ministry officials are answered from a statistical release only; city
+//! supervisors get exact live counts of their own cities. Both are held to
+//! at most three dimensions and to periods of a year, a quarter or a
+//! month, and to a few requests in flight per user.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::audit::{self, Entity, Outcome};
 use crate::auth::Principal;
 use crate::auth::policy::{self, Action, Resource, Scope};
 use crate::auth::trail;
 use crate::db::{Database, write_transaction};
-use crate::domain::time;
+use crate::domain::{Period, UserId};
 use crate::error::{ApiError, Problem};
 use crate::web::extract;
 use crate::web::telemetry::RequestId;
 
-use super::store::{self, CaseDimension, ReferralDimension};
-use super::suppress::{Cell, suppress};
+use super::answer::{self, Answer, MonthRange, Query, ReleaseSummary};
+use super::design::{Dimension, Subject};
+use super::store;
 
-/// The threshold k: cells from 1 to k−1 are hidden. From settings.
-#[derive(Debug, Clone, Copy)]
-pub struct SmallCell(pub u64);
+/// How many statistics requests each user may have in flight.
+pub struct StatsGate {
+    limit: usize,
+    in_flight: Mutex<HashMap<UserId, usize>>,
+}
+
+impl StatsGate {
+    pub fn new(limit: usize) -> StatsGate {
+        StatsGate {
+            limit,
+            in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A pass while under the limit, else 429.
+    fn enter(&self, user: UserId) -> Result<GatePass<'_>, ApiError> {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = in_flight.entry(user).or_default();
+        if *count >= self.limit {
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: 1,
+            });
+        }
+        *count += 1;
+        Ok(GatePass { gate: self, user })
+    }
+}
+
+struct GatePass<'a> {
+    gate: &'a StatsGate,
+    user: UserId,
+}
+
+impl Drop for GatePass<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = self
+            .gate
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = in_flight.get_mut(&self.user) {
+            *count -= 1;
+            if *count == 0 {
+                in_flight.remove(&self.user);
+            }
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct CaseStatsQuery {
-    /// Comma-separated, each at most once: governorate, city, sex,
-    /// age_band, status, origin_kind, vulnerability. Empty: one total.
-    #[param(schema_with = case_dimensions, style = Form, explode = false, required = false)]
+pub struct StatsQuery {
+    /// Comma-separated, at most three, each at most once (see the
+    /// operation for the dimensions of each subject). Ministry officials:
+    /// all from one released table. Empty: one total.
+    #[param(value_type = Option<String>, required = false)]
     pub group_by: Option<String>,
-    /// Return date from (inclusive).
-    pub from: Option<NaiveDate>,
-    /// Return date to (exclusive).
-    pub to: Option<NaiveDate>,
+    /// A year (`2026`), a quarter (`2026-Q2`) or a month (`2026-05`);
+    /// every month the release covers when absent. Day ranges are not
+    /// periods.
+    #[param(
+        pattern = r"^[1-9][0-9]{3}(-Q[1-4]|-(0[1-9]|1[0-2]))?$",
+        required = false
+    )]
+    pub period: Option<String>,
+    /// Ministry officials: the release to answer from (its id, from
+    /// `GET /stats/releases`); the latest when absent.
+    #[param(value_type = Option<String>, format = Uuid, required = false)]
+    pub release: Option<Uuid>,
 }
 
-/// A published table. Each cell has one member per dimension, `count`
-/// (null when suppressed) and `suppressed`.
+/// An answer. Each cell has one member per dimension asked for, `count`
+/// (null when suppressed), `margin_95` and `suppressed`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatsTable {
-    pub k: u64,
+    /// `release`: ministry figures from a statistical release; `live`: a
+    /// city supervisor's exact counts of their own cities.
+    pub source: String,
+    /// The release answered from (null when live).
+    pub release: Option<ReleaseSummary>,
+    /// The released table the figures are sums of (null when live).
+    pub table: Option<String>,
+    /// The period asked for, if any.
+    pub period: Option<String>,
+    /// The months the figures cover.
+    pub months: MonthRange,
     pub dimensions: Vec<String>,
     #[schema(value_type = Vec<Object>)]
     pub cells: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// `group_by` as the document states it: a comma-separated list of
-/// distinct dimension names.
-fn dimensions_schema(names: &[&str]) -> utoipa::openapi::schema::Array {
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
-    ArrayBuilder::new()
-        .items(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(names.iter().copied())),
-        )
-        .unique_items(true)
-        .build()
+/// One table a release measured: what it cost.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerLine {
+    pub table: String,
+    pub first_month: String,
+    pub last_month: String,
+    /// Separate measurements (one per vulnerability flag, say).
+    pub measurements: i32,
+    /// Most rows one person adds to a measurement.
+    pub d_in: i32,
+    /// σ of the discrete Gaussian noise added to every cell.
+    pub scale: f64,
+    pub rho: f64,
 }
 
-fn case_dimensions() -> utoipa::openapi::schema::Array {
-    dimensions_schema(&[
-        "governorate",
-        "city",
-        "sex",
-        "age_band",
-        "status",
-        "origin_kind",
-        "vulnerability",
-    ])
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReleaseEntry {
+    pub release: ReleaseSummary,
+    pub ledger: Vec<LedgerLine>,
 }
 
-fn referral_dimensions() -> utoipa::openapi::schema::Array {
-    dimensions_schema(&["governorate", "city", "kind", "state", "outcome", "month"])
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReleaseList {
+    /// Every release, newest first.
+    pub items: Vec<ReleaseEntry>,
 }
 
-/// Parses `group_by`: empty (or absent) for one total, else names
-/// separated by commas, exactly as spelled, each at most once.
-fn parse_dimensions<D: PartialEq>(
-    text: Option<&str>,
-    parse: fn(&str) -> Option<D>,
-    allowed: &'static str,
-) -> Result<Vec<D>, ApiError> {
-    let mut out: Vec<D> = Vec::new();
+/// Parses `group_by`: empty (or absent) for one total, else at most three
+/// names separated by commas, each at most once.
+fn parse_dimensions(subject: Subject, text: Option<&str>) -> Result<Vec<Dimension>, ApiError> {
     let text = text.unwrap_or("");
+    let mut out: Vec<Dimension> = Vec::new();
     if text.is_empty() {
         return Ok(out);
     }
+    let names: Vec<&str> = subject.dimensions().iter().map(|d| d.name()).collect();
     for part in text.split(',') {
-        let d = parse(part).ok_or_else(|| ApiError::field("group_by", allowed))?;
-        if out.contains(&d) {
+        let dim = Dimension::parse(subject, part).ok_or_else(|| {
+            ApiError::field("group_by", format!("must list only {}", names.join(", ")))
+        })?;
+        if out.contains(&dim) {
             return Err(ApiError::field("group_by", "names a dimension twice"));
         }
-        out.push(d);
+        out.push(dim);
+    }
+    if out.len() > 3 {
+        return Err(ApiError::field(
+            "group_by",
+            "may name at most three dimensions",
+        ));
     }
     Ok(out)
 }
 
-/// Extra figures of a cell (the referral medians), shown only when the
-/// cell's count is.
-type Extras<'a> = &'a dyn Fn(&Cell) -> Vec<(&'static str, Option<f64>)>;
-
-fn table(k: u64, names: &[&str], cells: &[Cell], extras: Extras<'_>) -> StatsTable {
-    StatsTable {
-        k,
-        dimensions: names.iter().map(|d| d.to_string()).collect(),
-        cells: cells
-            .iter()
-            .map(|cell| {
-                let mut map = serde_json::Map::new();
-                for (name, value) in names.iter().zip(&cell.key) {
-                    map.insert((*name).into(), value.clone().into());
-                }
-                map.insert(
-                    "count".into(),
-                    if cell.suppressed {
-                        serde_json::Value::Null
-                    } else {
-                        cell.count.into()
-                    },
-                );
-                map.insert("suppressed".into(), cell.suppressed.into());
-                for (name, value) in extras(cell) {
-                    let shown = value.filter(|_| !cell.suppressed);
-                    map.insert(
-                        name.into(),
-                        shown.map_or(serde_json::Value::Null, Into::into),
-                    );
-                }
-                map
+fn parse(subject: Subject, req: &HttpRequest) -> Result<Query, ApiError> {
+    let raw: StatsQuery = extract::parse_query(req)?;
+    let dims = parse_dimensions(subject, raw.group_by.as_deref())?;
+    let period = raw
+        .period
+        .as_deref()
+        .map(|p| {
+            Period::parse(p).ok_or_else(|| {
+                ApiError::field(
+                    "period",
+                    "must be a year (2026), a quarter (2026-Q2) or a month (2026-05)",
+                )
             })
-            .collect(),
-    }
+        })
+        .transpose()?;
+    Ok(Query {
+        subject,
+        dims,
+        period,
+        release: raw.release,
+    })
 }
 
 fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n']) {
+    if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
         value.to_string()
     }
 }
 
-/// CSV with the header, an HXL hashtag row under it, then one row a cell
-/// (empty figures where suppressed).
-fn csv(names: &[&str], tags: &[&str], cells: &[Cell], extras: Extras<'_>) -> String {
-    let extra_names: Vec<(&str, &str)> = match cells.first() {
-        Some(cell) => extras(cell)
-            .into_iter()
-            .map(|(name, _)| {
-                (
-                    name,
-                    if name.contains("accept") {
-                        "#indicator+days+accept"
-                    } else {
-                        "#indicator+days+complete"
-                    },
-                )
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    let mut out = String::new();
-    let header: Vec<&str> = names
-        .iter()
-        .copied()
-        .chain(["count"])
-        .chain(extra_names.iter().map(|e| e.0))
-        .collect();
-    out.push_str(&header.join(","));
-    out.push('\n');
-    let hxl: Vec<&str> = tags
-        .iter()
-        .copied()
-        .chain(["#affected+num"])
-        .chain(extra_names.iter().map(|e| e.1))
-        .collect();
-    out.push_str(&hxl.join(","));
-    out.push('\n');
-    for cell in cells {
-        let mut row: Vec<String> = cell.key.iter().map(|v| csv_field(v)).collect();
-        row.push(if cell.suppressed {
-            String::new()
-        } else {
-            cell.count.to_string()
-        });
-        for (_, value) in extras(cell) {
-            row.push(
-                value
-                    .filter(|_| !cell.suppressed)
-                    .map(|v| v.to_string())
-                    .unwrap_or_default(),
-            );
-        }
+/// CSV: the header, an HXL hashtag row under it, then one row a cell.
+fn csv(answer: &Answer) -> String {
+    let mut header: Vec<&str> = answer.dims.iter().map(|d| d.name()).collect();
+    header.extend(["count", "margin_95", "suppressed"]);
+    let mut tags: Vec<&str> = answer.dims.iter().map(|d| d.hxl()).collect();
+    tags.extend([
+        "#affected+num",
+        "#affected+num+margin95",
+        "#meta+suppressed",
+    ]);
+    let mut out = format!("{}\n{}\n", header.join(","), tags.join(","));
+    for figure in &answer.figures {
+        let mut row: Vec<String> = figure.key.iter().map(|v| csv_field(v)).collect();
+        row.push(figure.count.map(|c| c.to_string()).unwrap_or_default());
+        row.push(figure.margin_95.to_string());
+        row.push(figure.suppressed.to_string());
         out.push_str(&row.join(","));
         out.push('\n');
     }
     out
 }
 
-fn wants_csv(req: &HttpRequest) -> bool {
-    req.headers()
+fn json(answer: Answer) -> StatsTable {
+    let names: Vec<&str> = answer.dims.iter().map(|d| d.name()).collect();
+    StatsTable {
+        source: answer.source.into(),
+        release: answer.release,
+        table: answer.table.map(str::to_string),
+        period: answer.period.map(|p| p.to_string()),
+        months: MonthRange {
+            first: answer.months.0.to_string(),
+            last: answer.months.1.to_string(),
+        },
+        dimensions: names.iter().map(|n| n.to_string()).collect(),
+        cells: answer
+            .figures
+            .into_iter()
+            .map(|figure| {
+                let mut map = serde_json::Map::new();
+                for (name, value) in names.iter().zip(figure.key) {
+                    map.insert((*name).into(), value.into());
+                }
+                map.insert(
+                    "count".into(),
+                    figure.count.map_or(serde_json::Value::Null, Into::into),
+                );
+                map.insert("margin_95".into(), figure.margin_95.into());
+                map.insert("suppressed".into(), figure.suppressed.into());
+                map
+            })
+            .collect(),
+    }
+}
+
+/// Answers from a release (national scope) or live (the caller's cities),
+/// then records the request; counting holds no write lock.
+async fn respond(
+    req: HttpRequest,
+    subject: Subject,
+    principal: Principal,
+    request: RequestId,
+    db: web::Data<Database>,
+    gate: web::Data<StatsGate>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::StatsRead, Resource::Collection)?;
+    let query = parse(subject, &req)?;
+    let cities = match policy::scope(&principal, Action::StatsRead) {
+        Scope::National => None,
+        Scope::Cities(cities) => {
+            if query.release.is_some() {
+                return Err(ApiError::field(
+                    "release",
+                    "releases hold national figures; city supervisors get live figures of their own cities",
+                ));
+            }
+            Some(cities.iter().map(|c| c.to_db()).collect::<Vec<_>>())
+        }
+        Scope::Organisation(_) | Scope::Nothing => return Err(ApiError::Forbidden),
+    };
+    let _pass = gate.enter(principal.user_id)?;
+    let answer = db
+        .run(move |conn| {
+            let answer = match &cities {
+                None => answer::from_release(conn, &query)?,
+                Some(cities) => answer::live(conn, &query, cities)?,
+            };
+            let names: Vec<&str> = query.dims.iter().map(|d| d.name()).collect();
+            let release_id = answer
+                .release
+                .as_ref()
+                .and_then(|r| r.id.parse::<Uuid>().ok())
+                .unwrap_or(Uuid::nil());
+            let event = trail::event(
+                &principal,
+                &request,
+                audit::Action::StatsExport,
+                Outcome::Success,
+            )
+            .entity(Entity::Stats, release_id)
+            .detail(format!(
+                "{} by [{}], period {}, {}, {} cells",
+                subject.name(),
+                names.join(","),
+                query.period.map_or("all".into(), |p| p.to_string()),
+                answer
+                    .table
+                    .map_or("live".into(), |t| format!("release table {t}")),
+                answer.figures.len(),
+            ));
+            write_transaction(conn, |conn| audit::append(conn, &event))?;
+            Ok(answer)
+        })
+        .await?;
+    let wants_csv = req
+        .headers()
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"))
-}
-
-fn stats_scope(principal: &Principal) -> Result<Option<Vec<crate::domain::CityId>>, ApiError> {
-    match policy::scope(principal, Action::StatsRead) {
-        Scope::National => Ok(None),
-        Scope::Cities(cities) => Ok(Some(cities)),
-        Scope::Organisation(_) | Scope::Nothing => Err(ApiError::Forbidden),
-    }
-}
-
-fn check_range(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<(), ApiError> {
-    match (from, to) {
-        (Some(from), Some(to)) if from >= to => Err(ApiError::field("to", "must be after from")),
-        _ => Ok(()),
-    }
-}
-
-fn export_event(
-    principal: &Principal,
-    request: &RequestId,
-    what: &str,
-    names: &[&str],
-    cells: &[Cell],
-) -> audit::NewEvent {
-    trail::event(
-        principal,
-        request,
-        audit::Action::StatsExport,
-        Outcome::Success,
-    )
-    .entity(Entity::Stats, uuid::Uuid::nil())
-    .detail(format!(
-        "{what} by [{}], {} cells, {} suppressed",
-        names.join(","),
-        cells.len(),
-        cells.iter().filter(|c| c.suppressed).count()
-    ))
-}
-
-fn answer(
-    req: &HttpRequest,
-    k: u64,
-    names: &[&str],
-    tags: &[&str],
-    cells: &[Cell],
-    extras: Extras<'_>,
-) -> HttpResponse {
-    if wants_csv(req) {
+        .is_some_and(|v| v.contains("text/csv"));
+    Ok(if wants_csv {
         HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .body(csv(names, tags, cells, extras))
+            .body(csv(&answer))
     } else {
-        HttpResponse::Ok().json(table(k, names, cells, extras))
-    }
+        HttpResponse::Ok().json(json(answer))
+    })
 }
 
-/// Counts of cases, anonymised. National for ministry officials, the
-/// caller's cities for city supervisors.
+/// Counts of people (cases) by month of return. Ministry officials: noisy
+/// figures from a statistical release, each with its 95 % margin, those
+/// below the release's k suppressed. City supervisors: exact, live counts
+/// of their own cities. Dimensions: governorate, city, sex, age_band,
+/// status, origin_kind, vulnerability, month.
 #[utoipa::path(
     tag = "stats",
-    params(CaseStatsQuery),
+    params(StatsQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The table; with `Accept: text/csv`, the same table as CSV with an HXL hashtag row under the header", content(
@@ -278,6 +351,7 @@ fn answer(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stats/cases")]
@@ -286,67 +360,17 @@ pub async fn case_stats(
     principal: Principal,
     request: RequestId,
     db: web::Data<Database>,
-    k: web::Data<SmallCell>,
+    gate: web::Data<StatsGate>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::StatsRead, Resource::Collection)?;
-    let query: CaseStatsQuery = extract::parse_query(&req)?;
-    let dimensions = parse_dimensions(
-        query.group_by.as_deref(),
-        CaseDimension::parse,
-        CASE_DIMENSIONS,
-    )?;
-    check_range(query.from, query.to)?;
-    let cities = stats_scope(&principal)?;
-    let k = k.0;
-    let names: Vec<&'static str> = dimensions.iter().map(|d| d.name()).collect();
-    let tags: Vec<&'static str> = dimensions.iter().map(|d| d.hxl()).collect();
-    let audit_names = names.clone();
-    let cells = db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let mut cells = store::case_counts(
-                    conn,
-                    &dimensions,
-                    cities.as_deref(),
-                    query.from,
-                    query.to,
-                    time::now().date().year(),
-                )?;
-                suppress(&mut cells, dimensions.len(), k);
-                audit::append(
-                    conn,
-                    &export_event(&principal, &request, "cases", &audit_names, &cells),
-                )?;
-                Ok(cells)
-            })
-        })
-        .await?;
-    Ok(answer(&req, k, &names, &tags, &cells, &|_| Vec::new()))
+    respond(req, Subject::Cases, principal, request, db, gate).await
 }
 
-const CASE_DIMENSIONS: &str =
-    "must list only governorate, city, sex, age_band, status, origin_kind, vulnerability";
-const REFERRAL_DIMENSIONS: &str = "must list only governorate, city, kind, state, outcome, month";
-
-#[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ReferralStatsQuery {
-    /// Comma-separated, each at most once: governorate, city, kind, state,
-    /// outcome, month. Empty: one total.
-    #[param(schema_with = referral_dimensions, style = Form, explode = false, required = false)]
-    pub group_by: Option<String>,
-    /// Referral date from (inclusive).
-    pub from: Option<NaiveDate>,
-    /// Referral date to (exclusive).
-    pub to: Option<NaiveDate>,
-}
-
-/// Counts of referrals, anonymised, with the median days to acceptance and
-/// to completion of each published cell.
+/// Counts of referrals by month made. Ministry officials: from a
+/// statistical release, as for cases; city supervisors: exact and live.
+/// Dimensions: governorate, city, kind, state, outcome, month.
 #[utoipa::path(
     tag = "stats",
-    params(ReferralStatsQuery),
+    params(StatsQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The table; with `Accept: text/csv`, the same table as CSV with an HXL hashtag row under the header", content(
@@ -356,6 +380,7 @@ pub struct ReferralStatsQuery {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/stats/referrals")]
@@ -364,48 +389,58 @@ pub async fn referral_stats(
     principal: Principal,
     request: RequestId,
     db: web::Data<Database>,
-    k: web::Data<SmallCell>,
+    gate: web::Data<StatsGate>,
 ) -> Result<HttpResponse, ApiError> {
+    respond(req, Subject::Referrals, principal, request, db, gate).await
+}
+
+/// Every statistical release, newest first, with the privacy loss each
+/// spent and its ledger: the tables it measured, their noise and cost.
+#[utoipa::path(
+    tag = "stats",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ReleaseList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/stats/releases")]
+pub async fn releases(
+    principal: Principal,
+    db: web::Data<Database>,
+) -> Result<web::Json<ReleaseList>, ApiError> {
     policy::authorize(&principal, Action::StatsRead, Resource::Collection)?;
-    let query: ReferralStatsQuery = extract::parse_query(&req)?;
-    let dimensions = parse_dimensions(
-        query.group_by.as_deref(),
-        ReferralDimension::parse,
-        REFERRAL_DIMENSIONS,
-    )?;
-    check_range(query.from, query.to)?;
-    let cities = stats_scope(&principal)?;
-    let k = k.0;
-    let names: Vec<&'static str> = dimensions.iter().map(|d| d.name()).collect();
-    let tags: Vec<&'static str> = dimensions.iter().map(|d| d.hxl()).collect();
-    let audit_names = names.clone();
-    let (cells, days) = db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let (mut cells, days) = store::referral_counts(
-                    conn,
-                    &dimensions,
-                    cities.as_deref(),
-                    query.from,
-                    query.to,
-                )?;
-                suppress(&mut cells, dimensions.len(), k);
-                audit::append(
-                    conn,
-                    &export_event(&principal, &request, "referrals", &audit_names, &cells),
-                )?;
-                Ok((cells, days))
-            })
+    let items = db
+        .run(|conn| {
+            let rows = store::all(conn)?;
+            let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+            let ledger = store::ledger(conn, &seqs)?;
+            rows.iter()
+                .map(|row| {
+                    Ok(ReleaseEntry {
+                        release: ReleaseSummary::of(row)?,
+                        ledger: ledger
+                            .iter()
+                            .filter(|l| l.release_seq == row.seq)
+                            .map(|l| {
+                                Ok(LedgerLine {
+                                    table: l.table_name.clone(),
+                                    first_month: l.first_month.clone(),
+                                    last_month: l.last_month.clone(),
+                                    measurements: l.measurements,
+                                    d_in: l.d_in,
+                                    scale: store::number(&l.scale)?,
+                                    rho: store::number(&l.rho)?,
+                                })
+                            })
+                            .collect::<Result<_, ApiError>>()?,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
         })
         .await?;
-    let extras = |cell: &Cell| {
-        let (accept, complete) = days.get(&cell.key).cloned().unwrap_or_default();
-        vec![
-            ("median_days_to_accept", store::median(&accept)),
-            ("median_days_to_complete", store::median(&complete)),
-        ]
-    };
-    Ok(answer(&req, k, &names, &tags, &cells, &extras))
+    Ok(web::Json(ReleaseList { items }))
 }
 
 #[cfg(test)]
@@ -413,28 +448,59 @@ mod properties {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::stats::store::{CaseDimension, ReferralDimension};
 
     proptest! {
-        /// Any `group_by` text is a list of distinct dimensions or a 422 on
-        /// `group_by` that does not repeat it.
+        /// Any `group_by` text is at most three distinct dimensions or a
+        /// 422 on `group_by` whose message is one of a fixed few (so it
+        /// never repeats what was sent).
         #[test]
         fn any_group_by_is_dimensions_or_a_field_error(
             text in "\\PC{0,60}|((governorate|city|sex|age_band|status|kind|state|month|x)[, ]{0,2}){0,8}",
         ) {
-            match parse_dimensions(Some(&text), CaseDimension::parse, "must name case dimensions") {
-                Ok(dims) => {
-                    for (i, d) in dims.iter().enumerate() {
-                        prop_assert!(!dims[..i].contains(d));
+            for subject in [Subject::Cases, Subject::Referrals] {
+                match parse_dimensions(subject, Some(&text)) {
+                    Ok(dims) => {
+                        prop_assert!(dims.len() <= 3);
+                        for (i, d) in dims.iter().enumerate() {
+                            prop_assert!(!dims[..i].contains(d));
+                        }
                     }
+                    Err(ApiError::Validation(f)) => {
+                        prop_assert_eq!(f[0].field.as_str(), "group_by");
+                        let names: Vec<&str> = subject.dimensions().iter().map(|d| d.name()).collect();
+                        let fixed = [
+                            format!("must list only {}", names.join(", ")),
+                            "names a dimension twice".to_string(),
+                            "may name at most three dimensions".to_string(),
+                        ];
+                        prop_assert!(fixed.contains(&f[0].message), "{}", f[0].message);
+                    }
+                    Err(other) => prop_assert!(false, "unexpected {other:?}"),
                 }
-                Err(ApiError::Validation(f)) => {
-                    prop_assert_eq!(f[0].field.as_str(), "group_by");
-                    prop_assert!(text.trim().len() < 4 || !f[0].message.contains(text.trim()));
-                }
-                Err(other) => prop_assert!(false, "unexpected {other:?}"),
             }
-            let _ = parse_dimensions(Some(&text), ReferralDimension::parse, "must name referral dimensions");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_lets_a_user_have_only_so_many_requests_in_flight() {
+        let gate = StatsGate::new(2);
+        let (alice, bob) = (UserId::new(), UserId::new());
+        let first = gate.enter(alice).unwrap();
+        let _second = gate.enter(alice).unwrap();
+        assert!(matches!(
+            gate.enter(alice),
+            Err(ApiError::TooManyRequests { .. })
+        ));
+        assert!(gate.enter(bob).is_ok(), "others are not held back");
+        drop(first);
+        assert!(
+            gate.enter(alice).is_ok(),
+            "a finished request frees its place"
+        );
     }
 }

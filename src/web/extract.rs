@@ -169,7 +169,12 @@ pub fn parse_query<T: DeserializeOwned + Validate>(req: &HttpRequest) -> Result<
     let query = Query::<T>::from_query(req.query_string())
         .map(Query::into_inner)
         .map_err(|err| {
-            let (field, message) = describe_data_error(".", &err.to_string());
+            // actix prefixes serde's own message, which names the field.
+            let raw = err.to_string();
+            let raw = raw
+                .strip_prefix("Query deserialize error: ")
+                .unwrap_or(&raw);
+            let (field, message) = describe_data_error(".", raw);
             let field = if field == "body" {
                 "query".into()
             } else {

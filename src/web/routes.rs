@@ -60,6 +60,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(referrals::routes::cancel_referral)
                 .service(stats::routes::case_stats)
                 .service(stats::routes::referral_stats)
+                .service(stats::routes::releases)
                 .service(audit::routes::list_events)
                 .service(audit::routes::verify_chain),
         );
@@ -168,6 +169,7 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
     ),
     ("get", "/api/v1/stats/cases", Some(Action::StatsRead)),
     ("get", "/api/v1/stats/referrals", Some(Action::StatsRead)),
+    ("get", "/api/v1/stats/releases", Some(Action::StatsRead)),
     ("get", "/api/v1/audit", Some(Action::AuditRead)),
     ("get", "/api/v1/audit/verify", Some(Action::AuditRead)),
 ];

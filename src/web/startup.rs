@@ -64,6 +64,7 @@ pub struct Application {
     server: Server,
     db: Database,
     sequencer: tokio::task::JoinHandle<()>,
+    releases: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -78,6 +79,10 @@ impl Application {
         let (server, port) = serve(db.clone(), keyring, &settings)?;
         tokio::runtime::Handle::try_current().map_err(|_| StartupError::NoRuntime)?;
         let sequencer = crate::audit::spawn_sequencer(db.clone(), AUDIT_SEQUENCER_INTERVAL);
+        let releases = settings
+            .stats
+            .auto_release
+            .then(|| crate::stats::schedule::spawn(db.clone(), settings.stats.clone()));
         tracing::info!(
             port,
             backend = db.backend().as_str(),
@@ -89,6 +94,7 @@ impl Application {
             server,
             db,
             sequencer,
+            releases,
         })
     }
 
@@ -111,6 +117,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.sequencer.abort();
+        if let Some(releases) = self.releases {
+            releases.abort();
+        }
         served
     }
 }
@@ -174,7 +183,9 @@ fn serve(
     };
     let pagination = settings.pagination;
     let cors = web::Data::new(settings.cors_policy()?);
-    let small_cell = web::Data::new(crate::stats::routes::SmallCell(settings.stats.k));
+    let stats_gate = web::Data::new(crate::stats::routes::StatsGate::new(
+        settings.stats.max_concurrent_per_user,
+    ));
     let timeout = web::Data::new(RequestTimeout(settings.server.request_timeout()));
 
     let mut server = HttpServer::new(move || {
@@ -193,7 +204,7 @@ fn serve(
             .app_data(json_limits)
             .app_data(pagination)
             .app_data(cors.clone())
-            .app_data(small_cell.clone())
+            .app_data(stats_gate.clone())
             .app_data(extract::query_config())
             .app_data(extract::path_config())
             .service(docs::swagger_ui())

@@ -161,8 +161,10 @@ async fn seeded_people_are_encrypted_findable_and_scoped_like_any_other() {
         .await;
     assert_eq!(response.status(), 404);
 
-    // The ministry gets national figures; a provider its inbox.
+    // The ministry gets national figures, once a release is made; a
+    // provider its inbox.
     let ministry = token_of(&app, &report, "demo-ministry").await;
+    crate::stats::release_at(&app, &crate::stats::stats_settings(&app), "2026-12-01").unwrap();
     let response = app
         .get_as(&ministry, "/api/v1/stats/cases?group_by=governorate")
         .await;

@@ -1,0 +1,559 @@
+//! Measuring one designed table: its full grid of cells (every place and
+//! every value, for every month it covers), the rows of the data mapped to
+//! those cells, and the mechanism's noisy counts. The grid depends only on
+//! the places and the months, never on the data.
+
+use std::collections::HashMap;
+
+use crate::domain::Month;
+
+use super::design::{Dimension, NONE, TableDesign, age_band};
+use super::mechanism::{self, Mechanism, MechanismError};
+use super::source::{CaseGroup, Places, ReferralGroup};
+
+/// A row group of the data as a table sees it.
+pub trait Counted {
+    fn month(&self) -> &str;
+    fn city_id(&self) -> &str;
+    fn n(&self) -> i64;
+    /// The values this group has in `dim` (several for a multi-valued
+    /// dimension such as vulnerability flags). `month` is the group's month.
+    fn values(&self, dim: Dimension, month: Month) -> Vec<String>;
+}
+
+impl Counted for CaseGroup {
+    fn month(&self) -> &str {
+        &self.month
+    }
+    fn city_id(&self) -> &str {
+        &self.city_id
+    }
+    fn n(&self) -> i64 {
+        self.n
+    }
+    fn values(&self, dim: Dimension, month: Month) -> Vec<String> {
+        match dim {
+            Dimension::Sex => vec![self.sex.clone()],
+            // Age at return: the year of return less the year of birth (the
+            // date of birth is sealed), so a band may be a year off near a
+            // birthday.
+            Dimension::AgeBand => vec![age_band(month.year() - self.birth_year).to_string()],
+            Dimension::Status => vec![self.status.clone()],
+            Dimension::OriginKind => vec![self.origin_kind.clone()],
+            Dimension::Vulnerability => {
+                let flags: Vec<String> = self
+                    .vulnerability_flags
+                    .split(',')
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if flags.is_empty() {
+                    vec![NONE.to_string()]
+                } else {
+                    flags
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Counted for ReferralGroup {
+    fn month(&self) -> &str {
+        &self.month
+    }
+    fn city_id(&self) -> &str {
+        &self.city_id
+    }
+    fn n(&self) -> i64 {
+        self.n
+    }
+    fn values(&self, dim: Dimension, _: Month) -> Vec<String> {
+        match dim {
+            Dimension::Kind => vec![self.kind.clone()],
+            Dimension::State => vec![self.state.clone()],
+            Dimension::Outcome => vec![self.outcome.clone().unwrap_or_else(|| NONE.into())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// One stored cell: month, governorate, up to three further values, count.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellKey {
+    pub month: Month,
+    pub governorate: String,
+    pub parts: Vec<String>,
+}
+
+/// A measured table, ready to store.
+#[derive(Debug, Clone)]
+pub struct MeasuredTable {
+    pub design: &'static TableDesign,
+    pub first: Month,
+    pub last: Month,
+    pub cells: Vec<(CellKey, i64)>,
+    /// Separate measurements (one per value of a multi-valued dimension).
+    pub measurements: u32,
+    pub d_in: u32,
+    pub scale: f64,
+    pub rho: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error(transparent)]
+    Mechanism(#[from] MechanismError),
+    /// A value outside its closed list, or a city that does not exist: the
+    /// database holds something its constraints should have refused.
+    #[error("table {table}: a row holds {what} outside the table's fixed values")]
+    Corrupt { table: &'static str, what: String },
+    #[error("table {0} has more cells than a measurement can index")]
+    TooLarge(&'static str),
+}
+
+/// Every cell of `design` for the months `first..=last`, in a fixed order,
+/// each with the measurement (partition) it belongs to.
+pub fn grid(
+    design: &TableDesign,
+    places: &Places,
+    first: Month,
+    last: Month,
+) -> Vec<(usize, CellKey)> {
+    let mut further: Vec<Vec<String>> = vec![Vec::new()];
+    for dim in design.dims.iter().filter(|d| **d != Dimension::City) {
+        further = further
+            .into_iter()
+            .flat_map(|prefix| {
+                dim.values().into_iter().map(move |value| {
+                    let mut parts = prefix.clone();
+                    parts.push(value.to_string());
+                    parts
+                })
+            })
+            .collect();
+    }
+    let possible = |parts: &[String]| {
+        let values: Vec<&str> = parts.iter().map(String::as_str).collect();
+        (design.possible)(&values)
+    };
+    let partition_values = design.per_value.map(|d| d.values()).unwrap_or_default();
+    let partition_position = design.per_value.and_then(|d| design.position(d));
+    // A governorate with no city can hold no one: a known, structural
+    // zero, left out rather than noised (it would only blur the totals).
+    let governorates: Vec<&String> = places
+        .governorates
+        .iter()
+        .filter(|g| places.cities.iter().any(|c| &c.governorate == *g))
+        .collect();
+    let mut cells = Vec::new();
+    for month in first.through(last) {
+        for governorate in governorates.iter().copied() {
+            let mut prefixes: Vec<Vec<String>> = Vec::new();
+            if design.dims.first() == Some(&Dimension::City) {
+                prefixes.extend(
+                    places
+                        .cities
+                        .iter()
+                        .filter(|c| &c.governorate == governorate)
+                        .map(|c| vec![c.code.clone()]),
+                );
+            } else {
+                prefixes.push(Vec::new());
+            }
+            for prefix in &prefixes {
+                for rest in &further {
+                    let mut parts = prefix.clone();
+                    parts.extend(rest.iter().cloned());
+                    if !possible(&parts) {
+                        continue;
+                    }
+                    let partition = partition_position
+                        .and_then(|p| {
+                            partition_values
+                                .iter()
+                                .position(|v| Some(*v) == parts.get(p).map(String::as_str))
+                        })
+                        .unwrap_or(0);
+                    cells.push((
+                        partition,
+                        CellKey {
+                            month,
+                            governorate: governorate.clone(),
+                            parts,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    cells
+}
+
+/// Measures `design` over `groups` for the months `first..=last`,
+/// spending `rho` in all, with at most `d_in` rows per person in each
+/// measurement.
+#[allow(clippy::too_many_arguments)]
+pub fn measure<G: Counted>(
+    design: &'static TableDesign,
+    places: &Places,
+    first: Month,
+    last: Month,
+    groups: &[G],
+    d_in: u32,
+    rho: f64,
+    mechanism: &dyn Mechanism,
+) -> Result<MeasuredTable, TableError> {
+    let cells = grid(design, places, first, last);
+    let partitions = design.per_value.map_or(1, |d| d.values().len()).max(1);
+    // Each cell's index within its partition.
+    let mut keys: Vec<Vec<CellKey>> = vec![Vec::new(); partitions];
+    let mut index: HashMap<CellKey, (usize, u32)> = HashMap::with_capacity(cells.len());
+    for (partition, key) in cells {
+        let position =
+            u32::try_from(keys[partition].len()).map_err(|_| TableError::TooLarge(design.name))?;
+        index.insert(key.clone(), (partition, position));
+        keys[partition].push(key);
+    }
+    let corrupt = |what: String| TableError::Corrupt {
+        table: design.name,
+        what,
+    };
+    let mut rows: Vec<Vec<u32>> = vec![Vec::new(); partitions];
+    for group in groups {
+        let month = Month::parse(group.month()).ok_or_else(|| corrupt("a month".into()))?;
+        if month < first || month > last {
+            continue;
+        }
+        let city = places
+            .city(group.city_id())
+            .ok_or_else(|| corrupt("a city".into()))?;
+        let mut combos: Vec<Vec<String>> = vec![Vec::new()];
+        for dim in design.dims {
+            let values = if *dim == Dimension::City {
+                vec![city.code.clone()]
+            } else {
+                group.values(*dim, month)
+            };
+            combos = combos
+                .into_iter()
+                .flat_map(|prefix| {
+                    values.iter().map(move |v| {
+                        let mut parts = prefix.clone();
+                        parts.push(v.clone());
+                        parts
+                    })
+                })
+                .collect();
+        }
+        let n = usize::try_from(group.n()).unwrap_or(0);
+        for parts in combos {
+            let key = CellKey {
+                month,
+                governorate: city.governorate.clone(),
+                parts,
+            };
+            let (partition, position) = *index
+                .get(&key)
+                .ok_or_else(|| corrupt(format!("a value of {:?}", design.dims)))?;
+            rows[partition].extend(std::iter::repeat_n(position, n));
+        }
+    }
+    let rho_each = rho / partitions as f64;
+    let mut counts_by_partition = Vec::with_capacity(partitions);
+    let mut rhos = Vec::with_capacity(partitions);
+    let mut scale = 0.0;
+    for (partition, rows) in rows.into_iter().enumerate() {
+        let size =
+            u32::try_from(keys[partition].len()).map_err(|_| TableError::TooLarge(design.name))?;
+        let measured = mechanism.measure(size, rows, d_in, rho_each)?;
+        rhos.push(measured.rho);
+        scale = measured.scale;
+        counts_by_partition.push(measured.counts);
+    }
+    let mut measured_cells = Vec::new();
+    for (partition, counts) in counts_by_partition.into_iter().enumerate() {
+        measured_cells.extend(keys[partition].iter().cloned().zip(counts));
+    }
+    measured_cells.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(MeasuredTable {
+        design,
+        first,
+        last,
+        cells: measured_cells,
+        measurements: u32::try_from(partitions).unwrap_or(u32::MAX),
+        d_in,
+        scale,
+        rho: mechanism::compose(rhos)?,
+    })
+}
+
+#[cfg(test)]
+mod properties {
+    use std::sync::Mutex;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::stats::design::TABLES;
+    use crate::stats::source::City;
+
+    /// Ignores the rows: what it returns depends on the cell count only.
+    struct Constant;
+
+    impl Mechanism for Constant {
+        fn measure(
+            &self,
+            cells: u32,
+            _: Vec<u32>,
+            d_in: u32,
+            rho: f64,
+        ) -> Result<Measured, MechanismError> {
+            Ok(Measured {
+                counts: (0..i64::from(cells)).collect(),
+                rho,
+                scale: f64::from(d_in),
+            })
+        }
+    }
+
+    /// Counts the rows exactly and remembers what it was given.
+    struct Recording(Mutex<Vec<Vec<i64>>>);
+
+    impl Mechanism for Recording {
+        fn measure(
+            &self,
+            cells: u32,
+            rows: Vec<u32>,
+            _: u32,
+            rho: f64,
+        ) -> Result<Measured, MechanismError> {
+            let mut counts = vec![0i64; cells as usize];
+            for row in rows {
+                counts[row as usize] += 1;
+            }
+            if let Ok(mut seen) = self.0.lock() {
+                seen.push(counts.clone());
+            }
+            Ok(Measured {
+                counts,
+                rho,
+                scale: 1.0,
+            })
+        }
+    }
+
+    use super::mechanism::Measured;
+
+    fn places() -> Places {
+        let city = |id: &str, code: &str, governorate: &str| City {
+            id: id.into(),
+            code: code.into(),
+            governorate: governorate.into(),
+        };
+        Places {
+            governorates: vec!["IQ-AN".into(), "IQ-NI".into()],
+            cities: vec![
+                city("c1", "FAL", "IQ-AN"),
+                city("c2", "MOS", "IQ-NI"),
+                city("c3", "TAF", "IQ-NI"),
+            ],
+        }
+    }
+
+    fn cases() -> impl Strategy<Value = Vec<CaseGroup>> {
+        let group = (
+            0u32..3,
+            prop::sample::select(vec!["c1", "c2", "c3"]),
+            prop::sample::select(vec!["female", "male"]),
+            1950i32..2025,
+            prop::sample::select(vec!["open", "active", "closed", "erased"]),
+            prop::sample::select(vec!["camp", "detention", "other"]),
+            prop::sample::select(vec![
+                "",
+                "disability",
+                "disability,unemployed",
+                "gbv_survivor",
+            ]),
+            1i64..40,
+        );
+        prop::collection::vec(group, 0..30).prop_map(|groups| {
+            groups
+                .into_iter()
+                .map(|(m, city, sex, born, status, origin, flags, n)| CaseGroup {
+                    month: format!("2025-0{}", m + 1),
+                    city_id: city.into(),
+                    sex: sex.into(),
+                    birth_year: born,
+                    status: status.into(),
+                    origin_kind: origin.into(),
+                    vulnerability_flags: flags.into(),
+                    n,
+                })
+                .collect()
+        })
+    }
+
+    fn referrals() -> impl Strategy<Value = Vec<ReferralGroup>> {
+        let group = (
+            0u32..3,
+            prop::sample::select(vec!["c1", "c2", "c3"]),
+            prop::sample::select(vec!["psychosocial", "education"]),
+            prop::sample::select(vec![
+                ("pending", None),
+                ("completed", Some("dropped_out")),
+                ("declined", None),
+            ]),
+            1i64..40,
+        );
+        prop::collection::vec(group, 0..30).prop_map(|groups| {
+            groups
+                .into_iter()
+                .map(|(m, city, kind, (state, outcome), n)| ReferralGroup {
+                    month: format!("2025-0{}", m + 1),
+                    city_id: city.into(),
+                    kind: kind.into(),
+                    state: state.into(),
+                    outcome: outcome.map(str::to_string),
+                    n,
+                })
+                .collect()
+        })
+    }
+
+    fn measure_all(
+        a: &[CaseGroup],
+        b: &[ReferralGroup],
+        mechanism: &dyn Mechanism,
+    ) -> Vec<MeasuredTable> {
+        let m = |t: &str| Month::parse(t).unwrap();
+        TABLES
+            .iter()
+            .map(|table| {
+                match table.subject {
+                    crate::stats::design::Subject::Cases => measure(
+                        table,
+                        &places(),
+                        m("2025-01"),
+                        m("2025-03"),
+                        a,
+                        1,
+                        0.1,
+                        mechanism,
+                    ),
+                    crate::stats::design::Subject::Referrals => measure(
+                        table,
+                        &places(),
+                        m("2025-01"),
+                        m("2025-03"),
+                        b,
+                        3,
+                        0.1,
+                        mechanism,
+                    ),
+                }
+                .unwrap()
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// With the mechanism replaced by one that ignores its rows, two
+        /// different data sets give the very same release: every published
+        /// figure, and which cells exist, reach the data only through the
+        /// mechanism (OpenDP in production).
+        #[test]
+        fn figures_depend_on_data_only_through_the_mechanism(
+            cases_a in cases(), cases_b in cases(), refs_a in referrals(), refs_b in referrals(),
+        ) {
+            let a = measure_all(&cases_a, &refs_a, &Constant);
+            let b = measure_all(&cases_b, &refs_b, &Constant);
+            for (x, y) in a.iter().zip(&b) {
+                prop_assert_eq!(&x.cells, &y.cells, "{}", x.design.name);
+                prop_assert_eq!(x.rho, y.rho);
+            }
+        }
+
+        /// The mechanism is handed every row of the data, each in the cell
+        /// it belongs to, and what is published is exactly what it returns.
+        #[test]
+        fn the_mechanism_sees_each_row_once_and_its_answer_is_published(
+            cases in cases(), refs in referrals(),
+        ) {
+            let recording = Recording(Mutex::new(Vec::new()));
+            let measured = measure_all(&cases, &refs, &recording);
+            let seen = recording.0.lock().unwrap().clone();
+            let people: i64 = cases.iter().map(|g| g.n).sum();
+            let referred: i64 = refs.iter().map(|g| g.n).sum();
+            let mut at = 0;
+            for table in &measured {
+                let given: Vec<i64> = seen[at..at + table.measurements as usize].concat();
+                at += table.measurements as usize;
+                let published: i64 = table.cells.iter().map(|c| c.1).sum();
+                prop_assert_eq!(published, given.iter().sum::<i64>(), "{}", table.design.name);
+                let expected = match (table.design.subject, table.design.per_value) {
+                    (crate::stats::design::Subject::Cases, None) => people,
+                    (crate::stats::design::Subject::Referrals, _) => referred,
+                    // One row per flag held, or one for none.
+                    (crate::stats::design::Subject::Cases, Some(_)) => cases
+                        .iter()
+                        .map(|g| g.n * g.vulnerability_flags.split(',').filter(|f| !f.is_empty()).count().max(1) as i64)
+                        .sum(),
+                };
+                prop_assert_eq!(published, expected, "{}", table.design.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_grid_holds_every_place_and_value_and_nothing_impossible() {
+        let m = |t: &str| Month::parse(t).unwrap();
+        let by_name = |name: &str| TABLES.iter().find(|t| t.name == name).unwrap();
+        let cells = grid(by_name("cases.city"), &places(), m("2025-01"), m("2025-02"));
+        assert_eq!(cells.len(), 2 * 3, "two months of three cities");
+        let ages = grid(
+            by_name("cases.governorate_sex_age"),
+            &places(),
+            m("2025-01"),
+            m("2025-01"),
+        );
+        assert_eq!(ages.len(), 2 * 2 * 6, "two governorates with cities");
+        let mut lonely = places();
+        lonely.governorates.push("IQ-BA".into());
+        let ages_too = grid(
+            by_name("cases.governorate_sex_age"),
+            &lonely,
+            m("2025-01"),
+            m("2025-01"),
+        );
+        assert_eq!(
+            ages_too.len(),
+            ages.len(),
+            "a governorate with no city has no cells"
+        );
+        let referral = grid(
+            by_name("referrals.governorate_kind_state_outcome"),
+            &places(),
+            m("2025-01"),
+            m("2025-01"),
+        );
+        // Per governorate and kind: five states without an outcome, and
+        // completed with each of four outcomes.
+        assert_eq!(referral.len(), 2 * 3 * (5 + 4));
+        let vulnerability = grid(
+            by_name("cases.governorate_sex_vulnerability"),
+            &places(),
+            m("2025-01"),
+            m("2025-01"),
+        );
+        let partitions: std::collections::BTreeSet<usize> =
+            vulnerability.iter().map(|c| c.0).collect();
+        assert_eq!(
+            partitions.len(),
+            10,
+            "one measurement per flag and one for none"
+        );
+    }
+}

@@ -22,7 +22,7 @@ use super::design::{self, Dimension, Subject, TABLES};
 use super::mechanism;
 use super::source::{self, CaseColumns, Places};
 use super::store::{self, ReleaseRow};
-use super::tables::Counted;
+use super::tables::{Counted, product};
 
 /// What was asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +119,8 @@ pub struct Answer {
     pub release: Option<ReleaseSummary>,
     pub table: Option<&'static str>,
     pub period: Option<Period>,
-    pub months: (Month, Month),
+    /// The months covered; `None` for a live count of all time.
+    pub months: Option<(Month, Month)>,
     pub dims: Vec<Dimension>,
     pub figures: Vec<Figure>,
 }
@@ -188,7 +189,7 @@ pub fn from_release(conn: &mut AnyConnection, query: &Query) -> Result<Answer, A
         release: Some(ReleaseSummary::of(&release)?),
         table: Some(table.name),
         period: query.period,
-        months: (first, last),
+        months: Some((first, last)),
         dims: query.dims.clone(),
         figures,
     })
@@ -275,20 +276,7 @@ pub fn live(
             other => other.values().into_iter().map(str::to_string).collect(),
         })
         .collect();
-    let mut keys: Vec<Vec<String>> = vec![Vec::new()];
-    for axis in &axes {
-        keys = keys
-            .into_iter()
-            .flat_map(|prefix| {
-                axis.iter().map(move |v| {
-                    let mut key = prefix.clone();
-                    key.push(v.clone());
-                    key
-                })
-            })
-            .collect();
-    }
-    let mut figures: Vec<Figure> = keys
+    let mut figures: Vec<Figure> = product(&axes)
         .into_iter()
         .map(|key| Figure {
             count: Some(counts.get(&key).copied().unwrap_or(0)),
@@ -303,7 +291,7 @@ pub fn live(
         release: None,
         table: None,
         period: query.period,
-        months: (first, last),
+        months: query.period.map(|_| (first, last)),
         dims: query.dims.clone(),
         figures,
     })
@@ -321,25 +309,17 @@ fn roll_up<G: Counted>(
         let city = places
             .city(group.city_id())
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a case in no known city")))?;
-        let mut keys: Vec<Vec<String>> = vec![Vec::new()];
-        for dim in dims {
-            let values = match dim {
-                Dimension::Governorate => vec![city.governorate.clone()],
-                Dimension::City => vec![city.code.clone()],
-                Dimension::Month => vec![month.to_string()],
-                other => group.values(*other, month),
-            };
-            keys = keys
-                .into_iter()
-                .flat_map(|prefix| {
-                    values.iter().map(move |v| {
-                        let mut key = prefix.clone();
-                        key.push(v.clone());
-                        key
-                    })
+        let keys = product(
+            &dims
+                .iter()
+                .map(|dim| match dim {
+                    Dimension::Governorate => vec![city.governorate.clone()],
+                    Dimension::City => vec![city.code.clone()],
+                    Dimension::Month => vec![month.to_string()],
+                    other => group.values(*other, month),
                 })
-                .collect();
-        }
+                .collect::<Vec<_>>(),
+        );
         for key in keys {
             *counts.entry(key).or_default() += group.n();
         }

@@ -115,8 +115,8 @@ pub struct StatsTable {
     pub table: Option<String>,
     /// The period asked for, if any.
     pub period: Option<String>,
-    /// The months the figures cover.
-    pub months: MonthRange,
+    /// The months the figures cover (null for a live count of all time).
+    pub months: Option<MonthRange>,
     pub dimensions: Vec<String>,
     #[schema(value_type = Vec<Object>)]
     pub cells: Vec<serde_json::Map<String, serde_json::Value>>,
@@ -236,10 +236,10 @@ fn json(answer: Answer) -> StatsTable {
         release: answer.release,
         table: answer.table.map(str::to_string),
         period: answer.period.map(|p| p.to_string()),
-        months: MonthRange {
-            first: answer.months.0.to_string(),
-            last: answer.months.1.to_string(),
-        },
+        months: answer.months.map(|(first, last)| MonthRange {
+            first: first.to_string(),
+            last: last.to_string(),
+        }),
         dimensions: names.iter().map(|n| n.to_string()).collect(),
         cells: answer
             .figures

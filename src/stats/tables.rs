@@ -112,6 +112,24 @@ pub enum TableError {
     TooLarge(&'static str),
 }
 
+/// Every combination of one value from each axis, in order.
+pub fn product(axes: &[Vec<String>]) -> Vec<Vec<String>> {
+    let mut keys: Vec<Vec<String>> = vec![Vec::new()];
+    for axis in axes {
+        keys = keys
+            .into_iter()
+            .flat_map(|prefix| {
+                axis.iter().map(move |value| {
+                    let mut key = prefix.clone();
+                    key.push(value.clone());
+                    key
+                })
+            })
+            .collect();
+    }
+    keys
+}
+
 /// Every cell of `design` for the months `first..=last`, in a fixed order,
 /// each with the measurement (partition) it belongs to.
 pub fn grid(
@@ -120,19 +138,14 @@ pub fn grid(
     first: Month,
     last: Month,
 ) -> Vec<(usize, CellKey)> {
-    let mut further: Vec<Vec<String>> = vec![Vec::new()];
-    for dim in design.dims.iter().filter(|d| **d != Dimension::City) {
-        further = further
-            .into_iter()
-            .flat_map(|prefix| {
-                dim.values().into_iter().map(move |value| {
-                    let mut parts = prefix.clone();
-                    parts.push(value.to_string());
-                    parts
-                })
-            })
-            .collect();
-    }
+    let further = product(
+        &design
+            .dims
+            .iter()
+            .filter(|d| **d != Dimension::City)
+            .map(|d| d.values().into_iter().map(str::to_string).collect())
+            .collect::<Vec<_>>(),
+    );
     let possible = |parts: &[String]| {
         let values: Vec<&str> = parts.iter().map(String::as_str).collect();
         (design.possible)(&values)
@@ -228,24 +241,16 @@ pub fn measure<G: Counted>(
         let city = places
             .city(group.city_id())
             .ok_or_else(|| corrupt("a city".into()))?;
-        let mut combos: Vec<Vec<String>> = vec![Vec::new()];
-        for dim in design.dims {
-            let values = if *dim == Dimension::City {
-                vec![city.code.clone()]
-            } else {
-                group.values(*dim, month)
-            };
-            combos = combos
-                .into_iter()
-                .flat_map(|prefix| {
-                    values.iter().map(move |v| {
-                        let mut parts = prefix.clone();
-                        parts.push(v.clone());
-                        parts
-                    })
+        let combos = product(
+            &design
+                .dims
+                .iter()
+                .map(|dim| match dim {
+                    Dimension::City => vec![city.code.clone()],
+                    other => group.values(*other, month),
                 })
-                .collect();
-        }
+                .collect::<Vec<_>>(),
+        );
         let n = usize::try_from(group.n()).unwrap_or(0);
         for parts in combos {
             let key = CellKey {

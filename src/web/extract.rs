@@ -175,7 +175,15 @@ pub fn parse_query<T: DeserializeOwned + Validate>(req: &HttpRequest) -> Result<
                 .strip_prefix("Query deserialize error: ")
                 .unwrap_or(&raw);
             let (field, message) = describe_data_error(".", raw);
-            let field = if field == "body" {
+            // A parameter name is echoed only when it is a plain name (an
+            // unknown `from=` is named); anything else a client typed is
+            // not repeated.
+            let plain = !field.is_empty()
+                && field.len() <= 32
+                && field
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            let field = if field == "body" || !plain {
                 "query".into()
             } else {
                 field

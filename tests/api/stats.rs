@@ -227,6 +227,8 @@ async fn day_ranges_wide_tables_and_unknown_releases_are_refused_before_any_coun
             "release",
         ),
         ("/api/v1/stats/cases?period=2030", "period"),
+        // A parameter name that is not a plain name is not echoed.
+        ("/api/v1/stats/cases?fr%00%C3%A4m=1", "query"),
     ];
     for (path, field) in refused {
         let problem = assert_problem(app.get_as(&ministry, path).await, 422).await;

@@ -435,7 +435,7 @@ fn fixture(t: &Target) -> Res<Fixture> {
         sanad::settings::Environment::Production,
     )?;
     Ok(Fixture {
-        city: CityId::from_db(&city)?,
+        city: city.parse::<CityId>()?,
         case_ids: picks.iter().map(|p| p.id.clone()).collect(),
         cursors: picks.into_iter().map(|p| (p.created_at, p.id)).collect(),
         national_ids: Vec::new(),
@@ -728,8 +728,11 @@ fn bench_one(
         let cursors: Arc<Vec<String>> = Arc::new(
             fx.cursors
                 .iter()
-                .map(|(at, id)| sanad::cases::routes::encode_cursor(*at, id))
-                .collect(),
+                .map(|(at, id)| {
+                    let id: uuid::Uuid = id.parse()?;
+                    Ok(sanad::pagination::Cursor::new(*at, id).encode())
+                })
+                .collect::<anyhow::Result<_>>()?,
         );
         let city = fx.city;
         let pid = server.child.id();
@@ -1133,7 +1136,7 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
 
 /// Case rows and their data keys, as a read does.
 fn read_cases(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<usize> {
-    let rows: Vec<sanad::cases::store::CaseRow> = cases::table
+    let rows: Vec<sanad::cases::row::CaseRow> = cases::table
         .filter(cases::id.eq_any(ids))
         .select(cases::all_columns)
         .load(conn)?;

@@ -256,6 +256,13 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+/// One bad field: a 422 naming it.
+impl From<FieldError> for ApiError {
+    fn from(err: FieldError) -> ApiError {
+        ApiError::Validation(vec![err])
+    }
+}
+
 impl From<r2d2::Error> for ApiError {
     fn from(err: r2d2::Error) -> ApiError {
         ApiError::Unavailable(err.to_string())

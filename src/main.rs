@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sanad::audit::{Anchor, AnchorCheck};
+use sanad::cli::commands;
 use sanad::cli::{AuditCommand, Cli, Command, DemoCommand, KeysCommand, StatsCommand, UserCommand};
-use sanad::commands;
 use sanad::crypto::Keyring;
 use sanad::settings::Settings;
-use sanad::startup::Application;
+use sanad::web::startup::Application;
 
 fn main() -> ExitCode {
     let command = Cli::parse().command.unwrap_or(Command::Serve);
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    sanad::telemetry::init(&settings.log);
+    sanad::web::telemetry::init(&settings.log);
     if let Command::Audit {
         command: AuditCommand::Verify { anchor },
     } = &command
@@ -67,12 +67,12 @@ fn main() -> ExitCode {
         } => rotate_keys(&settings),
         Command::Keys {
             command: KeysCommand::AddSigningKey,
-        } => sanad::keys::add_signing_key(&settings)
+        } => sanad::key_rotation::add_signing_key(&settings)
             .map(|kid| println!("signing key {kid} added (verifies, does not sign yet); restart every API node, then run `sanad keys activate-signing-key`"))
             .map_err(Into::into),
         Command::Keys {
             command: KeysCommand::ActivateSigningKey,
-        } => sanad::keys::activate_signing_key(&settings)
+        } => sanad::key_rotation::activate_signing_key(&settings)
             .map(|kid| println!("signing key {kid} is now active; restart every API node"))
             .map_err(Into::into),
         Command::Audit { .. } => Ok(()),
@@ -224,7 +224,7 @@ fn generate_keyring(out: &std::path::Path) -> anyhow::Result<()> {
 
 fn add_kek(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = commands::connect(settings)?;
-    let version = sanad::keys::add_kek(settings, &mut conn)?;
+    let version = sanad::key_rotation::add_kek(settings, &mut conn)?;
     println!(
         "key-encryption key {version} added (not active yet); restart every API node, then run `sanad keys rotate`"
     );
@@ -233,7 +233,7 @@ fn add_kek(settings: &Settings) -> anyhow::Result<()> {
 
 fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = commands::connect(settings)?;
-    let done = sanad::keys::rotate(settings, &mut conn, sanad::keys::BATCH, |p| {
+    let done = sanad::key_rotation::rotate(settings, &mut conn, sanad::key_rotation::BATCH, |p| {
         println!(
             "active KEK {}: {} rewrapped, {} to go",
             p.active, p.rewrapped, p.remaining

@@ -333,13 +333,22 @@ impl Settings {
         }
         self.stats.check()?;
         self.check_limits()?;
-        crate::cors::CorsPolicy::from_settings(&self.server, self.environment).map_err(
-            |message| SettingsError::Invalid {
-                field: "server.cors_allowed_origins",
-                message,
-            },
-        )?;
+        self.cors_policy()?;
         Ok(())
+    }
+
+    /// The CORS policy of `server.cors_allowed_origins`, or why an origin
+    /// is unusable.
+    pub fn cors_policy(&self) -> Result<crate::web::cors::CorsPolicy, SettingsError> {
+        crate::web::cors::CorsPolicy::new(
+            &self.server.cors_allowed_origins,
+            self.server.cors_max_age_secs,
+            self.environment == Environment::Production,
+        )
+        .map_err(|message| SettingsError::Invalid {
+            field: "server.cors_allowed_origins",
+            message,
+        })
     }
 
     /// Resource limits: each must be set, and none so large that it stops

@@ -16,4 +16,4 @@ pub use chain::{
     Anchor, AnchorCheck, Verification, check_anchor, sequence_pending, spawn_sequencer, verify,
 };
 pub use model::{Action, Entity, Event, NewEvent, Outcome};
-pub use store::{AuditFilter, Cursor, append, list};
+pub use store::{AuditFilter, append, list};

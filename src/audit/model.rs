@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use uuid::Uuid;
 
 use crate::db::schema::audit_events;
-use crate::telemetry::RequestId;
+use crate::web::telemetry::RequestId;
 
 /// Longest `detail` kept, in characters; longer text is cut.
 pub const DETAIL_MAX_CHARS: usize = 200;

@@ -1,21 +1,21 @@
 //! `GET /audit` and `GET /audit/verify`, for auditors only. Reading the log
 //! is itself an audited event.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Principal;
-use crate::auth::policy::{self, Action as PolicyAction, Resource};
+use crate::auth::policy::Action as PolicyAction;
 use crate::auth::trail;
-use crate::db::{Database, write_transaction};
+use crate::db::write_transaction;
 use crate::domain::time;
-use crate::error::{ApiError, Problem};
-use crate::extract;
-use crate::telemetry::RequestId;
+use crate::error::ApiError;
+use crate::pagination::{Listed, Page};
+use crate::web::context::Context;
+use crate::web::extract;
 
-use super::{Action, AuditFilter, Cursor, Entity, Event, Outcome};
+use super::{Action, AuditFilter, Entity, Event, Outcome};
 
 #[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -96,11 +96,12 @@ impl From<Event> for AuditEvent {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<AuditEvent>,
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
+/// A page of the audit log.
+pub type AuditPage = Page<AuditEvent>;
+
+impl Listed for AuditEvent {
+    const PAGE: &'static str = "AuditPage";
+    const NEXT_CURSOR_DOC: Option<&'static str> = None;
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -123,53 +124,40 @@ pub struct VerifyResult {
     tag = "audit",
     params(AuditQuery),
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = AuditPage),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = AuditPage))
 )]
 #[get("/audit")]
-pub async fn list_events(
-    req: HttpRequest,
-    principal: Principal,
-    request: RequestId,
-    db: web::Data<Database>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, PolicyAction::AuditRead, Resource::Collection)?;
-    let query: AuditQuery = extract::parse_query(&req)?;
-    let action = query
-        .action
-        .as_deref()
-        .map(|a| {
+pub async fn list_events(req: HttpRequest, ctx: Context) -> Result<HttpResponse, ApiError> {
+    let query = extract::parse_query::<AuditQuery>(&req).and_then(|query| {
+        let action = query.action.as_deref().map(|a| {
             Action::parse(a).ok_or_else(|| ApiError::field("action", "is not an audit action"))
-        })
-        .transpose()?;
-    let cursor = query.cursor.as_deref().map(Cursor::parse).transpose()?;
-    let filter = AuditFilter {
-        actor_id: query.actor_id,
-        entity_id: query.entity_id,
-        action,
-        from: query.from,
-        to: query.to,
-    };
-    let limit = extract::page_size(&req, query.limit);
-    let page = db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let (events, next) = super::list(conn, &filter, limit, cursor.as_ref())?;
-                super::append(
-                    conn,
-                    &trail::event(&principal, &request, Action::AuditRead, Outcome::Success)
-                        .entity(Entity::AuditLog, uuid::Uuid::nil()),
-                )?;
-                Ok(AuditPage {
-                    items: events.into_iter().map(AuditEvent::from).collect(),
-                    next_cursor: next.map(|c| c.encode()),
-                })
-            })
-        })
+        });
+        let page = ctx.page(query.limit, query.cursor.as_deref())?;
+        Ok((query, action.transpose()?, page))
+    });
+    let page = ctx
+        .on_collection(
+            PolicyAction::AuditRead,
+            query,
+            |tx, _, (query, action, page)| {
+                let filter = AuditFilter {
+                    actor_id: query.actor_id,
+                    entity_id: query.entity_id,
+                    action,
+                    from: query.from,
+                    to: query.to,
+                };
+                let (events, next_cursor) = page.cut(
+                    super::list(tx.conn, &filter, &page)?,
+                    super::store::position,
+                );
+                let items = events.into_iter().map(AuditEvent::from).collect();
+                let event = tx
+                    .event(Action::AuditRead)
+                    .entity(Entity::AuditLog, uuid::Uuid::nil());
+                Ok((Page { items, next_cursor }, Some(event)))
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -178,34 +166,25 @@ pub async fn list_events(
 #[utoipa::path(
     tag = "audit",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = VerifyResult),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = VerifyResult))
 )]
 #[get("/audit/verify")]
-pub async fn verify_chain(
-    principal: Principal,
-    request: RequestId,
-    db: web::Data<Database>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, PolicyAction::AuditRead, Resource::Collection)?;
-    let result = db
+pub async fn verify_chain(ctx: Context) -> Result<HttpResponse, ApiError> {
+    // The walk runs outside the transaction that records it: it reads the
+    // whole log and must not hold the write lock meanwhile.
+    ctx.may(PolicyAction::AuditRead).await?;
+    let (principal, request) = (ctx.principal.clone(), ctx.request.clone());
+    let result = ctx
+        .database()
         .run(move |conn| {
             let verification = super::verify(conn)?;
-            let outcome = if verification.ok {
-                Outcome::Success
-            } else {
-                Outcome::Failure
+            let outcome = match verification.ok {
+                true => Outcome::Success,
+                false => Outcome::Failure,
             };
-            write_transaction(conn, |conn| {
-                super::append(
-                    conn,
-                    &trail::event(&principal, &request, Action::AuditVerify, outcome)
-                        .entity(Entity::AuditLog, uuid::Uuid::nil()),
-                )
-            })?;
+            let event = trail::event(&principal, &request, Action::AuditVerify, outcome)
+                .entity(Entity::AuditLog, uuid::Uuid::nil());
+            write_transaction(conn, |conn| super::append(conn, &event))?;
             Ok(VerifyResult {
                 ok: verification.ok,
                 events: verification.events,

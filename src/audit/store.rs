@@ -3,8 +3,6 @@
 //! it records commit (or roll back) together; the chain columns are filled
 //! later by the sequencer (`super::chain`).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -13,6 +11,7 @@ use super::model::{Action, Event, NewEvent};
 use crate::db::AnyConnection;
 use crate::db::schema::audit_events;
 use crate::error::ApiError;
+use crate::pagination::{Cursor, PageRequest};
 
 /// Largest page [`list`] returns whatever it is asked for; routes ask for
 /// the `pagination` settings' page size, which is never larger.
@@ -38,51 +37,16 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// Where the next page starts: the last event of the page before, ordered by
-/// `(occurred_at, id)`. Opaque to clients (URL-safe base64).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    occurred_at: NaiveDateTime,
-    id: String,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        let micros = self.occurred_at.and_utc().timestamp_micros();
-        URL_SAFE_NO_PAD.encode(format!("{micros}|{}", self.id))
-    }
-
-    /// A cursor this module made; anything else is a 422 on `cursor`.
-    pub fn parse(text: &str) -> Result<Cursor, ApiError> {
-        let invalid = || ApiError::field("cursor", "not a cursor this service issued");
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-        let (micros, id) = text.split_once('|').ok_or_else(invalid)?;
-        let micros: i64 = micros.parse().map_err(|_| invalid())?;
-        let id = Uuid::parse_str(id).map_err(|_| invalid())?;
-        let occurred_at = DateTime::from_timestamp_micros(micros)
-            .ok_or_else(invalid)?
-            .naive_utc();
-        Ok(Cursor {
-            occurred_at,
-            id: id.hyphenated().to_string(),
-        })
-    }
-}
-
 /// One page of events, newest first (by time, then id, so the order is
-/// stable and a cursor never skips or repeats an event already visible).
-/// `limit` is clamped to 1..=[`MAX_PAGE`]. Returns the cursor of the next
-/// page when there may be one.
+/// stable and a cursor never skips or repeats an event already visible),
+/// after the page's cursor; [`PageRequest::cut`] makes the page.
 pub fn list(
     conn: &mut AnyConnection,
     filter: &AuditFilter,
-    limit: u32,
-    cursor: Option<&Cursor>,
-) -> Result<(Vec<Event>, Option<Cursor>), ApiError> {
+    page: &PageRequest<NaiveDateTime>,
+) -> Result<Vec<Event>, ApiError> {
     use audit_events::dsl;
 
-    let limit = limit.clamp(1, MAX_PAGE);
     let mut query = dsl::audit_events.select(Event::as_select()).into_boxed();
     if let Some(actor_id) = filter.actor_id {
         query = query.filter(dsl::actor_id.eq(actor_id.hyphenated().to_string()));
@@ -99,27 +63,25 @@ pub fn list(
     if let Some(to) = filter.to {
         query = query.filter(dsl::occurred_at.lt(to.naive_utc()));
     }
-    if let Some(cursor) = cursor {
+    if let Some(Cursor { key: at, id }) = &page.after {
+        let id = id.hyphenated().to_string();
         query = query.filter(
-            dsl::occurred_at.lt(cursor.occurred_at).or(dsl::occurred_at
-                .eq(cursor.occurred_at)
-                .and(dsl::id.lt(cursor.id.clone()))),
+            dsl::occurred_at
+                .lt(*at)
+                .or(dsl::occurred_at.eq(*at).and(dsl::id.lt(id))),
         );
     }
-    let mut events: Vec<Event> = query
+    let limit = page.fetch().min(i64::from(MAX_PAGE) + 1);
+    Ok(query
         .order((dsl::occurred_at.desc(), dsl::id.desc()))
-        .limit(i64::from(limit) + 1)
-        .load(conn)?;
-    let next = if events.len() > limit as usize {
-        events.truncate(limit as usize);
-        events.last().map(|last| Cursor {
-            occurred_at: last.occurred_at,
-            id: last.id.clone(),
-        })
-    } else {
-        None
-    };
-    Ok((events, next))
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Where the next page starts after this event.
+pub fn position(event: &Event) -> Cursor<NaiveDateTime> {
+    let id = Uuid::parse_str(&event.id).unwrap_or_default();
+    Cursor::new(event.occurred_at, id)
 }
 
 /// An arbitrary constant naming the sequencer's PostgreSQL advisory lock.
@@ -226,63 +188,4 @@ pub(crate) fn chained_after(
         .limit(limit)
         .select(Event::as_select())
         .load(conn)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    proptest! {
-        /// Any text a client sends as a cursor is a 422 on `cursor` or a
-        /// cursor; never a panic.
-        #[test]
-        fn made_up_cursors_are_field_errors(text in "\\PC{0,80}|[A-Za-z0-9_-]{0,80}") {
-            if let Err(err) = Cursor::parse(&text) {
-                prop_assert!(matches!(&err, ApiError::Validation(f) if f[0].field == "cursor"), "{err:?}");
-            }
-        }
-
-        /// Well-formed base64 of nonsense too (the decoded text is parsed).
-        #[test]
-        fn encoded_nonsense_is_refused(micros in "\\PC{0,24}", id in "\\PC{0,40}") {
-            let text = URL_SAFE_NO_PAD.encode(format!("{micros}|{id}"));
-            if let Ok(cursor) = Cursor::parse(&text) {
-                prop_assert_eq!(Cursor::parse(&cursor.encode()).ok(), Some(cursor));
-            }
-        }
-
-        /// Every cursor this service makes parses back to itself.
-        #[test]
-        fn issued_cursors_round_trip(micros in -8_000_000_000_000_000i64..8_000_000_000_000_000, id in any::<u128>()) {
-            let Some(at) = DateTime::from_timestamp_micros(micros) else {
-                return Ok(());
-            };
-            let cursor = Cursor {
-                occurred_at: at.naive_utc(),
-                id: Uuid::from_u128(id).hyphenated().to_string(),
-            };
-            prop_assert_eq!(Cursor::parse(&cursor.encode()).unwrap(), cursor);
-        }
-    }
-
-    #[test]
-    fn cursors_round_trip_and_strangers_are_refused() {
-        let cursor = Cursor {
-            occurred_at: DateTime::from_timestamp_micros(1_790_000_000_123_456)
-                .unwrap()
-                .naive_utc(),
-            id: "0b7a4a8e-4c39-4a77-9a8e-6f2c9a1d2e3f".into(),
-        };
-        assert_eq!(Cursor::parse(&cursor.encode()).unwrap(), cursor);
-        for bad in [
-            "",
-            "!!",
-            "bm90IGEgY3Vyc29y",
-            &URL_SAFE_NO_PAD.encode("12|x"),
-        ] {
-            assert!(Cursor::parse(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -2,6 +2,7 @@
 //! principal, login throttling, and `policy`, where every access decision is
 //! made.
 
+pub mod guard;
 pub mod jwt;
 pub mod password;
 pub mod policy;

@@ -13,8 +13,8 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use crate::db::Database;
 use crate::domain::{CityId, OrganisationId, Role, UserId};
 use crate::error::ApiError;
-use crate::telemetry::RequestId;
 use crate::users::store as users;
+use crate::web::telemetry::RequestId;
 
 use super::routes::AuthState;
 

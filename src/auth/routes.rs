@@ -12,11 +12,11 @@ use crate::audit::{self, Entity, NewEvent, Outcome};
 use crate::db::Database;
 use crate::domain::UserId;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::ApiJson;
 use crate::settings::AuthSettings;
-use crate::telemetry::RequestId;
 use crate::users::model::{ChangePassword, Me};
 use crate::users::store as users;
+use crate::web::extract::ApiJson;
+use crate::web::telemetry::RequestId;
 
 use super::Principal;
 use super::jwt::{Jwks, TokenKeys};
@@ -98,7 +98,6 @@ async fn check_password(password: String, stored: String) -> Result<Verified, Ap
     responses(
         (status = 200, body = TokenPair),
         (status = 401, description = "Wrong username or password (no hint which)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -139,7 +138,7 @@ pub async fn login(
             // told nothing either way.
             let mut event =
                 NewEvent::new(audit::Action::AuthLoginFailed, Outcome::Failure).request(&request);
-            if let Some(id) = row.and_then(|r| UserId::from_db(&r.id).ok()) {
+            if let Some(id) = row.map(|r| r.id) {
                 event = event.entity(Entity::User, id.as_uuid());
             }
             db.run(move |conn| audit::append(conn, &event)).await?;
@@ -147,8 +146,7 @@ pub async fn login(
         }
     };
     auth.throttle.record_success(&username);
-    let user_id = UserId::from_db(&user.id)
-        .map_err(|_| ApiError::internal(anyhow::anyhow!("corrupt users.id")))?;
+    let user_id = user.id;
     let rehash = if verified == Verified::NeedsRehash {
         Some(
             web::block(move || password::hash(&password))
@@ -159,10 +157,7 @@ pub async fn login(
         None
     };
     let ttl = auth.settings.refresh_token_ttl_secs;
-    let role = user
-        .role
-        .parse::<crate::domain::Role>()
-        .map_err(|_| ApiError::internal(anyhow::anyhow!("corrupt users.role")))?;
+    let role = user.role;
     let refresh_token = db
         .run(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -191,7 +186,6 @@ pub async fn login(
     responses(
         (status = 200, body = TokenPair),
         (status = 401, description = "Unknown, expired, revoked or already spent (which revokes its family)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
@@ -253,7 +247,6 @@ pub async fn refresh_tokens(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/logout")]
@@ -290,7 +283,6 @@ pub async fn logout(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me")]
@@ -319,7 +311,6 @@ pub async fn me(principal: Principal, db: web::Data<Database>) -> Result<HttpRes
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Changed; every session has ended"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password, or a weak new one", body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
     )

@@ -44,7 +44,7 @@ pub fn issue(
         .values((
             rt::id.eq(uuid::Uuid::new_v4().to_string()),
             rt::family_id.eq(family),
-            rt::user_id.eq(user.to_db()),
+            rt::user_id.eq(user),
             rt::token_hash.eq(digest(&token)),
             rt::created_at.eq(now),
             rt::expires_at
@@ -68,7 +68,7 @@ pub enum Spent {
 struct Row {
     id: String,
     family_id: String,
-    user_id: String,
+    user_id: UserId,
     expires_at: NaiveDateTime,
     spent_at: Option<NaiveDateTime>,
     revoked_at: Option<NaiveDateTime>,
@@ -111,8 +111,7 @@ pub fn spend(conn: &mut AnyConnection, token: &str) -> Result<Spent, ApiError> {
         revoke_family(conn, &row.family_id)?;
         return Ok(Spent::Reused);
     }
-    let user = UserId::from_db(&row.user_id)
-        .map_err(|_| ApiError::internal(anyhow::anyhow!("corrupt refresh_tokens.user_id")))?;
+    let user = row.user_id;
     Ok(Spent::Fresh {
         user,
         family: row.family_id,
@@ -138,7 +137,7 @@ pub fn revoke_by_token(
 ) -> Result<(), ApiError> {
     let family: Option<String> = rt::table
         .filter(rt::token_hash.eq(digest(token)))
-        .filter(rt::user_id.eq(user.to_db()))
+        .filter(rt::user_id.eq(user))
         .select(rt::family_id)
         .first(conn)
         .optional()?;
@@ -152,7 +151,7 @@ pub fn revoke_by_token(
 pub fn revoke_all(conn: &mut AnyConnection, user: UserId) -> Result<(), ApiError> {
     diesel::update(
         rt::table
-            .filter(rt::user_id.eq(user.to_db()))
+            .filter(rt::user_id.eq(user))
             .filter(rt::revoked_at.is_null()),
     )
     .set(rt::revoked_at.eq(time::now()))

@@ -1,5 +1,5 @@
-//! Access decisions that leave a trace: the policy's answer, with a denied
-//! attempt appended to the audit log before the error goes back.
+//! The caller's trace in the audit log: an event about this caller and
+//! request, and the record of a refused attempt.
 
 use uuid::Uuid;
 
@@ -7,10 +7,10 @@ use crate::audit::{self, Entity, NewEvent, Outcome};
 use crate::db::AnyConnection;
 use crate::domain::CityId;
 use crate::error::ApiError;
-use crate::telemetry::RequestId;
+use crate::web::telemetry::RequestId;
 
 use super::Principal;
-use super::policy::{self, Action, Resource};
+use super::policy::{Action, Resource};
 
 /// An audit event about this caller and request.
 pub fn event(
@@ -24,7 +24,8 @@ pub fn event(
         .request(request)
 }
 
-/// What a decision is about, for the audit event.
+/// What a refused attempt was aimed at: the kind and id of the object (a
+/// nil id for one not made yet), and its city when known.
 #[derive(Debug, Clone, Copy)]
 pub struct Target {
     pub entity: Entity,
@@ -32,31 +33,37 @@ pub struct Target {
     pub city: Option<CityId>,
 }
 
-/// `policy::authorize`, recording a denial. Call it outside a transaction
-/// (or before the one that does the work), so that the denied event is
-/// committed even though the request fails.
-pub fn authorize(
+impl Target {
+    /// Where an object held in a city, or in a referral's city, is.
+    pub fn city_of(resource: Resource) -> Option<CityId> {
+        match resource {
+            Resource::City(city) | Resource::Referral { city, .. } => Some(city),
+            Resource::Collection => None,
+        }
+    }
+}
+
+/// Appends the `access.denied` event of a refused `action`. The caller
+/// commits it and then answers with the refusal.
+pub fn record_denial(
     conn: &mut AnyConnection,
     principal: &Principal,
     request: &RequestId,
     action: Action,
-    resource: Resource,
-    target: Target,
+    target: Option<Target>,
 ) -> Result<(), ApiError> {
-    let decision = policy::authorize(principal, action, resource);
-    if decision.is_err() {
-        let mut denied = event(
-            principal,
-            request,
-            audit::Action::AccessDenied,
-            Outcome::Denied,
-        )
-        .entity(target.entity, target.id)
-        .detail(format!("{action:?}"));
+    let mut denied = event(
+        principal,
+        request,
+        audit::Action::AccessDenied,
+        Outcome::Denied,
+    )
+    .detail(format!("{action:?}"));
+    if let Some(target) = target {
+        denied = denied.entity(target.entity, target.id);
         if let Some(city) = target.city {
             denied = denied.city(city.as_uuid());
         }
-        audit::append(conn, &denied)?;
     }
-    decision
+    audit::append(conn, &denied)
 }

@@ -7,32 +7,36 @@ use diesel::prelude::*;
 
 use crate::crypto::{FieldCipher, Keyring, Opened, Sealed};
 use crate::db::AnyConnection;
-use crate::db::schema::{case_notes, case_search_index, cases};
-use crate::domain::{CaseStatus, CityId, HouseholdId, time};
+use crate::db::schema::{case_notes, case_search_index, cases, referrals, transfers};
+use crate::domain::{
+    CaseId, CaseStatus, CityId, HouseholdId, NonBlank, NoteId, ReferralState, TransferStatus,
+    UserId, time,
+};
 use crate::error::ApiError;
 
-use super::keys;
-use super::store::{CaseRow, TABLE, integrity};
+use super::data_keys;
+use super::row::{CaseRow, TABLE};
+use super::sealing::integrity;
 
 /// Closes a case, keeping the reason sealed with the person's key.
 pub fn close(
     conn: &mut AnyConnection,
     keyring: &Keyring,
     row: &CaseRow,
-    reason: &str,
+    reason: &NonBlank,
 ) -> Result<(), ApiError> {
-    if row.status()? == CaseStatus::Closed {
+    if row.status == CaseStatus::Closed {
         return Err(ApiError::Conflict("The case is already closed.".into()));
     }
-    let person = keys::load(conn, keyring, &row.id)?;
+    let person = data_keys::load(conn, keyring, row.id)?;
     let sealed = person
-        .row(&row.id, &row.city_id)
-        .seal_text(TABLE, "closure_reason", reason.trim())
+        .row(row.id, row.city_id)
+        .seal_text(TABLE, "closure_reason", reason.trimmed())
         .map_err(ApiError::internal)?;
     let now = time::now();
-    diesel::update(cases::table.find(&row.id))
+    diesel::update(cases::table.find(row.id))
         .set((
-            cases::status.eq(CaseStatus::Closed.as_str()),
+            cases::status.eq(CaseStatus::Closed),
             cases::closure_reason_enc.eq(Some(sealed)),
             cases::closed_at.eq(Some(now)),
             cases::version.eq(cases::version + 1),
@@ -44,14 +48,14 @@ pub fn close(
 
 /// Reopens a closed case as active.
 pub fn reopen(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
-    if row.status()? != CaseStatus::Closed {
+    if row.status != CaseStatus::Closed {
         return Err(ApiError::Conflict(
             "Only a closed case can be reopened.".into(),
         ));
     }
-    diesel::update(cases::table.find(&row.id))
+    diesel::update(cases::table.find(row.id))
         .set((
-            cases::status.eq(CaseStatus::Active.as_str()),
+            cases::status.eq(CaseStatus::Active),
             cases::closure_reason_enc.eq(None::<Sealed>),
             cases::closed_at.eq(None::<NaiveDateTime>),
             cases::version.eq(cases::version + 1),
@@ -64,15 +68,43 @@ pub fn reopen(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
 /// Crypto-shredding: the person's data key is destroyed and their blind
 /// indexes removed. The sealed columns stay as they are — unreadable by
 /// anyone from now on — and the row keeps only what aggregates count.
-pub fn erase(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
-    let id = row.case_id()?;
-    keys::erase(conn, &row.id)?;
-    diesel::delete(case_search_index::table.filter(case_search_index::case_id.eq(id.to_db())))
-        .execute(conn)?;
+///
+/// What pointed at the person ends with them: their open referrals are
+/// cancelled (providers lose them at once rather than keep a nameless one)
+/// and a pending transfer is cancelled (there is no one left to move, and
+/// its reason can no longer be read). Runs inside the caller's transaction.
+pub fn erase(conn: &mut AnyConnection, row: &CaseRow, by: UserId) -> Result<(), ApiError> {
     let now = time::now();
-    diesel::update(cases::table.find(&row.id))
+    diesel::update(
+        referrals::table
+            .filter(referrals::case_id.eq(row.id))
+            .filter(referrals::state.eq_any(ReferralState::OPEN)),
+    )
+    .set((
+        referrals::state.eq(ReferralState::Cancelled),
+        referrals::cancelled_at.eq(Some(now)),
+        referrals::updated_by.eq(by),
+        referrals::version.eq(referrals::version + 1),
+        referrals::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    diesel::update(
+        transfers::table
+            .filter(transfers::case_id.eq(row.id))
+            .filter(transfers::status.eq(TransferStatus::Pending)),
+    )
+    .set((
+        transfers::status.eq(TransferStatus::Cancelled),
+        transfers::decided_by.eq(Some(by)),
+        transfers::decided_at.eq(Some(now)),
+    ))
+    .execute(conn)?;
+    data_keys::erase(conn, row.id)?;
+    diesel::delete(case_search_index::table.filter(case_search_index::case_id.eq(row.id)))
+        .execute(conn)?;
+    diesel::update(cases::table.find(row.id))
         .set((
-            cases::status.eq(CaseStatus::Erased.as_str()),
+            cases::status.eq(CaseStatus::Erased),
             cases::erased_at.eq(Some(now)),
             cases::version.eq(cases::version + 1),
             cases::updated_at.eq(now),
@@ -88,7 +120,7 @@ pub(crate) fn reseal_text(
     table: &str,
     column: &str,
     sealed: &Sealed,
-    row_id: &str,
+    row_id: impl std::fmt::Display,
 ) -> Result<Sealed, ApiError> {
     match from.open_text(table, column, sealed) {
         Ok(Opened::Value(plain)) => to
@@ -104,7 +136,7 @@ fn reseal_opt(
     to: &FieldCipher<'_>,
     column: &str,
     sealed: &Option<Sealed>,
-    row_id: &str,
+    row_id: CaseId,
 ) -> Result<Option<Sealed>, ApiError> {
     sealed
         .as_ref()
@@ -123,102 +155,62 @@ pub fn move_to_city(
     city: CityId,
     household: Option<HouseholdId>,
 ) -> Result<(), ApiError> {
-    let person = keys::load(conn, keyring, &row.id)?;
+    let person = data_keys::load(conn, keyring, row.id)?;
     if person.is_erased() {
         return Err(ApiError::Gone);
     }
-    let new_city = city.to_db();
-    let from = person.row(&row.id, &row.city_id);
-    let to = person.row(&row.id, &new_city);
+    let id = row.id;
+    let from = person.row(id, row.city_id);
+    let to = person.row(id, city);
     let dob = match from.open_date(TABLE, "date_of_birth", &row.date_of_birth_enc) {
         Ok(Opened::Value(d)) => to
             .seal_date(TABLE, "date_of_birth", d)
             .map_err(ApiError::internal)?,
         Ok(Opened::Erased) => return Err(ApiError::Gone),
-        Err(err) => return Err(integrity(err, TABLE, &row.id)),
+        Err(err) => return Err(integrity(err, TABLE, id)),
     };
-    diesel::update(cases::table.find(&row.id))
+    let reseal = |column: &str, sealed: &Option<Sealed>| reseal_opt(&from, &to, column, sealed, id);
+    let full_name = reseal_text(&from, &to, TABLE, "full_name", &row.full_name_enc, id)?;
+    diesel::update(cases::table.find(id))
         .set((
-            cases::city_id.eq(&new_city),
-            cases::household_id.eq(household.map(|h| h.to_db())),
-            cases::full_name_enc.eq(reseal_text(
-                &from,
-                &to,
-                TABLE,
-                "full_name",
-                &row.full_name_enc,
-                &row.id,
-            )?),
-            cases::full_name_latin_enc.eq(reseal_opt(
-                &from,
-                &to,
-                "full_name_latin",
-                &row.full_name_latin_enc,
-                &row.id,
-            )?),
+            cases::city_id.eq(city),
+            cases::household_id.eq(household),
+            cases::full_name_enc.eq(full_name),
+            cases::full_name_latin_enc.eq(reseal("full_name_latin", &row.full_name_latin_enc)?),
             cases::date_of_birth_enc.eq(dob),
-            cases::national_id_enc.eq(reseal_opt(
-                &from,
-                &to,
-                "national_id",
-                &row.national_id_enc,
-                &row.id,
-            )?),
-            cases::phone_enc.eq(reseal_opt(&from, &to, "phone", &row.phone_enc, &row.id)?),
-            cases::address_enc.eq(reseal_opt(
-                &from,
-                &to,
-                "address",
-                &row.address_enc,
-                &row.id,
-            )?),
-            cases::origin_place_enc.eq(reseal_opt(
-                &from,
-                &to,
-                "origin_place",
-                &row.origin_place_enc,
-                &row.id,
-            )?),
-            cases::vulnerability_notes_enc.eq(reseal_opt(
-                &from,
-                &to,
-                "vulnerability_notes",
-                &row.vulnerability_notes_enc,
-                &row.id,
-            )?),
-            cases::closure_reason_enc.eq(reseal_opt(
-                &from,
-                &to,
-                "closure_reason",
-                &row.closure_reason_enc,
-                &row.id,
-            )?),
+            cases::national_id_enc.eq(reseal("national_id", &row.national_id_enc)?),
+            cases::phone_enc.eq(reseal("phone", &row.phone_enc)?),
+            cases::address_enc.eq(reseal("address", &row.address_enc)?),
+            cases::origin_place_enc.eq(reseal("origin_place", &row.origin_place_enc)?),
+            cases::vulnerability_notes_enc
+                .eq(reseal("vulnerability_notes", &row.vulnerability_notes_enc)?),
+            cases::closure_reason_enc.eq(reseal("closure_reason", &row.closure_reason_enc)?),
             cases::version.eq(cases::version + 1),
             cases::updated_at.eq(time::now()),
         ))
         .execute(conn)?;
-    let notes: Vec<(String, Sealed)> = case_notes::table
-        .filter(case_notes::case_id.eq(&row.id))
+    let notes: Vec<(NoteId, Sealed)> = case_notes::table
+        .filter(case_notes::case_id.eq(id))
         .select((case_notes::id, case_notes::body_enc))
         .load(conn)?;
     for (note, body) in notes {
         let resealed = reseal_text(
-            &person.row(&note, &row.city_id),
-            &person.row(&note, &new_city),
+            &person.row(note, row.city_id),
+            &person.row(note, city),
             "case_notes",
             "body",
             &body,
-            &note,
+            note,
         )?;
-        diesel::update(case_notes::table.find(&note))
+        diesel::update(case_notes::table.find(note))
             .set((
                 case_notes::body_enc.eq(resealed),
-                case_notes::city_id.eq(&new_city),
+                case_notes::city_id.eq(city),
             ))
             .execute(conn)?;
     }
-    diesel::update(case_search_index::table.filter(case_search_index::case_id.eq(&row.id)))
-        .set(case_search_index::city_id.eq(&new_city))
+    diesel::update(case_search_index::table.filter(case_search_index::case_id.eq(id)))
+        .set(case_search_index::city_id.eq(city))
         .execute(conn)?;
     Ok(())
 }

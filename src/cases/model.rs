@@ -7,9 +7,10 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::domain::{
-    CaseId, CaseStatus, CityId, ConsentGiver, HouseholdId, OriginKind, Sex, UserId,
+    CaseId, CaseStatus, CityId, ConsentGiver, HouseholdId, NoteId, OriginKind, Sex, UserId,
     VulnerabilityFlag,
 };
+use crate::pagination::{Listed, Page};
 
 /// Tells "absent" (`None`) from "null" (`Some(None)`) in a PATCH.
 pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
@@ -244,12 +245,11 @@ pub struct CaseListQuery {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CasePage {
-    pub items: Vec<CaseSummary>,
-    /// `null` on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
+/// A page of a case list.
+pub type CasePage = Page<CaseSummary>;
+
+impl Listed for CaseSummary {
+    const PAGE: &'static str = "CasePage";
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -265,6 +265,19 @@ pub struct SearchRequest {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+}
+
+impl SearchRequest {
+    /// The request, if it gives at least one criterion (else a 422).
+    pub fn given(self) -> Result<SearchRequest, crate::error::ApiError> {
+        match (&self.national_id, &self.phone, &self.name) {
+            (None, None, None) => Err(crate::error::ApiError::field(
+                "body",
+                "give at least one of national_id, phone, name",
+            )),
+            _ => Ok(self),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -305,38 +318,16 @@ pub struct CreateNote {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Note {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: NoteId,
     #[schema(value_type = String, format = Uuid)]
     pub case_id: CaseId,
-    #[schema(format = Uuid)]
-    pub author_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub author_id: UserId,
     pub body: String,
     #[schema(required = true)]
     pub visit_date: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateHousehold {
-    #[schema(value_type = String, format = Uuid)]
-    pub city_id: CityId,
-    /// A worker's label for the household; encrypted.
-    #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Household {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: HouseholdId,
-    #[schema(value_type = String, format = Uuid)]
-    pub city_id: CityId,
-    #[schema(required = true)]
-    pub label: Option<String>,
-    pub members: Vec<CaseSummary>,
 }
 
 /// Whole years between a date of birth and a day.

@@ -7,10 +7,11 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use serde_json::json;
 
+use super::checks::{check_date_of_birth, check_return_date, parse_subject};
 use super::model::CreateCase;
-use super::store::{check_date_of_birth, check_return_date, check_subject};
 use crate::error::ApiError;
-use crate::extract::parse_json;
+use crate::error::FieldError;
+use crate::web::extract::parse_json;
 
 fn body(subject: serde_json::Value) -> Vec<u8> {
     json!({
@@ -49,6 +50,17 @@ fn arabic_name(max: usize) -> impl Strategy<Value = String> {
 
 fn latin_name(max: usize) -> impl Strategy<Value = String> {
     proptest::string::string_regex(&format!("[A-Za-z' .-]{{1,{max}}}")).unwrap()
+}
+
+/// The field errors of a subject, none when it parses.
+fn check_subject(
+    subject: &super::model::SubjectInput,
+    prefix: &str,
+    today: NaiveDate,
+) -> Vec<FieldError> {
+    parse_subject(subject, prefix, today)
+        .err()
+        .unwrap_or_default()
 }
 
 fn today() -> NaiveDate {

@@ -10,15 +10,23 @@ pub mod blind_index;
 pub mod envelope;
 pub mod field;
 pub mod keyring;
-pub mod keys;
 mod secret;
+pub mod wrapping;
 
 pub use blind_index::{BlindIndex, BlindIndexer};
 pub use envelope::{Aad, open, seal};
 pub use field::{FieldCipher, Opened, PersonKeys, Sealed};
 pub use keyring::{Keyring, KeyringError};
-pub use keys::{DataKey, WrappedDataKey, rewrap, unwrap, wrap};
 pub use secret::Key256;
+pub use wrapping::{DataKey, WrappedDataKey, rewrap, unwrap, wrap};
+
+/// What a store needs besides the connection to seal, open and index a
+/// person's fields: the keyring and the blind indexer.
+#[derive(Clone, Copy)]
+pub struct Crypto<'a> {
+    pub keyring: &'a Keyring,
+    pub indexer: &'a BlindIndexer,
+}
 
 /// Why a cryptographic operation failed. No variant carries plaintext, key
 /// bytes or ciphertext: these errors end up in logs.

@@ -3,6 +3,7 @@
 //! both backends, and [`Database::run`], the one way handlers reach the
 //! database without blocking the async executor.
 
+pub mod column;
 pub mod migrations;
 pub mod pool;
 pub mod schema;
@@ -52,6 +53,48 @@ where
         }
         work(conn)
     })
+}
+
+/// Locks the row `id` of `table` until the transaction ends, so that what
+/// the caller read and decided on cannot change under it. PostgreSQL locks
+/// the row; on SQLite a write transaction already holds the database's only
+/// write lock, so there is nothing more to take. `table` is one of this
+/// crate's own names, never input.
+pub fn lock_row(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    id: uuid::Uuid,
+) -> Result<(), ApiError> {
+    lock(
+        conn,
+        &format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"),
+        id,
+    )
+}
+
+/// [`lock_row`] for a row that belongs to a case (a referral, a transfer),
+/// its case first: the order every writer of both takes, so that two of
+/// them never wait for each other in a circle.
+pub fn lock_row_and_case(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    id: uuid::Uuid,
+) -> Result<(), ApiError> {
+    let case = format!(
+        "SELECT 1 FROM cases WHERE id = (SELECT case_id FROM {table} WHERE id = $1) FOR UPDATE"
+    );
+    lock(conn, &case, id)?;
+    lock_row(conn, table, id)
+}
+
+fn lock(conn: &mut AnyConnection, sql: &str, id: uuid::Uuid) -> Result<(), ApiError> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Text, _>(id.hyphenated().to_string())
+            .execute(pg)?;
+    }
+    Ok(())
 }
 
 /// SQLite lets one connection write at a time. Writers in this process

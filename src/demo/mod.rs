@@ -3,8 +3,11 @@
 //! indexed and stored by the same store code the API uses, in batches.
 
 pub mod data;
+mod follow_up;
 mod people;
 mod rng;
 mod seed;
+mod setup;
 
-pub use seed::{DemoUser, Progress, SeedOptions, SeedReport, seed};
+pub use seed::{Progress, SeedOptions, SeedReport, seed};
+pub use setup::DemoUser;

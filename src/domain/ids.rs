@@ -1,5 +1,7 @@
-//! Typed identifiers. Each is a UUID stored as canonical lower-case text; a
-//! `CityId` cannot be passed where a `UserId` is wanted.
+//! Typed identifiers. Each is a UUID stored as canonical lower-case text
+//! (its `Display` form, which is also what goes into an AAD); a `CityId`
+//! cannot be passed where a `UserId` is wanted. Rows hold them typed: the
+//! column conversions are `db::column`'s.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,8 +12,12 @@ use uuid::Uuid;
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            diesel::AsExpression, diesel::FromSqlRow,
+        )]
         #[serde(transparent)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub struct $name(Uuid);
 
         impl $name {
@@ -23,16 +29,23 @@ macro_rules! id_type {
                 self.0
             }
 
-            /// Reads an id back from a database column; a malformed value is
-            /// a corrupt row, reported as an internal error by the caller.
-            pub fn from_db(text: &str) -> Result<$name, uuid::Error> {
-                Uuid::parse_str(text).map($name)
-            }
-
+            /// The stored text: canonical, hyphenated, lower case.
             pub fn to_db(&self) -> String {
                 self.0.hyphenated().to_string()
             }
         }
+
+        impl $crate::db::column::TextColumn for $name {
+            fn to_text(&self) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Owned(self.to_db())
+            }
+
+            fn from_text(text: &str) -> Option<$name> {
+                Uuid::parse_str(text).ok().map($name)
+            }
+        }
+
+        $crate::text_column!($name);
 
         impl Default for $name {
             fn default() -> $name {
@@ -57,6 +70,12 @@ macro_rules! id_type {
         impl From<Uuid> for $name {
             fn from(value: Uuid) -> $name {
                 $name(value)
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(value: $name) -> Uuid {
+                value.0
             }
         }
     };
@@ -91,6 +110,30 @@ id_type!(
     /// A note on a case (a home visit, a follow-up).
     NoteId
 );
+id_type!(
+    /// A referral of a case to a provider organisation.
+    ReferralId
+);
+id_type!(
+    /// A request to move a case (or its household) to another city.
+    TransferId
+);
+id_type!(
+    /// Whose data key: a case (the person) or a household (its label).
+    SubjectId
+);
+
+impl From<CaseId> for SubjectId {
+    fn from(id: CaseId) -> SubjectId {
+        SubjectId(id.0)
+    }
+}
+
+impl From<HouseholdId> for SubjectId {
+    fn from(id: HouseholdId) -> SubjectId {
+        SubjectId(id.0)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -98,9 +141,11 @@ mod tests {
 
     #[test]
     fn ids_round_trip_through_text() {
+        use crate::db::column::TextColumn;
         let id = CityId::new();
-        assert_eq!(CityId::from_db(&id.to_db()).unwrap(), id);
+        assert_eq!(CityId::from_text(&id.to_text()), Some(id));
         assert_eq!(id.to_db(), id.to_string());
-        assert!(CityId::from_db("not-a-uuid").is_err());
+        assert_eq!(id.to_db(), id.to_db().to_lowercase());
+        assert!(CityId::from_text("not-a-uuid").is_none());
     }
 }

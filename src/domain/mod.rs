@@ -2,14 +2,18 @@
 //! parsed values the rest of the code relies on.
 
 /// A closed set of values stored and sent as snake_case text: the enum, its
-/// serde and OpenAPI forms, `ALL`, `as_str` and `from_db` from one list, so
-/// the names cannot drift apart.
+/// serde, OpenAPI and database (`Text` column) forms, `ALL`, `as_str` and
+/// `from_db` from one list, so the names cannot drift apart.
 #[macro_export]
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
+            serde::Deserialize, utoipa::ToSchema, diesel::AsExpression, diesel::FromSqlRow,
+        )]
         #[serde(rename_all = "snake_case")]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name {
             $($(#[$vmeta])* $variant,)+
         }
@@ -31,16 +35,37 @@ macro_rules! text_enum {
                 }
             }
         }
+
+        impl $crate::db::column::TextColumn for $name {
+            fn to_text(&self) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed(self.as_str())
+            }
+
+            fn from_text(text: &str) -> Option<$name> {
+                $name::from_db(text)
+            }
+        }
+
+        $crate::text_column!($name);
     };
 }
 
 pub mod case;
 pub mod ids;
 pub mod month;
+pub mod referral;
 pub mod role;
+pub mod text;
 pub mod time;
+pub mod transfer;
 
 pub use case::{CaseStatus, ConsentGiver, OriginKind, Sex, VulnerabilityFlag};
-pub use ids::{CaseId, CityId, GovernorateId, HouseholdId, NoteId, OrganisationId, UserId};
+pub use ids::{
+    CaseId, CityId, GovernorateId, HouseholdId, NoteId, OrganisationId, ReferralId, SubjectId,
+    TransferId, UserId,
+};
 pub use month::{Month, Period};
+pub use referral::{Need, ReferralState, Transition};
 pub use role::{OrganisationKind, Role};
+pub use text::{Invalid, NationalId, NonBlank, Phone};
+pub use transfer::TransferStatus;

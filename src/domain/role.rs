@@ -3,11 +3,28 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+use crate::db::column::TextColumn;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
 #[serde(rename_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Role {
     SocialWorker,
     CitySupervisor,
@@ -65,39 +82,33 @@ impl FromStr for Role {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationKind {
-    Psychosocial,
-    Education,
-    VocationalTraining,
-}
+// What a provider organisation offers; a referral's kind. (No doc comment:
+// it would become the schema's description in the OpenAPI document.)
+text_enum!(
+    OrganisationKind {
+        Psychosocial => "psychosocial",
+        Education => "education",
+        VocationalTraining => "vocational_training",
+    }
+);
 
-impl OrganisationKind {
-    pub const ALL: &'static [OrganisationKind] = &[
-        OrganisationKind::Psychosocial,
-        OrganisationKind::Education,
-        OrganisationKind::VocationalTraining,
-    ];
+impl TextColumn for Role {
+    fn to_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
+    }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrganisationKind::Psychosocial => "psychosocial",
-            OrganisationKind::Education => "education",
-            OrganisationKind::VocationalTraining => "vocational_training",
-        }
+    fn from_text(text: &str) -> Option<Role> {
+        text.parse().ok()
     }
 }
+
+crate::text_column!(Role);
 
 impl FromStr for OrganisationKind {
     type Err = UnknownRole;
 
     fn from_str(s: &str) -> Result<OrganisationKind, UnknownRole> {
-        OrganisationKind::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == s)
-            .ok_or(UnknownRole)
+        OrganisationKind::from_db(s).ok_or(UnknownRole)
     }
 }
 

@@ -1,11 +1,21 @@
 //! Time as both backends store it: UTC, truncated to microseconds
 //! (PostgreSQL keeps microseconds, SQLite would keep nanoseconds).
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 
 /// Now, truncated to microseconds.
 pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
+    truncate(Utc::now().naive_utc())
+}
+
+/// A time as both backends store it: truncated to microseconds.
+pub fn truncate(at: NaiveDateTime) -> NaiveDateTime {
+    at.trunc_subsecs(6)
+}
+
+/// Today's date in UTC: what ages, due dates and date limits are reckoned on.
+pub fn today() -> NaiveDate {
+    now().date()
 }
 
 /// A stored time as RFC 3339 UTC for the API.

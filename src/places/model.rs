@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::domain::{CityId, GovernorateId, OrganisationKind};
+use crate::domain::{CityId, GovernorateId, OrganisationId, OrganisationKind};
 
 #[derive(Debug, Clone, diesel::Queryable)]
 pub struct GovernorateRow {
-    pub id: String,
+    pub id: GovernorateId,
     pub code: String,
     pub name_en: String,
     pub name_ar: String,
@@ -18,20 +18,20 @@ pub struct GovernorateRow {
 
 #[derive(Debug, Clone, diesel::Queryable)]
 pub struct CityRow {
-    pub id: String,
+    pub id: CityId,
     pub code: String,
     pub name_en: String,
     pub name_ar: String,
-    pub governorate_id: String,
+    pub governorate_id: GovernorateId,
     pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, diesel::Queryable)]
 pub struct OrganisationRow {
-    pub id: String,
+    pub id: OrganisationId,
     pub name: String,
-    pub kind: String,
-    pub city_id: String,
+    pub kind: OrganisationKind,
+    pub city_id: CityId,
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -39,8 +39,8 @@ pub struct OrganisationRow {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Governorate {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: GovernorateId,
     pub code: String,
     pub name_en: String,
     pub name_ar: String,
@@ -48,23 +48,23 @@ pub struct Governorate {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct City {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: CityId,
     pub code: String,
     pub name_en: String,
     pub name_ar: String,
-    #[schema(format = Uuid)]
-    pub governorate_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub governorate_id: GovernorateId,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Organisation {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: OrganisationId,
     pub name: String,
     pub kind: OrganisationKind,
-    #[schema(format = Uuid)]
-    pub city_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub city_id: CityId,
     pub active: bool,
 }
 
@@ -173,7 +173,7 @@ mod properties {
 
     use super::*;
     use crate::error::ApiError;
-    use crate::extract::parse_json;
+    use crate::web::extract::parse_json;
 
     proptest! {
         /// City codes and names of any text: a city or named fields.

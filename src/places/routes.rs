@@ -1,16 +1,17 @@
-//! `/governorates`, `/cities`, `/organisations`.
+//! `/governorates`, `/cities`, `/organisations`: every signed-in user reads
+//! them; admins write them.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use uuid::Uuid;
 
-use crate::audit::{self, Entity, Outcome};
-use crate::auth::Principal;
-use crate::auth::policy::{self, Action, Resource};
-use crate::auth::trail;
-use crate::db::Database;
+use crate::audit::{self, Entity};
+use crate::auth::guard::Tx;
+use crate::auth::policy::Action;
+use crate::db::AnyConnection;
 use crate::domain::OrganisationId;
-use crate::error::{ApiError, Problem};
-use crate::extract::{self, ApiJson};
-use crate::telemetry::RequestId;
+use crate::error::ApiError;
+use crate::web::context::Context;
+use crate::web::extract::{self, ApiJson};
 
 use super::model::{
     City, CreateCity, CreateGovernorate, CreateOrganisation, Governorate, Organisation,
@@ -18,23 +19,50 @@ use super::model::{
 };
 use super::store;
 
+/// A list every role may read: no event, nothing to decide but the role.
+async fn read<T, F>(ctx: Context, list: F) -> Result<HttpResponse, ApiError>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    let list = ctx
+        .on_collection(Action::PlaceRead, Ok(()), |tx, _, ()| {
+            Ok((list(tx.conn)?, None))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// An admin's change to a place, recorded as `event` on the `entity` whose
+/// id `id_of` gives.
+async fn write<T, F>(
+    ctx: Context,
+    event: audit::Action,
+    entity: Entity,
+    id_of: fn(&T) -> Uuid,
+    change: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError> + Send + 'static,
+{
+    ctx.on_collection(Action::PlaceWrite, Ok(()), move |tx, _, ()| {
+        let changed = change(tx)?;
+        let event = tx.event(event).entity(entity, id_of(&changed));
+        Ok((changed, Some(event)))
+    })
+    .await
+}
+
 /// Iraq's governorates.
 #[utoipa::path(
     tag = "places",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Vec<Governorate>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = Vec<Governorate>))
 )]
 #[get("/governorates")]
-pub async fn list_governorates(
-    principal: Principal,
-    db: web::Data<Database>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::PlaceRead, Resource::Collection)?;
-    let list = db.run(store::governorates).await?;
-    Ok(HttpResponse::Ok().json(list))
+pub async fn list_governorates(ctx: Context) -> Result<HttpResponse, ApiError> {
+    read(ctx, store::governorates).await
 }
 
 /// Add a governorate (admin).
@@ -44,42 +72,23 @@ pub async fn list_governorates(
     security(("bearer" = [])),
     responses(
         (status = 201, body = Governorate),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/governorates")]
 pub async fn create_governorate(
-    principal: Principal,
-    request: RequestId,
+    ctx: Context,
     body: ApiJson<CreateGovernorate>,
-    db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::PlaceWrite, Resource::Collection)?;
-    let created = db
-        .run(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                let created = store::create_governorate(conn, &body.0)?;
-                let id = created
-                    .id
-                    .parse::<uuid::Uuid>()
-                    .map_err(ApiError::internal)?;
-                audit::append(
-                    conn,
-                    &trail::event(
-                        &principal,
-                        &request,
-                        audit::Action::PlaceCreate,
-                        Outcome::Success,
-                    )
-                    .entity(Entity::Governorate, id),
-                )?;
-                Ok(created)
-            })
-        })
-        .await?;
+    let id_of = |g: &Governorate| g.id.as_uuid();
+    let created = write(
+        ctx,
+        audit::Action::PlaceCreate,
+        Entity::Governorate,
+        id_of,
+        move |tx| store::create_governorate(tx.conn, &body.0),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -87,19 +96,11 @@ pub async fn create_governorate(
 #[utoipa::path(
     tag = "places",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Vec<City>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = Vec<City>))
 )]
 #[get("/cities")]
-pub async fn list_cities(
-    principal: Principal,
-    db: web::Data<Database>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::PlaceRead, Resource::Collection)?;
-    let list = db.run(store::cities).await?;
-    Ok(HttpResponse::Ok().json(list))
+pub async fn list_cities(ctx: Context) -> Result<HttpResponse, ApiError> {
+    read(ctx, store::cities).await
 }
 
 /// Add a city (admin).
@@ -109,42 +110,23 @@ pub async fn list_cities(
     security(("bearer" = [])),
     responses(
         (status = 201, body = City),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/cities")]
 pub async fn create_city(
-    principal: Principal,
-    request: RequestId,
+    ctx: Context,
     body: ApiJson<CreateCity>,
-    db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::PlaceWrite, Resource::Collection)?;
-    let created = db
-        .run(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                let created = store::create_city(conn, &body.0)?;
-                let id = created
-                    .id
-                    .parse::<uuid::Uuid>()
-                    .map_err(ApiError::internal)?;
-                audit::append(
-                    conn,
-                    &trail::event(
-                        &principal,
-                        &request,
-                        audit::Action::PlaceCreate,
-                        Outcome::Success,
-                    )
-                    .entity(Entity::City, id),
-                )?;
-                Ok(created)
-            })
-        })
-        .await?;
+    let id_of = |c: &City| c.id.as_uuid();
+    let created = write(
+        ctx,
+        audit::Action::PlaceCreate,
+        Entity::City,
+        id_of,
+        move |tx| store::create_city(tx.conn, &body.0),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -153,22 +135,18 @@ pub async fn create_city(
     tag = "places",
     params(OrganisationQuery),
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Vec<Organisation>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = Vec<Organisation>))
 )]
 #[get("/organisations")]
-pub async fn list_organisations(
-    req: HttpRequest,
-    principal: Principal,
-    db: web::Data<Database>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::PlaceRead, Resource::Collection)?;
-    let query: OrganisationQuery = extract::parse_query(&req)?;
-    let list = db
-        .run(move |conn| store::organisations(conn, query.kind, query.city_id))
+pub async fn list_organisations(req: HttpRequest, ctx: Context) -> Result<HttpResponse, ApiError> {
+    let query = extract::parse_query::<OrganisationQuery>(&req);
+    let list = ctx
+        .on_collection(Action::PlaceRead, query, |tx, _, query| {
+            Ok((
+                store::organisations(tx.conn, query.kind, query.city_id)?,
+                None,
+            ))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -178,43 +156,22 @@ pub async fn list_organisations(
     tag = "places",
     request_body = CreateOrganisation,
     security(("bearer" = [])),
-    responses(
-        (status = 201, body = Organisation),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 201, body = Organisation))
 )]
 #[post("/organisations")]
 pub async fn create_organisation(
-    principal: Principal,
-    request: RequestId,
+    ctx: Context,
     body: ApiJson<CreateOrganisation>,
-    db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::PlaceWrite, Resource::Collection)?;
-    let created = db
-        .run(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                let created = store::create_organisation(conn, &body.0)?;
-                let id = created
-                    .id
-                    .parse::<uuid::Uuid>()
-                    .map_err(ApiError::internal)?;
-                audit::append(
-                    conn,
-                    &trail::event(
-                        &principal,
-                        &request,
-                        audit::Action::OrganisationCreate,
-                        Outcome::Success,
-                    )
-                    .entity(Entity::Organisation, id),
-                )?;
-                Ok(created)
-            })
-        })
-        .await?;
+    let id_of = |o: &Organisation| o.id.as_uuid();
+    let created = write(
+        ctx,
+        audit::Action::OrganisationCreate,
+        Entity::Organisation,
+        id_of,
+        move |tx| store::create_organisation(tx.conn, &body.0),
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/organisations/{}", created.id)))
         .json(created))
@@ -226,41 +183,23 @@ pub async fn create_organisation(
     params(("id" = String, Path, format = Uuid)),
     request_body = UpdateOrganisation,
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Organisation),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = Organisation))
 )]
 #[patch("/organisations/{id}")]
 pub async fn update_organisation(
-    principal: Principal,
-    request: RequestId,
+    ctx: Context,
     id: web::Path<OrganisationId>,
     body: ApiJson<UpdateOrganisation>,
-    db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::PlaceWrite, Resource::Collection)?;
     let id = id.into_inner();
-    let updated = db
-        .run(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                let updated = store::update_organisation(conn, id, &body.0)?;
-                audit::append(
-                    conn,
-                    &trail::event(
-                        &principal,
-                        &request,
-                        audit::Action::OrganisationUpdate,
-                        Outcome::Success,
-                    )
-                    .entity(Entity::Organisation, id.as_uuid()),
-                )?;
-                Ok(updated)
-            })
-        })
-        .await?;
+    let id_of = |o: &Organisation| o.id.as_uuid();
+    let updated = write(
+        ctx,
+        audit::Action::OrganisationUpdate,
+        Entity::Organisation,
+        id_of,
+        move |tx| store::update_organisation(tx.conn, id, &body.0),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(updated))
 }

@@ -27,7 +27,7 @@ pub fn create_governorate(
     let id = GovernorateId::new();
     diesel::insert_into(governorates::table)
         .values((
-            governorates::id.eq(id.to_db()),
+            governorates::id.eq(id),
             governorates::code.eq(&new.code),
             governorates::name_en.eq(new.name_en.trim()),
             governorates::name_ar.eq(new.name_ar.trim()),
@@ -35,7 +35,7 @@ pub fn create_governorate(
         ))
         .execute(conn)?;
     Ok(Governorate {
-        id: id.to_db(),
+        id,
         code: new.code.clone(),
         name_en: new.name_en.trim().to_string(),
         name_ar: new.name_ar.trim().to_string(),
@@ -52,7 +52,7 @@ pub fn cities(conn: &mut AnyConnection) -> Result<Vec<City>, ApiError> {
 
 pub fn find_city(conn: &mut AnyConnection, id: CityId) -> Result<Option<CityRow>, ApiError> {
     Ok(cities::table
-        .find(id.to_db())
+        .find(id)
         .select(cities::all_columns)
         .first(conn)
         .optional()?)
@@ -60,7 +60,7 @@ pub fn find_city(conn: &mut AnyConnection, id: CityId) -> Result<Option<CityRow>
 
 pub fn create_city(conn: &mut AnyConnection, new: &CreateCity) -> Result<City, ApiError> {
     let governorate: i64 = governorates::table
-        .find(new.governorate_id.to_db())
+        .find(new.governorate_id)
         .count()
         .get_result(conn)?;
     if governorate == 0 {
@@ -69,29 +69,26 @@ pub fn create_city(conn: &mut AnyConnection, new: &CreateCity) -> Result<City, A
     let id = CityId::new();
     diesel::insert_into(cities::table)
         .values((
-            cities::id.eq(id.to_db()),
+            cities::id.eq(id),
             cities::code.eq(&new.code),
             cities::name_en.eq(new.name_en.trim()),
             cities::name_ar.eq(new.name_ar.trim()),
-            cities::governorate_id.eq(new.governorate_id.to_db()),
+            cities::governorate_id.eq(new.governorate_id),
             cities::created_at.eq(time::now()),
         ))
         .execute(conn)?;
     Ok(City {
-        id: id.to_db(),
+        id,
         code: new.code.clone(),
         name_en: new.name_en.trim().to_string(),
         name_ar: new.name_ar.trim().to_string(),
-        governorate_id: new.governorate_id.to_db(),
+        governorate_id: new.governorate_id,
     })
 }
 
 fn organisation_view(row: OrganisationRow) -> Result<Organisation, ApiError> {
     Ok(Organisation {
-        kind: row
-            .kind
-            .parse()
-            .map_err(|_| ApiError::internal(anyhow::anyhow!("corrupt organisations.kind")))?,
+        kind: row.kind,
         id: row.id,
         name: row.name,
         city_id: row.city_id,
@@ -109,10 +106,10 @@ pub fn organisations(
         .order((organisations::name.asc(), organisations::id.asc()))
         .into_boxed();
     if let Some(kind) = kind {
-        query = query.filter(organisations::kind.eq(kind.as_str()));
+        query = query.filter(organisations::kind.eq(kind));
     }
     if let Some(city) = city {
-        query = query.filter(organisations::city_id.eq(city.to_db()));
+        query = query.filter(organisations::city_id.eq(city));
     }
     let rows: Vec<OrganisationRow> = query.load(conn)?;
     rows.into_iter().map(organisation_view).collect()
@@ -123,7 +120,7 @@ pub fn find_organisation(
     id: OrganisationId,
 ) -> Result<Option<Organisation>, ApiError> {
     let row: Option<OrganisationRow> = organisations::table
-        .find(id.to_db())
+        .find(id)
         .select(organisations::all_columns)
         .first(conn)
         .optional()?;
@@ -144,10 +141,10 @@ pub fn create_organisation(
     let now = time::now();
     diesel::insert_into(organisations::table)
         .values((
-            organisations::id.eq(id.to_db()),
+            organisations::id.eq(id),
             organisations::name.eq(new.name.trim()),
-            organisations::kind.eq(new.kind.as_str()),
-            organisations::city_id.eq(new.city_id.to_db()),
+            organisations::kind.eq(new.kind),
+            organisations::city_id.eq(new.city_id),
             organisations::active.eq(true),
             organisations::created_at.eq(now),
             organisations::updated_at.eq(now),
@@ -162,7 +159,7 @@ pub fn update_organisation(
     changes: &UpdateOrganisation,
 ) -> Result<Organisation, ApiError> {
     let current = find_organisation(conn, id)?.ok_or(ApiError::NotFound)?;
-    diesel::update(organisations::table.find(id.to_db()))
+    diesel::update(organisations::table.find(id))
         .set((
             organisations::name.eq(changes
                 .name

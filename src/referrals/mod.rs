@@ -4,6 +4,8 @@
 //! referral is open; it accepts, declines, starts and completes it, and the
 //! referring city may cancel it. A referral follows its case on a transfer.
 
+pub mod machine;
 pub mod model;
 pub mod routes;
 pub mod store;
+pub mod views;

@@ -3,93 +3,22 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use crate::audit::{self, Entity, Outcome};
-use crate::auth::Principal;
-use crate::auth::policy::{self, Action, Resource, Scope};
-use crate::auth::trail::{self, Target};
-use crate::cases::routes::{load_authorized, today};
-use crate::crypto::Keyring;
-use crate::db::{AnyConnection, Database, write_transaction};
-use crate::domain::CaseId;
+use crate::audit;
+use crate::auth::guard::{Done, Tx};
+use crate::auth::policy::Action;
+use crate::cases::row::CaseRow;
+use crate::domain::{CaseId, ReferralId, Transition, time};
 use crate::error::{ApiError, Problem};
-use crate::extract::{self, ApiJson};
-use crate::telemetry::RequestId;
+use crate::web::context::Context;
+use crate::web::extract::{self, ApiJson};
 
+use super::machine::{self, TransitionInput};
 use super::model::{
-    ClosedReferral, CompleteReferral, CreateReferral, DecisionReason, Referral, ReferralQuery,
-    ReferralRow, ReferralView, Transition,
+    CompleteReferral, CreateReferral, DecisionReason, Referral, ReferralQuery, ReferralRow,
+    ReferralView,
 };
-use super::store::{self, ListFilter, TransitionInput};
-
-fn event(
-    principal: &Principal,
-    request: &RequestId,
-    action: audit::Action,
-    row: &ReferralRow,
-) -> Result<audit::NewEvent, ApiError> {
-    let id = uuid::Uuid::parse_str(&row.id).map_err(ApiError::internal)?;
-    Ok(trail::event(principal, request, action, Outcome::Success)
-        .entity(Entity::Referral, id)
-        .city(store::city(row)?.as_uuid()))
-}
-
-/// Loads a referral and asks the policy about it: held by its city,
-/// addressed to its organisation, open or not.
-fn load_for(
-    conn: &mut AnyConnection,
-    principal: &Principal,
-    request: &RequestId,
-    id: uuid::Uuid,
-    action: Action,
-) -> Result<ReferralRow, ApiError> {
-    let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-    let city = store::city(&row)?;
-    trail::authorize(
-        conn,
-        principal,
-        request,
-        action,
-        Resource::Referral {
-            city,
-            organisation: store::organisation(&row)?,
-            open: store::state(&row)?.is_open(),
-        },
-        Target {
-            entity: Entity::Referral,
-            id,
-            city: Some(city),
-        },
-    )?;
-    Ok(row)
-}
-
-/// The view this caller may have: the provider's minimal one when the
-/// policy scopes them to an organisation (only the id, kind and state once
-/// the referral is closed), the whole referral otherwise.
-fn view_for(
-    conn: &mut AnyConnection,
-    keyring: &Keyring,
-    principal: &Principal,
-    row: &ReferralRow,
-) -> Result<ReferralView, ApiError> {
-    match policy::scope(principal, Action::ReferralRead) {
-        Scope::Organisation(_) if !store::state(row)?.is_open() => {
-            Ok(ReferralView::Closed(ClosedReferral {
-                id: row.id.clone(),
-                kind: store::kind(row)?,
-                state: store::state(row)?,
-            }))
-        }
-        Scope::Organisation(_) => Ok(ReferralView::Minimal(store::provider_view(
-            conn,
-            keyring,
-            row,
-            today(),
-        )?)),
-        Scope::Cities(_) => Ok(ReferralView::Full(store::view(conn, keyring, row)?)),
-        Scope::National | Scope::Nothing => Err(ApiError::Forbidden),
-    }
-}
+use super::store::{self, ListFilter};
+use super::views::{view, view_for};
 
 /// Refer a case to a provider organisation of the same kind. The person
 /// must have consented to sharing with providers.
@@ -100,41 +29,29 @@ fn view_for(
     security(("bearer" = [])),
     responses(
         (status = 201, body = Referral),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No consent to share with providers", body = Problem, content_type = "application/problem+json"),
         (status = 410, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/cases/{id}/referrals")]
 pub async fn create_referral(
-    principal: Principal,
-    request: RequestId,
+    ctx: Context,
     id: web::Path<CaseId>,
     body: ApiJson<CreateReferral>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::ReferralCreate, Resource::Collection)?;
-    let id = id.into_inner();
     let input = body.0;
-    let referral = db
-        .run(move |conn| {
-            load_authorized(conn, &principal, &request, id, Action::ReferralCreate)?;
-            write_transaction(conn, |conn| {
-                let case = crate::cases::store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                let referral_id =
-                    store::create(conn, &keyring, &case, &input, principal.user_id, today())?;
-                let row = store::find(conn, &referral_id)?.ok_or(ApiError::NotFound)?;
-                audit::append(
-                    conn,
-                    &event(&principal, &request, audit::Action::ReferralCreate, &row)?,
-                )?;
-                store::view(conn, &keyring, &row)
-            })
-        })
+    let referral = ctx
+        .act(
+            Action::ReferralCreate,
+            id.into_inner(),
+            move |tx, case: CaseRow| {
+                let referral = store::parse(tx.conn, input, time::today())?;
+                let row =
+                    store::create(tx.conn, tx.keyring, &case, &referral, tx.principal.user_id)?;
+                let view = view(tx.conn, tx.keyring, &row)?;
+                Ok((view, Some(tx.event_on(audit::Action::ReferralCreate, &row))))
+            },
+        )
         .await?;
     Ok(HttpResponse::Created().json(referral))
 }
@@ -147,62 +64,23 @@ pub async fn create_referral(
     tag = "referrals",
     params(ReferralQuery),
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Vec<ReferralView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = Vec<ReferralView>))
 )]
 #[get("/referrals")]
-pub async fn list_referrals(
-    req: HttpRequest,
-    principal: Principal,
-    request: RequestId,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::ReferralList, Resource::Collection)?;
-    let query: ReferralQuery = extract::parse_query(&req)?;
-    let overdue_before = query.overdue.unwrap_or(false).then(today);
-    let mut filter = ListFilter {
-        cities: None,
-        organisation: None,
-        open_only: false,
-        state: query.status,
-        kind: query.kind,
-        organisation_id: query.organisation_id,
-        overdue_before,
-        inbox_order: false,
-    };
-    match policy::scope(&principal, Action::ReferralList) {
-        Scope::Cities(cities) => filter.cities = Some(cities),
-        Scope::Organisation(org) => {
-            filter.organisation = Some(org);
-            filter.open_only = true;
-            filter.inbox_order = true;
-        }
-        Scope::National | Scope::Nothing => return Err(ApiError::Forbidden),
-    }
-    let list = db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let items = store::list(conn, &filter)?
-                    .iter()
-                    .map(|row| view_for(conn, &keyring, &principal, row))
-                    .collect::<Result<Vec<ReferralView>, ApiError>>()?;
-                audit::append(
-                    conn,
-                    &trail::event(
-                        &principal,
-                        &request,
-                        audit::Action::ReferralList,
-                        Outcome::Success,
-                    )
-                    .detail(format!("{} referrals", items.len())),
-                )?;
-                Ok(items)
-            })
+pub async fn list_referrals(req: HttpRequest, ctx: Context) -> Result<HttpResponse, ApiError> {
+    let query = extract::parse_query::<ReferralQuery>(&req);
+    let list = ctx
+        .on_collection(Action::ReferralList, query, |tx, scope, query| {
+            let filter = ListFilter::within(scope, query, time::today())?;
+            let items = store::list(tx.conn, &filter)?
+                .iter()
+                .map(|row| view_for(tx.conn, tx.keyring, tx.principal, row))
+                .collect::<Result<Vec<ReferralView>, ApiError>>()?;
+            let detail = format!("{} referrals", items.len());
+            Ok((
+                items,
+                Some(tx.event(audit::Action::ReferralList).detail(detail)),
+            ))
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
@@ -215,98 +93,59 @@ pub async fn list_referrals(
     tag = "referrals",
     params(("id" = String, Path, format = Uuid)),
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = ReferralView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = ReferralView))
 )]
 #[get("/referrals/{id}")]
 pub async fn get_referral(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<uuid::Uuid>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
+    ctx: Context,
+    id: web::Path<ReferralId>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::ReferralRead, Resource::Collection)?;
-    let id = id.into_inner();
-    let view = db
-        .run(move |conn| {
-            load_for(conn, &principal, &request, id, Action::ReferralRead)?;
-            write_transaction(conn, |conn| {
-                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-                let view = view_for(conn, &keyring, &principal, &row)?;
-                audit::append(
-                    conn,
-                    &event(&principal, &request, audit::Action::ReferralRead, &row)?,
-                )?;
-                Ok(view)
-            })
-        })
+    let view = ctx
+        .act(
+            Action::ReferralRead,
+            id.into_inner(),
+            |tx, row: ReferralRow| {
+                let view = view_for(tx.conn, tx.keyring, tx.principal, &row)?;
+                Ok((view, Some(tx.event_on(audit::Action::ReferralRead, &row))))
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// One transition: the policy decides (a denial is audited), then the
-/// conditional update and its audit event commit together.
-async fn transition(
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
-    principal: Principal,
-    request: RequestId,
-    id: uuid::Uuid,
+/// One step of the state machine: a conditional update and its audit
+/// event, then the referral as the caller may now see it (a provider that
+/// has just declined or completed one gets its state only: its access to
+/// the person has ended).
+async fn step(
+    ctx: Context,
+    id: ReferralId,
     step: Transition,
-    input: OwnedInput,
+    input: TransitionInput,
 ) -> Result<HttpResponse, ApiError> {
     let action = match step {
         Transition::Cancel => Action::ReferralCancel,
         _ => Action::ReferralRespond,
     };
-    policy::authorize(&principal, action, Resource::Collection)?;
-    let view = db
-        .run(move |conn| {
-            load_for(conn, &principal, &request, id, action)?;
-            write_transaction(conn, |conn| {
-                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-                let to = store::transition(
-                    conn,
-                    &keyring,
-                    &row,
-                    step,
-                    principal.user_id,
-                    &TransitionInput {
-                        reason: input.reason.as_deref(),
-                        outcome: input.outcome,
-                        note: input.note.as_deref(),
-                    },
-                )?;
-                audit::append(
-                    conn,
-                    &event(
-                        &principal,
-                        &request,
-                        audit::Action::ReferralTransition,
-                        &row,
-                    )?
-                    .detail(format!("{} -> {}", step.as_str(), to.as_str())),
-                )?;
-                let row = store::find(conn, &id.to_string())?.ok_or(ApiError::NotFound)?;
-                // A provider that has just declined or completed a referral
-                // gets its state only: its access to the person has ended.
-                view_for(conn, &keyring, &principal, &row)
-            })
-        })
+    let view = ctx
+        .act(action, id, move |tx, row| stepped(tx, row, step, &input))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Default)]
-struct OwnedInput {
-    reason: Option<String>,
-    outcome: Option<super::model::Outcome>,
-    note: Option<String>,
+fn stepped(
+    tx: &mut Tx<'_>,
+    row: ReferralRow,
+    step: Transition,
+    input: &TransitionInput,
+) -> Result<Done<ReferralView>, ApiError> {
+    let by = tx.principal.user_id;
+    let to = machine::transition(tx.conn, tx.keyring, &row, step, by, input)?;
+    let event = tx.event_on(audit::Action::ReferralTransition, &row);
+    let event = event.detail(format!("{} -> {}", step.as_str(), to.as_str()));
+    let row = store::find(tx.conn, row.id)?.ok_or(ApiError::NotFound)?;
+    let view = view_for(tx.conn, tx.keyring, tx.principal, &row)?;
+    Ok((view, Some(event)))
 }
 
 /// Accept a pending referral (provider staff of its organisation). No body.
@@ -316,29 +155,19 @@ struct OwnedInput {
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReferralView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not allowed from the current state", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/referrals/{id}/accept")]
 pub async fn accept_referral(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<uuid::Uuid>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
+    ctx: Context,
+    id: web::Path<ReferralId>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = OwnedInput::default();
-    transition(
-        db,
-        keyring,
-        principal,
-        request,
+    step(
+        ctx,
         id.into_inner(),
         Transition::Accept,
-        input,
+        TransitionInput::default(),
     )
     .await
 }
@@ -351,36 +180,20 @@ pub async fn accept_referral(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReferralView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not allowed from the current state", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/referrals/{id}/decline")]
 pub async fn decline_referral(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<uuid::Uuid>,
+    ctx: Context,
+    id: web::Path<ReferralId>,
     body: ApiJson<DecisionReason>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = OwnedInput {
+    let input = TransitionInput {
         reason: body.0.reason,
-        ..OwnedInput::default()
+        ..TransitionInput::default()
     };
-    transition(
-        db,
-        keyring,
-        principal,
-        request,
-        id.into_inner(),
-        Transition::Decline,
-        input,
-    )
-    .await
+    step(ctx, id.into_inner(), Transition::Decline, input).await
 }
 
 /// Start an accepted referral (provider staff of its organisation). No body.
@@ -390,29 +203,19 @@ pub async fn decline_referral(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReferralView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not allowed from the current state", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/referrals/{id}/start")]
 pub async fn start_referral(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<uuid::Uuid>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
+    ctx: Context,
+    id: web::Path<ReferralId>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = OwnedInput::default();
-    transition(
-        db,
-        keyring,
-        principal,
-        request,
+    step(
+        ctx,
         id.into_inner(),
         Transition::Start,
-        input,
+        TransitionInput::default(),
     )
     .await
 }
@@ -426,38 +229,22 @@ pub async fn start_referral(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ReferralView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not allowed from the current state", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/referrals/{id}/complete")]
 pub async fn complete_referral(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<uuid::Uuid>,
+    ctx: Context,
+    id: web::Path<ReferralId>,
     body: ApiJson<CompleteReferral>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
-    let input = OwnedInput {
-        outcome: Some(body.outcome),
-        note: body.note,
-        ..OwnedInput::default()
+    let CompleteReferral { outcome, note } = body.0;
+    let input = TransitionInput {
+        outcome: Some(outcome),
+        note,
+        ..TransitionInput::default()
     };
-    transition(
-        db,
-        keyring,
-        principal,
-        request,
-        id.into_inner(),
-        Transition::Complete,
-        input,
-    )
-    .await
+    step(ctx, id.into_inner(), Transition::Complete, input).await
 }
 
 /// Cancel a referral that is still open (the referring city).
@@ -468,34 +255,18 @@ pub async fn complete_referral(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Referral),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not allowed from the current state", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/referrals/{id}/cancel")]
 pub async fn cancel_referral(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<uuid::Uuid>,
+    ctx: Context,
+    id: web::Path<ReferralId>,
     body: ApiJson<DecisionReason>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = OwnedInput {
+    let input = TransitionInput {
         reason: body.0.reason,
-        ..OwnedInput::default()
+        ..TransitionInput::default()
     };
-    transition(
-        db,
-        keyring,
-        principal,
-        request,
-        id.into_inner(),
-        Transition::Cancel,
-        input,
-    )
-    .await
+    step(ctx, id.into_inner(), Transition::Cancel, input).await
 }

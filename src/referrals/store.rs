@@ -1,27 +1,66 @@
-//! Queries on `referrals`: sealed on the way in, opened on the way out. The
-//! reason, outcome note and decision reason are sealed with the case's data
-//! key, bound to the referral's id and city.
+//! Queries on `referrals`: sealed on the way in (the reason, outcome note
+//! and decision reason, with the case's data key, bound to the referral's id
+//! and city), moved along the state machine, moved with their case.
+//! Opening them for a reader is `views`.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::cases::keys;
-use crate::cases::model::age_on;
-use crate::cases::store::{self as cases, CaseRow};
-use crate::crypto::{Keyring, Opened, PersonKeys, Sealed};
-use crate::db::AnyConnection;
+use crate::audit::Entity;
+use crate::auth::guard::CityRow;
+use crate::auth::policy::{Action, Resource, Scope};
+use crate::cases::data_keys;
+use crate::cases::lifecycle::reseal_text;
+use crate::cases::row::CaseRow;
+use crate::cases::store as cases;
+use crate::crypto::{Keyring, PersonKeys, Sealed};
+use crate::db::column::TextSet;
 use crate::db::schema::{organisations, referrals};
-use crate::domain::{CityId, OrganisationId, OrganisationKind, Sex, UserId, time};
+use crate::db::{AnyConnection, lock_row_and_case};
+use crate::domain::{
+    CaseId, CaseStatus, CityId, NonBlank, OrganisationId, OrganisationKind, ReferralId,
+    ReferralState, UserId, time,
+};
 use crate::error::{ApiError, FieldError};
 
-use super::model::{
-    CreateReferral, Outcome, ProviderReferral, Referral, ReferralRow, ReferralState,
-    ReferredPerson, Transition, needs_from_db, needs_to_db, next,
-};
+use super::model::{CreateReferral, NewReferral, ReferralQuery, ReferralRow};
 
 pub const TABLE: &str = "referrals";
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<ReferralRow>, ApiError> {
+/// A referral is held by the referring city and addressed to an
+/// organisation, which reaches it only while it is open.
+impl CityRow for ReferralRow {
+    type Id = ReferralId;
+    const ENTITY: Entity = Entity::Referral;
+
+    /// Locks the case first, then the referral (the order every writer of
+    /// both takes).
+    fn find_for_update(
+        conn: &mut AnyConnection,
+        id: ReferralId,
+    ) -> Result<Option<ReferralRow>, ApiError> {
+        lock_row_and_case(conn, "referrals", id.into())?;
+        find(conn, id)
+    }
+
+    fn id(&self) -> ReferralId {
+        self.id
+    }
+
+    fn city(&self) -> CityId {
+        self.city_id
+    }
+
+    fn resource(&self, _: Action) -> Resource {
+        Resource::Referral {
+            city: self.city_id,
+            organisation: self.organisation_id,
+            open: self.state.is_open(),
+        }
+    }
+}
+
+pub fn find(conn: &mut AnyConnection, id: ReferralId) -> Result<Option<ReferralRow>, ApiError> {
     Ok(referrals::table
         .find(id)
         .select(referrals::all_columns)
@@ -29,42 +68,20 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<ReferralRow>, A
         .optional()?)
 }
 
-pub fn state(row: &ReferralRow) -> Result<ReferralState, ApiError> {
-    ReferralState::from_db(&row.state).ok_or_else(|| cases::corrupt("referrals.state"))
-}
-
-pub fn city(row: &ReferralRow) -> Result<CityId, ApiError> {
-    CityId::from_db(&row.city_id).map_err(|_| cases::corrupt("referrals.city_id"))
-}
-
-pub fn organisation(row: &ReferralRow) -> Result<OrganisationId, ApiError> {
-    OrganisationId::from_db(&row.organisation_id)
-        .map_err(|_| cases::corrupt("referrals.organisation_id"))
-}
-
-pub fn kind(row: &ReferralRow) -> Result<OrganisationKind, ApiError> {
-    row.kind
-        .parse()
-        .map_err(|_| cases::corrupt("referrals.kind"))
-}
-
-/// Refers `case` to an organisation. The organisation must exist, be active
-/// and be of the referral's kind (422 naming the field); the person must
-/// have consented to sharing with providers (409). Returns the new id.
-pub fn create(
+/// A referral's input checked: the reason not blank, the organisation
+/// active and of the referral's kind, the due date not past (422 naming
+/// each bad field).
+pub fn parse(
     conn: &mut AnyConnection,
-    keyring: &Keyring,
-    case: &CaseRow,
-    input: &CreateReferral,
-    by: UserId,
+    input: CreateReferral,
     today: NaiveDate,
-) -> Result<String, ApiError> {
+) -> Result<NewReferral, ApiError> {
     let mut errors = Vec::new();
-    if input.reason.trim().is_empty() {
-        errors.push(FieldError::new("reason", "must not be blank"));
-    }
-    let org: Option<(String, bool)> = organisations::table
-        .find(input.organisation_id.to_db())
+    let reason = NonBlank::parse(input.reason)
+        .map_err(|e| errors.push(e.at("reason")))
+        .ok();
+    let org: Option<(OrganisationKind, bool)> = organisations::table
+        .find(input.organisation_id)
         .select((organisations::kind, organisations::active))
         .first(conn)
         .optional()?;
@@ -73,7 +90,7 @@ pub fn create(
             "organisation_id",
             "is not an active organisation",
         )),
-        Some((kind, true)) if kind != input.kind.as_str() => errors.push(FieldError::new(
+        Some((kind, true)) if kind != input.kind => errors.push(FieldError::new(
             "organisation_id",
             "is not an organisation of this kind",
         )),
@@ -82,116 +99,106 @@ pub fn create(
     if input.due_by.is_some_and(|due| due < today) {
         errors.push(FieldError::new("due_by", "must not be in the past"));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+    match reason {
+        Some(reason) if errors.is_empty() => Ok(NewReferral {
+            kind: input.kind,
+            organisation_id: input.organisation_id,
+            reason,
+            needs: input.needs,
+            due_by: input.due_by,
+        }),
+        _ => Err(ApiError::Validation(errors)),
     }
+}
+
+/// Refers `case`. The person must have consented to sharing with
+/// providers (409), the case must not be closed (409) or its person
+/// erased (410). Returns the new row.
+pub fn create(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    case: &CaseRow,
+    referral: &NewReferral,
+    by: UserId,
+) -> Result<ReferralRow, ApiError> {
     if !case.consent_share {
         return Err(ApiError::Conflict(
             "The person has not consented to sharing with providers.".into(),
         ));
     }
-    if case.status()? == crate::domain::CaseStatus::Closed {
+    if case.status == CaseStatus::Closed {
         return Err(ApiError::Conflict(
             "The case is closed; reopen it before referring.".into(),
         ));
     }
-    let person = keys::load(conn, keyring, &case.id)?;
+    let person = data_keys::load(conn, keyring, case.id)?;
     if person.is_erased() {
         return Err(ApiError::Gone);
     }
-    let row = seal_new(&person, &case.id, &case.city_id, input, by, time::now())?;
+    let row = seal_new(&person, case.id, case.city_id, referral, by, time::now())?;
     diesel::insert_into(referrals::table)
         .values(&row)
         .execute(conn)?;
-    let id = row.id;
-    cases::mark_active(conn, case.case_id()?)?;
-    Ok(id)
-}
-
-/// A new row of `referrals`.
-#[derive(Debug, diesel::Insertable)]
-#[diesel(table_name = referrals, treat_none_as_default_value = false)]
-pub struct NewReferralRow {
-    pub id: String,
-    pub case_id: String,
-    pub city_id: String,
-    pub organisation_id: String,
-    pub kind: &'static str,
-    pub state: &'static str,
-    pub reason_enc: Sealed,
-    pub needs: String,
-    pub due_by: Option<NaiveDate>,
-    pub outcome: Option<&'static str>,
-    pub outcome_note_enc: Option<Sealed>,
-    pub decision_reason_enc: Option<Sealed>,
-    pub created_by: String,
-    pub created_at: NaiveDateTime,
-    pub accepted_at: Option<NaiveDateTime>,
-    pub started_at: Option<NaiveDateTime>,
-    pub completed_at: Option<NaiveDateTime>,
-    pub declined_at: Option<NaiveDateTime>,
-    pub cancelled_at: Option<NaiveDateTime>,
-    pub updated_by: String,
-    pub updated_at: NaiveDateTime,
-    pub version: i64,
+    cases::mark_active(conn, case.id)?;
+    Ok(row)
 }
 
 /// Seals one of a referral's text fields with the person's key, bound to
 /// the referral's id and city.
 pub fn seal(
     person: &PersonKeys,
-    referral_id: &str,
-    city_id: &str,
+    referral: ReferralId,
+    city: CityId,
     column: &str,
     value: &str,
 ) -> Result<Sealed, ApiError> {
     person
-        .row(referral_id, city_id)
+        .row(referral, city)
         .seal_text(TABLE, column, value.trim())
         .map_err(ApiError::internal)
 }
 
-/// A new pending referral of `case`, its reason sealed with the person's
-/// key; nothing is stored.
+/// A new pending referral of the case `case` held in `city`, its reason
+/// sealed with the person's key; nothing is stored.
 pub fn seal_new(
     person: &PersonKeys,
-    case_id: &str,
-    city_id: &str,
-    input: &CreateReferral,
+    case: CaseId,
+    city: CityId,
+    referral: &NewReferral,
     by: UserId,
     now: NaiveDateTime,
-) -> Result<NewReferralRow, ApiError> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let reason_enc = seal(person, &id, city_id, "reason", &input.reason)?;
-    Ok(NewReferralRow {
-        case_id: case_id.to_string(),
-        city_id: city_id.to_string(),
-        organisation_id: input.organisation_id.to_db(),
-        kind: input.kind.as_str(),
-        state: ReferralState::Pending.as_str(),
+) -> Result<ReferralRow, ApiError> {
+    let id = ReferralId::new();
+    let reason_enc = seal(person, id, city, "reason", referral.reason.as_str())?;
+    Ok(ReferralRow {
+        id,
+        case_id: case,
+        city_id: city,
+        organisation_id: referral.organisation_id,
+        kind: referral.kind,
+        state: ReferralState::Pending,
         reason_enc,
-        needs: needs_to_db(&input.needs),
-        due_by: input.due_by,
+        needs: TextSet::new(&referral.needs),
+        due_by: referral.due_by,
         outcome: None,
         outcome_note_enc: None,
         decision_reason_enc: None,
-        created_by: by.to_db(),
+        created_by: by,
         created_at: now,
         accepted_at: None,
         started_at: None,
         completed_at: None,
         declined_at: None,
         cancelled_at: None,
-        updated_by: by.to_db(),
+        updated_by: by,
         updated_at: now,
         version: 1,
-        id,
     })
 }
 
 /// Stores referrals in multi-row INSERTs (`sanad demo seed`).
-pub fn insert_many(conn: &mut AnyConnection, rows: &[NewReferralRow]) -> Result<(), ApiError> {
-    let rows: Vec<&NewReferralRow> = rows.iter().collect();
+pub fn insert_many(conn: &mut AnyConnection, rows: &[ReferralRow]) -> Result<(), ApiError> {
+    let rows: Vec<&ReferralRow> = rows.iter().collect();
     crate::insert_batches!(conn, referrals::table, rows, 22);
     Ok(())
 }
@@ -212,15 +219,46 @@ pub struct ListFilter {
     pub inbox_order: bool,
 }
 
+impl ListFilter {
+    /// The caller's filters within their scope: the referring cities' for a
+    /// city, newest first; one organisation's open referrals for a
+    /// provider, pending first.
+    pub fn within(
+        scope: Scope,
+        query: ReferralQuery,
+        today: NaiveDate,
+    ) -> Result<ListFilter, ApiError> {
+        let mut filter = ListFilter {
+            cities: None,
+            organisation: None,
+            open_only: false,
+            state: query.status,
+            kind: query.kind,
+            organisation_id: query.organisation_id,
+            overdue_before: query.overdue.unwrap_or(false).then_some(today),
+            inbox_order: false,
+        };
+        match scope {
+            Scope::Cities(cities) => filter.cities = Some(cities),
+            Scope::Organisation(org) => {
+                filter.organisation = Some(org);
+                filter.open_only = true;
+                filter.inbox_order = true;
+            }
+            Scope::National | Scope::Nothing => return Err(ApiError::Forbidden),
+        }
+        Ok(filter)
+    }
+}
+
 pub fn list(conn: &mut AnyConnection, filter: &ListFilter) -> Result<Vec<ReferralRow>, ApiError> {
-    let open: Vec<&str> = ReferralState::OPEN.iter().map(|s| s.as_str()).collect();
     let mut query = referrals::table
         .select(referrals::all_columns)
         .limit(500)
         .into_boxed();
     query = if filter.inbox_order {
         query.order((
-            referrals::state.ne(ReferralState::Pending.as_str()),
+            referrals::state.ne(ReferralState::Pending),
             referrals::created_at.asc(),
             referrals::id.asc(),
         ))
@@ -228,221 +266,27 @@ pub fn list(conn: &mut AnyConnection, filter: &ListFilter) -> Result<Vec<Referra
         query.order((referrals::created_at.desc(), referrals::id.desc()))
     };
     if let Some(cities) = &filter.cities {
-        let ids: Vec<String> = cities.iter().map(CityId::to_db).collect();
-        query = query.filter(referrals::city_id.eq_any(ids));
+        query = query.filter(referrals::city_id.eq_any(cities.clone()));
     }
     if let Some(org) = filter.organisation {
-        query = query.filter(referrals::organisation_id.eq(org.to_db()));
+        query = query.filter(referrals::organisation_id.eq(org));
     }
     if filter.open_only || filter.overdue_before.is_some() {
-        query = query.filter(referrals::state.eq_any(open));
+        query = query.filter(referrals::state.eq_any(ReferralState::OPEN));
     }
     if let Some(state) = filter.state {
-        query = query.filter(referrals::state.eq(state.as_str()));
+        query = query.filter(referrals::state.eq(state));
     }
     if let Some(kind) = filter.kind {
-        query = query.filter(referrals::kind.eq(kind.as_str()));
+        query = query.filter(referrals::kind.eq(kind));
     }
     if let Some(org) = filter.organisation_id {
-        query = query.filter(referrals::organisation_id.eq(org.to_db()));
+        query = query.filter(referrals::organisation_id.eq(org));
     }
     if let Some(day) = filter.overdue_before {
         query = query.filter(referrals::due_by.lt(day));
     }
     Ok(query.load(conn)?)
-}
-
-fn open_opt(
-    person: &PersonKeys,
-    row: &ReferralRow,
-    column: &str,
-    sealed: Option<&Sealed>,
-) -> Result<Option<String>, ApiError> {
-    let Some(sealed) = sealed else {
-        return Ok(None);
-    };
-    match person
-        .row(&row.id, &row.city_id)
-        .open_text(TABLE, column, sealed)
-    {
-        Ok(Opened::Value(v)) => Ok(Some(v)),
-        Ok(Opened::Erased) => Ok(None),
-        Err(err) => Err(cases::integrity(err, TABLE, &row.id)),
-    }
-}
-
-/// The whole referral, decrypted (the referring city's view). An erased
-/// person's sealed fields are `null`.
-pub fn view(
-    conn: &mut AnyConnection,
-    keyring: &Keyring,
-    row: &ReferralRow,
-) -> Result<Referral, ApiError> {
-    let person = keys::load(conn, keyring, &row.case_id)?;
-    Ok(Referral {
-        id: row.id.clone(),
-        case_id: row.case_id.clone(),
-        city_id: row.city_id.clone(),
-        organisation_id: row.organisation_id.clone(),
-        kind: kind(row)?,
-        state: state(row)?,
-        reason: open_opt(&person, row, "reason", Some(&row.reason_enc))?,
-        needs: needs_from_db(&row.needs).ok_or_else(|| cases::corrupt("referrals.needs"))?,
-        due_by: row.due_by,
-        outcome: row
-            .outcome
-            .as_deref()
-            .map(|o| Outcome::from_db(o).ok_or_else(|| cases::corrupt("referrals.outcome")))
-            .transpose()?,
-        outcome_note: open_opt(&person, row, "outcome_note", row.outcome_note_enc.as_ref())?,
-        decision_reason: open_opt(
-            &person,
-            row,
-            "decision_reason",
-            row.decision_reason_enc.as_ref(),
-        )?,
-        created_by: row.created_by.clone(),
-        created_at: time::to_utc(row.created_at),
-        accepted_at: row.accepted_at.map(time::to_utc),
-        started_at: row.started_at.map(time::to_utc),
-        completed_at: row.completed_at.map(time::to_utc),
-        declined_at: row.declined_at.map(time::to_utc),
-        cancelled_at: row.cancelled_at.map(time::to_utc),
-        updated_by: row.updated_by.clone(),
-        updated_at: time::to_utc(row.updated_at),
-        version: row.version,
-    })
-}
-
-/// The minimal view for the provider: the given name, sex, age, and the
-/// phone only when the person consented to sharing with providers.
-pub fn provider_view(
-    conn: &mut AnyConnection,
-    keyring: &Keyring,
-    row: &ReferralRow,
-    today: NaiveDate,
-) -> Result<ProviderReferral, ApiError> {
-    let case_id = crate::domain::CaseId::from_db(&row.case_id)
-        .map_err(|_| cases::corrupt("referrals.case_id"))?;
-    let case = cases::find(conn, case_id)?.ok_or_else(|| cases::corrupt("referrals.case_id"))?;
-    let person = keys::load(conn, keyring, &case.id)?;
-    let cipher = person.row(&case.id, &case.city_id);
-    let open = |column: &str, sealed: &Sealed| match cipher.open_text(cases::TABLE, column, sealed)
-    {
-        Ok(Opened::Value(v)) => Ok(Some(v)),
-        Ok(Opened::Erased) => Ok(None),
-        Err(err) => Err(cases::integrity(err, cases::TABLE, &case.id)),
-    };
-    let given_name = open("full_name", &case.full_name_enc)?
-        .and_then(|name| name.split_whitespace().next().map(str::to_string));
-    let phone = match (&case.phone_enc, case.consent_share) {
-        (Some(sealed), true) => open("phone", sealed)?,
-        _ => None,
-    };
-    let age = match cipher.open_date(cases::TABLE, "date_of_birth", &case.date_of_birth_enc) {
-        Ok(Opened::Value(dob)) => Some(age_on(dob, today)),
-        Ok(Opened::Erased) => None,
-        Err(err) => return Err(cases::integrity(err, cases::TABLE, &case.id)),
-    };
-    Ok(ProviderReferral {
-        id: row.id.clone(),
-        kind: kind(row)?,
-        state: state(row)?,
-        reason: open_opt(&person, row, "reason", Some(&row.reason_enc))?,
-        needs: needs_from_db(&row.needs).ok_or_else(|| cases::corrupt("referrals.needs"))?,
-        due_by: row.due_by,
-        person: ReferredPerson {
-            given_name,
-            sex: Sex::from_db(&case.sex).ok_or_else(|| cases::corrupt("cases.sex"))?,
-            age,
-            phone,
-        },
-    })
-}
-
-/// What a transition carries besides the new state.
-#[derive(Default)]
-pub struct TransitionInput<'a> {
-    /// Why it is declined or cancelled.
-    pub reason: Option<&'a str>,
-    pub outcome: Option<Outcome>,
-    pub note: Option<&'a str>,
-}
-
-/// Moves a referral along the state machine. The update is conditional on
-/// the state read, so of two concurrent transitions exactly one wins; the
-/// other, like any transition the machine does not allow, is a 409.
-pub fn transition(
-    conn: &mut AnyConnection,
-    keyring: &Keyring,
-    row: &ReferralRow,
-    transition: Transition,
-    by: UserId,
-    input: &TransitionInput<'_>,
-) -> Result<ReferralState, ApiError> {
-    let from = state(row)?;
-    let conflict = || {
-        ApiError::Conflict(format!(
-            "The referral is {}: it cannot {} now.",
-            from.as_str(),
-            transition.as_str()
-        ))
-    };
-    let to = next(from, transition).ok_or_else(conflict)?;
-    let person = keys::load(conn, keyring, &row.case_id)?;
-    let seal = |column: &str, value: Option<&str>| -> Result<Option<Sealed>, ApiError> {
-        match value.map(str::trim).filter(|v| !v.is_empty()) {
-            Some(value) if !person.is_erased() => {
-                seal(&person, &row.id, &row.city_id, column, value).map(Some)
-            }
-            _ => Ok(None),
-        }
-    };
-    let now = time::now();
-    let target = referrals::table
-        .filter(referrals::id.eq(&row.id))
-        .filter(referrals::state.eq(from.as_str()));
-    let common = (
-        referrals::state.eq(to.as_str()),
-        referrals::updated_by.eq(by.to_db()),
-        referrals::updated_at.eq(now),
-        referrals::version.eq(referrals::version + 1),
-    );
-    let updated = match transition {
-        Transition::Accept => diesel::update(target)
-            .set((common, referrals::accepted_at.eq(Some(now))))
-            .execute(conn)?,
-        Transition::Start => diesel::update(target)
-            .set((common, referrals::started_at.eq(Some(now))))
-            .execute(conn)?,
-        Transition::Complete => diesel::update(target)
-            .set((
-                common,
-                referrals::completed_at.eq(Some(now)),
-                referrals::outcome.eq(input.outcome.map(Outcome::as_str)),
-                referrals::outcome_note_enc.eq(seal("outcome_note", input.note)?),
-            ))
-            .execute(conn)?,
-        Transition::Decline => diesel::update(target)
-            .set((
-                common,
-                referrals::declined_at.eq(Some(now)),
-                referrals::decision_reason_enc.eq(seal("decision_reason", input.reason)?),
-            ))
-            .execute(conn)?,
-        Transition::Cancel => diesel::update(target)
-            .set((
-                common,
-                referrals::cancelled_at.eq(Some(now)),
-                referrals::decision_reason_enc.eq(seal("decision_reason", input.reason)?),
-            ))
-            .execute(conn)?,
-    };
-    if updated == 1 {
-        Ok(to)
-    } else {
-        Err(conflict())
-    }
 }
 
 /// Moves a case's referrals to another city with the case: every sealed
@@ -456,76 +300,35 @@ pub fn move_to_city(
     city: CityId,
 ) -> Result<usize, ApiError> {
     let rows: Vec<ReferralRow> = referrals::table
-        .filter(referrals::case_id.eq(&case.id))
+        .filter(referrals::case_id.eq(case.id))
         .select(referrals::all_columns)
         .load(conn)?;
     if rows.is_empty() {
         return Ok(0);
     }
-    let person = keys::load(conn, keyring, &case.id)?;
+    let person = data_keys::load(conn, keyring, case.id)?;
     if person.is_erased() {
         return Err(ApiError::Gone);
     }
-    let new_city = city.to_db();
     for row in &rows {
-        let from = person.row(&row.id, &row.city_id);
-        let to = person.row(&row.id, &new_city);
-        let reseal = |column: &str, sealed: &Sealed| {
-            crate::cases::lifecycle::reseal_text(&from, &to, TABLE, column, sealed, &row.id)
+        let from = person.row(row.id, row.city_id);
+        let to = person.row(row.id, city);
+        let reseal =
+            |column: &str, sealed: &Sealed| reseal_text(&from, &to, TABLE, column, sealed, row.id);
+        let reseal_opt = |column: &str, sealed: &Option<Sealed>| {
+            sealed.as_ref().map(|s| reseal(column, s)).transpose()
         };
-        let reason = reseal("reason", &row.reason_enc)?;
-        let note = row
-            .outcome_note_enc
-            .as_ref()
-            .map(|s| reseal("outcome_note", s))
-            .transpose()?;
-        let decision = row
-            .decision_reason_enc
-            .as_ref()
-            .map(|s| reseal("decision_reason", s))
-            .transpose()?;
-        diesel::update(referrals::table.find(&row.id))
+        diesel::update(referrals::table.find(row.id))
             .set((
-                referrals::city_id.eq(&new_city),
-                referrals::reason_enc.eq(reason),
-                referrals::outcome_note_enc.eq(note),
-                referrals::decision_reason_enc.eq(decision),
+                referrals::city_id.eq(city),
+                referrals::reason_enc.eq(reseal("reason", &row.reason_enc)?),
+                referrals::outcome_note_enc.eq(reseal_opt("outcome_note", &row.outcome_note_enc)?),
+                referrals::decision_reason_enc
+                    .eq(reseal_opt("decision_reason", &row.decision_reason_enc)?),
                 referrals::version.eq(referrals::version + 1),
                 referrals::updated_at.eq(time::now()),
             ))
             .execute(conn)?;
     }
     Ok(rows.len())
-}
-
-/// Ends every open referral of a case being erased: its providers lose the
-/// referral at once rather than keep a nameless one. Runs inside the
-/// erasure's transaction; returns how many were cancelled.
-pub fn cancel_open_for_erasure(
-    conn: &mut AnyConnection,
-    case: &CaseRow,
-    by: UserId,
-) -> Result<usize, ApiError> {
-    let open: Vec<&str> = [
-        ReferralState::Pending,
-        ReferralState::Accepted,
-        ReferralState::InProgress,
-    ]
-    .iter()
-    .map(|s| s.as_str())
-    .collect();
-    let now = time::now();
-    Ok(diesel::update(
-        referrals::table
-            .filter(referrals::case_id.eq(&case.id))
-            .filter(referrals::state.eq_any(open)),
-    )
-    .set((
-        referrals::state.eq(ReferralState::Cancelled.as_str()),
-        referrals::cancelled_at.eq(Some(now)),
-        referrals::updated_by.eq(by.to_db()),
-        referrals::version.eq(referrals::version + 1),
-        referrals::updated_at.eq(now),
-    ))
-    .execute(conn)?)
 }

@@ -8,8 +8,9 @@
 //! — every governorate and city that exists, every value of every closed
 //! list — so which cells exist says nothing about the data.
 
+use crate::domain::ReferralState;
+use crate::domain::referral::Outcome;
 use crate::domain::{CaseStatus, OrganisationKind, OriginKind, Sex, VulnerabilityFlag};
-use crate::referrals::model::{Outcome, ReferralState};
 
 /// What a table counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

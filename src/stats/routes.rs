@@ -20,8 +20,8 @@ use crate::auth::trail;
 use crate::db::{Database, write_transaction};
 use crate::domain::{Period, UserId};
 use crate::error::{ApiError, Problem};
-use crate::extract;
-use crate::telemetry::RequestId;
+use crate::web::extract;
+use crate::web::telemetry::RequestId;
 
 use super::answer::{self, Answer, MonthRange, Query, ReleaseSummary};
 use super::design::{Dimension, Subject};

@@ -5,38 +5,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::domain::CityId;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TransferStatus {
-    Pending,
-    Accepted,
-    Rejected,
-    Cancelled,
-}
-
-impl TransferStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransferStatus::Pending => "pending",
-            TransferStatus::Accepted => "accepted",
-            TransferStatus::Rejected => "rejected",
-            TransferStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn from_db(text: &str) -> Option<TransferStatus> {
-        [
-            TransferStatus::Pending,
-            TransferStatus::Accepted,
-            TransferStatus::Rejected,
-            TransferStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-}
+use crate::crypto::Sealed;
+use crate::domain::{CaseId, CityId, NonBlank, TransferId, TransferStatus, UserId};
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -65,6 +36,25 @@ pub struct CreateTransfer {
     pub with_household: bool,
 }
 
+/// A transfer request whose reason is not blank.
+#[derive(Debug, Clone)]
+pub struct NewTransfer {
+    pub to_city_id: CityId,
+    pub reason: NonBlank,
+    pub with_household: bool,
+}
+
+impl CreateTransfer {
+    /// The request, parsed (a blank reason is a 422 on `reason`).
+    pub fn parse(self) -> Result<NewTransfer, ApiError> {
+        Ok(NewTransfer {
+            to_city_id: self.to_city_id,
+            reason: NonBlank::parse(self.reason).map_err(|e| e.at("reason"))?,
+            with_household: self.with_household,
+        })
+    }
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectTransfer {
@@ -85,42 +75,43 @@ pub struct TransferQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Transfer {
-    #[schema(format = Uuid)]
-    pub id: String,
-    #[schema(format = Uuid)]
-    pub case_id: String,
-    #[schema(format = Uuid)]
-    pub from_city_id: String,
-    #[schema(format = Uuid)]
-    pub to_city_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: TransferId,
+    #[schema(value_type = String, format = Uuid)]
+    pub case_id: CaseId,
+    #[schema(value_type = String, format = Uuid)]
+    pub from_city_id: CityId,
+    #[schema(value_type = String, format = Uuid)]
+    pub to_city_id: CityId,
     pub with_household: bool,
     pub status: TransferStatus,
     #[schema(required = true)]
     pub reason: Option<String>,
     #[schema(required = true)]
     pub decision_reason: Option<String>,
-    #[schema(format = Uuid)]
-    pub requested_by: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub requested_by: UserId,
     pub requested_at: DateTime<Utc>,
-    #[schema(required = true)]
-    pub decided_by: Option<String>,
+    #[schema(value_type = Option<String>, required = true)]
+    pub decided_by: Option<UserId>,
     #[schema(required = true)]
     pub decided_at: Option<DateTime<Utc>>,
 }
 
-/// One row of `transfers`.
-#[derive(Debug, Clone, diesel::Queryable)]
+/// One row of `transfers`; a new one is inserted whole.
+#[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
+#[diesel(table_name = crate::db::schema::transfers, treat_none_as_default_value = false)]
 pub struct TransferRow {
-    pub id: String,
-    pub case_id: String,
-    pub from_city_id: String,
-    pub to_city_id: String,
+    pub id: TransferId,
+    pub case_id: CaseId,
+    pub from_city_id: CityId,
+    pub to_city_id: CityId,
     pub with_household: bool,
-    pub status: String,
-    pub reason_enc: crate::crypto::Sealed,
-    pub decision_reason_enc: Option<crate::crypto::Sealed>,
-    pub requested_by: String,
+    pub status: TransferStatus,
+    pub reason_enc: Sealed,
+    pub decision_reason_enc: Option<Sealed>,
+    pub requested_by: UserId,
     pub requested_at: NaiveDateTime,
-    pub decided_by: Option<String>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<NaiveDateTime>,
 }

@@ -2,20 +2,58 @@
 
 use diesel::prelude::*;
 
-use crate::cases::store::{self as cases, CaseRow};
-use crate::cases::{households, keys};
-use crate::crypto::{Keyring, Opened, Sealed};
-use crate::db::AnyConnection;
+use crate::audit::Entity;
+use crate::auth::guard::CityRow;
+use crate::auth::policy::{Action, Resource};
+use crate::cases::data_keys;
+use crate::cases::lifecycle;
+use crate::cases::row::{self as cases, CaseRow};
+use crate::cases::sealing::open_opt;
+use crate::crypto::Keyring;
 use crate::db::schema::{cities, transfers};
-use crate::domain::{CityId, HouseholdId, UserId, time};
+use crate::db::{AnyConnection, lock_row_and_case};
+use crate::domain::{CaseId, CityId, TransferId, TransferStatus, UserId, time};
 use crate::error::{ApiError, FieldError};
+use crate::households::store as households;
 use crate::referrals::store as referrals;
 
-use super::model::{Direction, Transfer, TransferRow, TransferStatus};
+use super::model::{Direction, NewTransfer, Transfer, TransferRow};
 
 const TABLE: &str = "transfers";
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<TransferRow>, ApiError> {
+/// A transfer is filed under the sending city; the receiving city decides
+/// it (accept, reject) and the sending city may cancel it.
+impl CityRow for TransferRow {
+    type Id = TransferId;
+    const ENTITY: Entity = Entity::Transfer;
+
+    /// Locks the case first, then the transfer (the order every writer of
+    /// both takes).
+    fn find_for_update(
+        conn: &mut AnyConnection,
+        id: TransferId,
+    ) -> Result<Option<TransferRow>, ApiError> {
+        lock_row_and_case(conn, "transfers", id.into())?;
+        find(conn, id)
+    }
+
+    fn id(&self) -> TransferId {
+        self.id
+    }
+
+    fn city(&self) -> CityId {
+        self.from_city_id
+    }
+
+    fn resource(&self, action: Action) -> Resource {
+        match action {
+            Action::TransferDecide => Resource::City(self.to_city_id),
+            _ => Resource::City(self.from_city_id),
+        }
+    }
+}
+
+pub fn find(conn: &mut AnyConnection, id: TransferId) -> Result<Option<TransferRow>, ApiError> {
     Ok(transfers::table
         .find(id)
         .select(transfers::all_columns)
@@ -23,29 +61,25 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<TransferRow>, A
         .optional()?)
 }
 
-pub fn status(row: &TransferRow) -> Result<TransferStatus, ApiError> {
-    TransferStatus::from_db(&row.status).ok_or_else(|| cases::corrupt("transfers.status"))
-}
-
-pub fn city(text: &str) -> Result<CityId, ApiError> {
-    CityId::from_db(text).map_err(|_| cases::corrupt("transfers city"))
-}
-
 /// Asks to move `case` to `to`. One pending transfer per case.
 pub fn create(
     conn: &mut AnyConnection,
     keyring: &Keyring,
     case: &CaseRow,
-    to: CityId,
-    with_household: bool,
-    reason: &str,
+    transfer: &NewTransfer,
     by: UserId,
-) -> Result<String, ApiError> {
+) -> Result<TransferRow, ApiError> {
+    let NewTransfer {
+        to_city_id: to,
+        reason,
+        with_household,
+    } = transfer;
+    let (to, with_household) = (*to, *with_household);
     let mut errors = Vec::new();
-    let exists: i64 = cities::table.find(to.to_db()).count().get_result(conn)?;
+    let exists: i64 = cities::table.find(to).count().get_result(conn)?;
     if exists == 0 {
         errors.push(FieldError::new("to_city_id", "does not exist"));
-    } else if to.to_db() == case.city_id {
+    } else if to == case.city_id {
         errors.push(FieldError::new("to_city_id", "is the case's own city"));
     }
     if with_household && case.household_id.is_none() {
@@ -58,8 +92,8 @@ pub fn create(
         return Err(ApiError::Validation(errors));
     }
     let pending: i64 = transfers::table
-        .filter(transfers::case_id.eq(&case.id))
-        .filter(transfers::status.eq(TransferStatus::Pending.as_str()))
+        .filter(transfers::case_id.eq(case.id))
+        .filter(transfers::status.eq(TransferStatus::Pending))
         .count()
         .get_result(conn)?;
     if pending > 0 {
@@ -67,26 +101,29 @@ pub fn create(
             "The case already has a pending transfer.".into(),
         ));
     }
-    let id = uuid::Uuid::new_v4().to_string();
-    let person = keys::load(conn, keyring, &case.id)?;
-    let sealed = person
-        .row(&id, &case.city_id)
-        .seal_text(TABLE, "reason", reason.trim())
-        .map_err(ApiError::internal)?;
+    let id = TransferId::new();
+    let person = data_keys::load(conn, keyring, case.id)?;
+    let row = TransferRow {
+        id,
+        case_id: case.id,
+        from_city_id: case.city_id,
+        to_city_id: to,
+        with_household,
+        status: TransferStatus::Pending,
+        reason_enc: person
+            .row(id, case.city_id)
+            .seal_text(TABLE, "reason", reason.trimmed())
+            .map_err(ApiError::internal)?,
+        decision_reason_enc: None,
+        requested_by: by,
+        requested_at: time::now(),
+        decided_by: None,
+        decided_at: None,
+    };
     diesel::insert_into(transfers::table)
-        .values((
-            transfers::id.eq(&id),
-            transfers::case_id.eq(&case.id),
-            transfers::from_city_id.eq(&case.city_id),
-            transfers::to_city_id.eq(to.to_db()),
-            transfers::with_household.eq(with_household),
-            transfers::status.eq(TransferStatus::Pending.as_str()),
-            transfers::reason_enc.eq(sealed),
-            transfers::requested_by.eq(by.to_db()),
-            transfers::requested_at.eq(time::now()),
-        ))
+        .values(&row)
         .execute(conn)?;
-    Ok(id)
+    Ok(row)
 }
 
 /// Transfers touching `cities` in the given direction (both when `None`),
@@ -97,67 +134,47 @@ pub fn list(
     direction: Option<Direction>,
     status: Option<TransferStatus>,
 ) -> Result<Vec<TransferRow>, ApiError> {
-    let ids: Vec<String> = cities.iter().map(CityId::to_db).collect();
     let mut query = transfers::table
         .select(transfers::all_columns)
         .order((transfers::requested_at.desc(), transfers::id.desc()))
         .limit(500)
         .into_boxed();
     query = match direction {
-        Some(Direction::Incoming) => query.filter(transfers::to_city_id.eq_any(ids)),
-        Some(Direction::Outgoing) => query.filter(transfers::from_city_id.eq_any(ids)),
+        Some(Direction::Incoming) => query.filter(transfers::to_city_id.eq_any(cities.to_vec())),
+        Some(Direction::Outgoing) => query.filter(transfers::from_city_id.eq_any(cities.to_vec())),
         None => query.filter(
             transfers::to_city_id
-                .eq_any(ids.clone())
-                .or(transfers::from_city_id.eq_any(ids)),
+                .eq_any(cities.to_vec())
+                .or(transfers::from_city_id.eq_any(cities.to_vec())),
         ),
     };
     if let Some(status) = status {
-        query = query.filter(transfers::status.eq(status.as_str()));
+        query = query.filter(transfers::status.eq(status));
     }
     Ok(query.load(conn)?)
 }
 
-fn open(
-    conn: &mut AnyConnection,
-    keyring: &Keyring,
-    row: &TransferRow,
-    column: &str,
-    sealed: &Sealed,
-) -> Result<Option<String>, ApiError> {
-    let person = keys::load(conn, keyring, &row.case_id)?;
-    match person
-        .row(&row.id, &row.from_city_id)
-        .open_text(TABLE, column, sealed)
-    {
-        Ok(Opened::Value(v)) => Ok(Some(v)),
-        Ok(Opened::Erased) => Ok(None),
-        Err(err) => Err(cases::integrity(err, TABLE, &row.id)),
-    }
-}
-
+/// The transfer, its reasons opened (`null` once the person is erased).
 pub fn view(
     conn: &mut AnyConnection,
     keyring: &Keyring,
     row: &TransferRow,
 ) -> Result<Transfer, ApiError> {
-    let reason = open(conn, keyring, row, "reason", &row.reason_enc)?;
-    let decision_reason = match &row.decision_reason_enc {
-        Some(sealed) => open(conn, keyring, row, "decision_reason", sealed)?,
-        None => None,
-    };
+    let person = data_keys::load(conn, keyring, row.case_id)?;
+    let cipher = person.row(row.id, row.from_city_id);
+    let open = |column, sealed| open_opt(&cipher, TABLE, column, sealed, row.id);
     Ok(Transfer {
-        id: row.id.clone(),
-        case_id: row.case_id.clone(),
-        from_city_id: row.from_city_id.clone(),
-        to_city_id: row.to_city_id.clone(),
+        id: row.id,
+        case_id: row.case_id,
+        from_city_id: row.from_city_id,
+        to_city_id: row.to_city_id,
         with_household: row.with_household,
-        status: status(row)?,
-        reason,
-        decision_reason,
-        requested_by: row.requested_by.clone(),
+        status: row.status,
+        reason: open("reason", Some(&row.reason_enc))?,
+        decision_reason: open("decision_reason", row.decision_reason_enc.as_ref())?,
+        requested_by: row.requested_by,
         requested_at: time::to_utc(row.requested_at),
-        decided_by: row.decided_by.clone(),
+        decided_by: row.decided_by,
         decided_at: row.decided_at.map(time::to_utc),
     })
 }
@@ -173,10 +190,10 @@ pub fn decide(
     reason: Option<&str>,
 ) -> Result<(), ApiError> {
     let no_longer_pending = || ApiError::Conflict("The transfer is no longer pending.".into());
-    if status(row)? != TransferStatus::Pending {
+    if row.status != TransferStatus::Pending {
         return Err(no_longer_pending());
     }
-    let person = keys::load(conn, keyring, &row.case_id)?;
+    let person = data_keys::load(conn, keyring, row.case_id)?;
     // Erasure cancels a case's pending transfer; one left pending from
     // before that rule can only be cancelled: there is no one to move, and
     // no key to seal a reason with.
@@ -186,7 +203,7 @@ pub fn decide(
     let sealed = match reason {
         Some(reason) => Some(
             person
-                .row(&row.id, &row.from_city_id)
+                .row(row.id, row.from_city_id)
                 .seal_text(TABLE, "decision_reason", reason.trim())
                 .map_err(ApiError::internal)?,
         ),
@@ -194,13 +211,13 @@ pub fn decide(
     };
     let updated = diesel::update(
         transfers::table
-            .filter(transfers::id.eq(&row.id))
-            .filter(transfers::status.eq(TransferStatus::Pending.as_str())),
+            .filter(transfers::id.eq(row.id))
+            .filter(transfers::status.eq(TransferStatus::Pending)),
     )
     .set((
-        transfers::status.eq(to.as_str()),
+        transfers::status.eq(to),
         transfers::decision_reason_enc.eq(sealed),
-        transfers::decided_by.eq(Some(by.to_db())),
+        transfers::decided_by.eq(Some(by)),
         transfers::decided_at.eq(Some(time::now())),
     ))
     .execute(conn)?;
@@ -217,60 +234,31 @@ pub fn carry_out(
     conn: &mut AnyConnection,
     keyring: &Keyring,
     row: &TransferRow,
-) -> Result<Vec<String>, ApiError> {
-    let case_id = crate::domain::CaseId::from_db(&row.case_id)
-        .map_err(|_| cases::corrupt("transfers.case_id"))?;
-    let case = cases::find(conn, case_id)?.ok_or(ApiError::NotFound)?;
+) -> Result<Vec<CaseId>, ApiError> {
+    let case = cases::find(conn, row.case_id)?.ok_or(ApiError::NotFound)?;
     if case.city_id != row.from_city_id {
         return Err(ApiError::Conflict(
             "The case is no longer in the sending city.".into(),
         ));
     }
-    let from = city(&row.from_city_id)?;
-    let to = city(&row.to_city_id)?;
-    let household = case
-        .household_id
-        .as_deref()
-        .map(|h| HouseholdId::from_db(h).map_err(|_| cases::corrupt("cases.household_id")))
-        .transpose()?;
-    match (row.with_household, household) {
+    let (from, to) = (row.from_city_id, row.to_city_id);
+    match (row.with_household, case.household_id) {
         (true, Some(household)) => {
-            let members = households::members(conn, household)?;
+            let members = cases::members(conn, household)?;
             households::move_to_city(conn, keyring, household, from, to)?;
             let mut moved = Vec::new();
-            for member in members.iter().filter(|m| m.city_id == row.from_city_id) {
-                crate::cases::lifecycle::move_to_city(conn, keyring, member, to, Some(household))?;
+            for member in members.iter().filter(|m| m.city_id == from) {
+                lifecycle::move_to_city(conn, keyring, member, to, Some(household))?;
                 referrals::move_to_city(conn, keyring, member, to)?;
-                moved.push(member.id.clone());
+                moved.push(member.id);
             }
             Ok(moved)
         }
         _ => {
             // Alone, the person leaves a household that stays behind.
-            crate::cases::lifecycle::move_to_city(conn, keyring, &case, to, None)?;
+            lifecycle::move_to_city(conn, keyring, &case, to, None)?;
             referrals::move_to_city(conn, keyring, &case, to)?;
-            Ok(vec![case.id.clone()])
+            Ok(vec![case.id])
         }
     }
-}
-
-/// Erasing a person cancels their case's pending transfer: there is no
-/// one left to move, and its reason can no longer be read. Returns how many
-/// were cancelled.
-pub fn cancel_pending_for_erasure(
-    conn: &mut AnyConnection,
-    case: &CaseRow,
-    by: UserId,
-) -> Result<usize, ApiError> {
-    Ok(diesel::update(
-        transfers::table
-            .filter(transfers::case_id.eq(&case.id))
-            .filter(transfers::status.eq(TransferStatus::Pending.as_str())),
-    )
-    .set((
-        transfers::status.eq(TransferStatus::Cancelled.as_str()),
-        transfers::decided_by.eq(Some(by.to_db())),
-        transfers::decided_at.eq(Some(time::now())),
-    ))
-    .execute(conn)?)
 }

@@ -7,16 +7,17 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::domain::{CityId, OrganisationId, Role, UserId};
+use crate::pagination::{Listed, Page};
 
 /// One row of `users`.
 #[derive(Debug, Clone, diesel::Queryable)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
-    pub organisation_id: Option<String>,
+    pub role: Role,
+    pub organisation_id: Option<OrganisationId>,
     pub active: bool,
     pub token_version: i64,
     pub created_at: NaiveDateTime,
@@ -141,12 +142,11 @@ pub struct UserListQuery {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserPage {
-    pub items: Vec<User>,
-    /// `null` on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
+/// A page of the staff list.
+pub type UserPage = Page<User>;
+
+impl Listed for User {
+    const PAGE: &'static str = "UserPage";
 }
 
 #[cfg(test)]
@@ -155,7 +155,7 @@ mod properties {
 
     use super::*;
     use crate::error::ApiError;
-    use crate::extract::parse_json;
+    use crate::web::extract::parse_json;
 
     proptest! {
         /// Any username, display name (Arabic included) and role text is a

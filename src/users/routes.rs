@@ -3,18 +3,16 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
-use crate::audit::{self, Entity, Outcome};
-use crate::auth::Principal;
+use crate::audit::{self, Entity};
 use crate::auth::password;
-use crate::auth::policy::{self, Action, Resource};
+use crate::auth::policy::Action;
 use crate::auth::routes::AuthState;
 use crate::auth::store as refresh;
-use crate::auth::trail;
-use crate::db::Database;
 use crate::domain::UserId;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::extract::{self, ApiJson};
-use crate::telemetry::RequestId;
+use crate::pagination::{Page, PageRequest};
+use crate::web::context::Context;
+use crate::web::extract::{self, ApiJson};
 
 use super::model::{CreateUser, UpdateUser, User, UserListQuery, UserPage};
 use super::store::{self as users, Changes, NewUser};
@@ -26,64 +24,43 @@ use super::store::{self as users, Changes, NewUser};
     security(("bearer" = [])),
     responses(
         (status = 201, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Username taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/users")]
 pub async fn create_user(
-    principal: Principal,
-    request: RequestId,
+    ctx: Context,
     body: ApiJson<CreateUser>,
     auth: web::Data<AuthState>,
-    db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::UserWrite, Resource::Collection)?;
+    ctx.may(Action::UserWrite).await?;
     let new = body.0;
-    if let Some(message) = password::weakness(
-        &new.password,
-        &new.username,
-        auth.settings.password_min_chars,
-    ) {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "password", message,
-        )]));
+    let min_chars = auth.settings.password_min_chars;
+    if let Some(message) = password::weakness(&new.password, &new.username, min_chars) {
+        return Err(FieldError::new("password", message).into());
     }
     let secret = new.password.clone();
     let hash = web::block(move || password::hash(&secret))
         .await
         .map_err(ApiError::internal)??;
-    let user = db
-        .run(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                let row = users::create(
-                    conn,
-                    NewUser {
-                        username: &new.username,
-                        display_name: &new.display_name,
-                        password_hash: &hash,
-                        role: new.role,
-                        city_ids: &new.city_ids,
-                        organisation_id: new.organisation_id,
-                    },
-                )?;
-                let id = UserId::from_db(&row.id).map_err(ApiError::internal)?;
-                audit::append(
-                    conn,
-                    &trail::event(
-                        &principal,
-                        &request,
-                        audit::Action::UserCreate,
-                        Outcome::Success,
-                    )
-                    .entity(Entity::User, id.as_uuid())
-                    .detail(format!("role {}", new.role)),
-                )?;
-                let cities = users::cities_of(conn, id)?;
-                users::view(&row, cities)
-            })
+    let user = ctx
+        .on_collection(Action::UserWrite, Ok(hash), move |tx, _, hash| {
+            let row = users::create(
+                tx.conn,
+                NewUser {
+                    username: &new.username,
+                    display_name: &new.display_name,
+                    password_hash: &hash,
+                    role: new.role,
+                    city_ids: &new.city_ids,
+                    organisation_id: new.organisation_id,
+                },
+            )?;
+            let event = tx
+                .event(audit::Action::UserCreate)
+                .entity(Entity::User, row.id.as_uuid());
+            let view = users::load_view(tx.conn, &row)?;
+            Ok((view, Some(event.detail(format!("role {}", new.role)))))
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -96,36 +73,25 @@ pub async fn create_user(
     tag = "users",
     params(UserListQuery),
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = UserPage),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = UserPage))
 )]
 #[get("/users")]
-pub async fn list_users(
-    req: HttpRequest,
-    principal: Principal,
-    db: web::Data<Database>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::UserRead, Resource::Collection)?;
-    let query: UserListQuery = extract::parse_query(&req)?;
-    let limit = i64::from(extract::page_size(&req, query.limit));
-    let page = db
-        .run(move |conn| {
-            let rows = users::list(conn, query.cursor.as_deref(), limit + 1)?;
-            let more = rows.len() as i64 > limit;
-            let items = rows
-                .into_iter()
-                .take(limit as usize)
-                .map(|(row, cities)| users::view(&row, cities))
-                .collect::<Result<Vec<User>, ApiError>>()?;
-            let next_cursor = more
-                .then(|| items.last().map(|u| u.username.clone()))
-                .flatten();
-            Ok(UserPage { items, next_cursor })
-        })
+pub async fn list_users(req: HttpRequest, ctx: Context) -> Result<HttpResponse, ApiError> {
+    let query = extract::parse_query::<UserListQuery>(&req);
+    let page = query.and_then(|q| ctx.page::<String>(q.limit, q.cursor.as_deref()));
+    let page = ctx
+        .on_collection(
+            Action::UserRead,
+            page,
+            |tx, _, page: PageRequest<String>| {
+                let (rows, next_cursor) = page.cut(users::list(tx.conn, &page)?, users::position);
+                let items = rows
+                    .into_iter()
+                    .map(|(row, cities)| users::view(&row, cities))
+                    .collect::<Result<Vec<User>, ApiError>>()?;
+                Ok((Page { items, next_cursor }, None))
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -135,26 +101,14 @@ pub async fn list_users(
     tag = "users",
     params(("id" = String, Path, format = Uuid)),
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = User))
 )]
 #[get("/users/{id}")]
-pub async fn get_user(
-    principal: Principal,
-    id: web::Path<UserId>,
-    db: web::Data<Database>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::UserRead, Resource::Collection)?;
-    let id = id.into_inner();
-    let user = db
-        .run(move |conn| {
-            let row = users::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            let cities = users::cities_of(conn, id)?;
-            users::view(&row, cities)
+pub async fn get_user(ctx: Context, id: web::Path<UserId>) -> Result<HttpResponse, ApiError> {
+    let user = ctx
+        .on_collection(Action::UserRead, Ok(id.into_inner()), |tx, _, id| {
+            let row = users::find(tx.conn, id)?.ok_or(ApiError::NotFound)?;
+            Ok((users::load_view(tx.conn, &row)?, None))
         })
         .await?;
     Ok(HttpResponse::Ok().json(user))
@@ -167,61 +121,41 @@ pub async fn get_user(
     params(("id" = String, Path, format = Uuid)),
     request_body = UpdateUser,
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = User),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
+    responses((status = 200, body = User))
 )]
 #[patch("/users/{id}")]
 pub async fn update_user(
-    principal: Principal,
-    request: RequestId,
+    ctx: Context,
     id: web::Path<UserId>,
     body: ApiJson<UpdateUser>,
-    db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::UserWrite, Resource::Collection)?;
-    let id = id.into_inner();
-    let patch = body.0;
-    let user = db
-        .run(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                let before = users::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                let row = users::update(
-                    conn,
-                    id,
-                    Changes {
-                        display_name: patch.display_name,
-                        role: patch.role,
-                        city_ids: patch.city_ids,
-                        organisation_id: patch.organisation_id,
-                        active: patch.active,
-                    },
-                )?;
-                let sessions_ended = row.token_version != before.token_version;
-                if sessions_ended {
-                    refresh::revoke_all(conn, id)?;
-                }
-                audit::append(
-                    conn,
-                    &trail::event(
-                        &principal,
-                        &request,
-                        audit::Action::UserUpdate,
-                        Outcome::Success,
-                    )
-                    .entity(Entity::User, id.as_uuid())
-                    .detail(format!(
-                        "role {}; access changed: {sessions_ended}",
-                        row.role
-                    )),
-                )?;
-                let cities = users::cities_of(conn, id)?;
-                users::view(&row, cities)
-            })
+    let UpdateUser {
+        display_name,
+        role,
+        city_ids,
+        organisation_id,
+        active,
+    } = body.0;
+    let changes = Changes {
+        display_name,
+        role,
+        city_ids,
+        organisation_id,
+        active,
+    };
+    let user = ctx
+        .on_collection(Action::UserWrite, Ok(id.into_inner()), move |tx, _, id| {
+            let before = users::find(tx.conn, id)?.ok_or(ApiError::NotFound)?;
+            let row = users::update(tx.conn, id, changes)?;
+            let sessions_ended = row.token_version != before.token_version;
+            if sessions_ended {
+                refresh::revoke_all(tx.conn, id)?;
+            }
+            let detail = format!("role {}; access changed: {sessions_ended}", row.role);
+            let event = tx
+                .event(audit::Action::UserUpdate)
+                .entity(Entity::User, id.as_uuid());
+            Ok((users::load_view(tx.conn, &row)?, Some(event.detail(detail))))
         })
         .await?;
     Ok(HttpResponse::Ok().json(user))

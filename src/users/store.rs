@@ -8,16 +8,13 @@ use crate::db::AnyConnection;
 use crate::db::schema::{cities, organisations, user_cities, users};
 use crate::domain::{CityId, OrganisationId, Role, UserId, time};
 use crate::error::{ApiError, FieldError};
+use crate::pagination::{Cursor, PageRequest};
 
 use super::model::{User, UserRow};
 
-fn corrupt(what: &str) -> ApiError {
-    ApiError::internal(anyhow::anyhow!("corrupt row in {what}"))
-}
-
 pub fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<UserRow>, ApiError> {
     Ok(users::table
-        .find(id.to_db())
+        .find(id)
         .select(users::all_columns)
         .first::<UserRow>(conn)
         .optional()?)
@@ -35,14 +32,11 @@ pub fn find_by_username(
 }
 
 pub fn cities_of(conn: &mut AnyConnection, id: UserId) -> Result<Vec<CityId>, ApiError> {
-    let ids: Vec<String> = user_cities::table
-        .filter(user_cities::user_id.eq(id.to_db()))
+    Ok(user_cities::table
+        .filter(user_cities::user_id.eq(id))
         .select(user_cities::city_id)
         .order(user_cities::city_id.asc())
-        .load(conn)?;
-    ids.iter()
-        .map(|s| CityId::from_db(s).map_err(|_| corrupt("user_cities")))
-        .collect()
+        .load(conn)?)
 }
 
 /// The principal for an active user, or `None` (unknown or disabled).
@@ -57,28 +51,27 @@ pub fn load_principal(conn: &mut AnyConnection, id: UserId) -> Result<Option<Pri
     Ok(Some(Principal {
         user_id: id,
         username: row.username.clone(),
-        role: row.role.parse().map_err(|_| corrupt("users.role"))?,
+        role: row.role,
         city_ids,
-        organisation_id: parse_org(&row)?,
+        organisation_id: row.organisation_id,
         token_version: row.token_version,
     }))
 }
 
-fn parse_org(row: &UserRow) -> Result<Option<OrganisationId>, ApiError> {
-    row.organisation_id
-        .as_deref()
-        .map(|s| OrganisationId::from_db(s).map_err(|_| corrupt("users.organisation_id")))
-        .transpose()
+/// The user as admins see them, with their cities read.
+pub fn load_view(conn: &mut AnyConnection, row: &UserRow) -> Result<User, ApiError> {
+    let cities = cities_of(conn, row.id)?;
+    view(row, cities)
 }
 
 pub fn view(row: &UserRow, city_ids: Vec<CityId>) -> Result<User, ApiError> {
     Ok(User {
-        id: UserId::from_db(&row.id).map_err(|_| corrupt("users.id"))?,
+        id: row.id,
         username: row.username.clone(),
         display_name: row.display_name.clone(),
-        role: row.role.parse().map_err(|_| corrupt("users.role"))?,
+        role: row.role,
         city_ids,
-        organisation_id: parse_org(row)?,
+        organisation_id: row.organisation_id,
         active: row.active,
         created_at: time::to_utc(row.created_at),
         updated_at: time::to_utc(row.updated_at),
@@ -114,7 +107,7 @@ fn check_assignment(
         _ => {}
     }
     if !city_ids.is_empty() {
-        let wanted: Vec<String> = city_ids.iter().map(CityId::to_db).collect();
+        let wanted = city_ids.to_vec();
         let found: i64 = cities::table
             .filter(cities::id.eq_any(&wanted))
             .count()
@@ -130,10 +123,7 @@ fn check_assignment(
         }
     }
     if let Some(org) = organisation_id {
-        let exists: i64 = organisations::table
-            .find(org.to_db())
-            .count()
-            .get_result(conn)?;
+        let exists: i64 = organisations::table.find(org).count().get_result(conn)?;
         if exists == 0 {
             errors.push(FieldError::new("organisation_id", "does not exist"));
         }
@@ -164,12 +154,12 @@ pub fn create(conn: &mut AnyConnection, new: NewUser<'_>) -> Result<UserRow, Api
     let now = time::now();
     diesel::insert_into(users::table)
         .values((
-            users::id.eq(id.to_db()),
+            users::id.eq(id),
             users::username.eq(&username),
             users::display_name.eq(new.display_name.trim()),
             users::password_hash.eq(new.password_hash),
-            users::role.eq(new.role.as_str()),
-            users::organisation_id.eq(new.organisation_id.map(|o| o.to_db())),
+            users::role.eq(new.role),
+            users::organisation_id.eq(new.organisation_id),
             users::active.eq(true),
             users::token_version.eq(1_i64),
             users::created_at.eq(now),
@@ -181,17 +171,14 @@ pub fn create(conn: &mut AnyConnection, new: NewUser<'_>) -> Result<UserRow, Api
 }
 
 fn set_cities(conn: &mut AnyConnection, id: UserId, city_ids: &[CityId]) -> Result<(), ApiError> {
-    diesel::delete(user_cities::table.filter(user_cities::user_id.eq(id.to_db()))).execute(conn)?;
-    let mut distinct: Vec<String> = city_ids.iter().map(CityId::to_db).collect();
+    diesel::delete(user_cities::table.filter(user_cities::user_id.eq(id))).execute(conn)?;
+    let mut distinct = city_ids.to_vec();
     distinct.sort();
     distinct.dedup();
     // diesel's MultiConnection cannot batch-insert; a user has few cities.
     for city in distinct {
         diesel::insert_into(user_cities::table)
-            .values((
-                user_cities::user_id.eq(id.to_db()),
-                user_cities::city_id.eq(city),
-            ))
+            .values((user_cities::user_id.eq(id), user_cities::city_id.eq(city)))
             .execute(conn)?;
     }
     Ok(())
@@ -210,13 +197,13 @@ pub struct Changes {
 /// working at once.
 pub fn update(conn: &mut AnyConnection, id: UserId, changes: Changes) -> Result<UserRow, ApiError> {
     let row = find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let current_role: Role = row.role.parse().map_err(|_| corrupt("users.role"))?;
+    let current_role = row.role;
     let current_cities = cities_of(conn, id)?;
     let role = changes.role.unwrap_or(current_role);
     let city_ids = changes.city_ids.clone().unwrap_or(current_cities.clone());
     let organisation_id = match changes.organisation_id {
         Some(org) => org,
-        None => parse_org(&row)?,
+        None => row.organisation_id,
     };
     check_assignment(conn, role, &city_ids, organisation_id)?;
 
@@ -225,18 +212,18 @@ pub fn update(conn: &mut AnyConnection, id: UserId, changes: Changes) -> Result<
     sorted_new.dedup();
     let reach_changed = role != current_role
         || sorted_new != current_cities
-        || organisation_id != parse_org(&row)?
+        || organisation_id != row.organisation_id
         || changes.active.is_some_and(|a| a != row.active);
     let now = time::now();
-    diesel::update(users::table.find(id.to_db()))
+    diesel::update(users::table.find(id))
         .set((
             users::display_name.eq(changes
                 .display_name
                 .as_deref()
                 .map(str::trim)
                 .unwrap_or(&row.display_name)),
-            users::role.eq(role.as_str()),
-            users::organisation_id.eq(organisation_id.map(|o| o.to_db())),
+            users::role.eq(role),
+            users::organisation_id.eq(organisation_id),
             users::active.eq(changes.active.unwrap_or(row.active)),
             users::token_version.eq(row.token_version + i64::from(reach_changed)),
             users::updated_at.eq(now),
@@ -256,7 +243,7 @@ pub fn set_password(
     password_hash: &str,
     end_sessions: bool,
 ) -> Result<(), ApiError> {
-    diesel::update(users::table.find(id.to_db()))
+    diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(password_hash),
             users::token_version.eq(users::token_version + i64::from(end_sessions)),
@@ -266,35 +253,40 @@ pub fn set_password(
     Ok(())
 }
 
-/// A page of users ordered by username, after `after` (exclusive).
+/// A page of users ordered by username, after the page's cursor.
 pub fn list(
     conn: &mut AnyConnection,
-    after: Option<&str>,
-    limit: i64,
+    page: &PageRequest<String>,
 ) -> Result<Vec<(UserRow, Vec<CityId>)>, ApiError> {
     let mut query = users::table
         .select(users::all_columns)
         .order(users::username.asc())
-        .limit(limit)
+        .limit(page.fetch())
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(users::username.gt(after.to_string()));
+    if let Some(after) = &page.after {
+        query = query.filter(users::username.gt(after.key.clone()));
     }
     let rows: Vec<UserRow> = query.load(conn)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let pairs: Vec<(String, String)> = user_cities::table
+    let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
+    let pairs: Vec<(UserId, CityId)> = user_cities::table
         .filter(user_cities::user_id.eq_any(&ids))
         .select((user_cities::user_id, user_cities::city_id))
         .order((user_cities::user_id.asc(), user_cities::city_id.asc()))
         .load(conn)?;
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(|row| {
             let cities = pairs
                 .iter()
                 .filter(|(user, _)| *user == row.id)
-                .map(|(_, city)| CityId::from_db(city).map_err(|_| corrupt("user_cities")))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((row, cities))
+                .map(|&(_, city)| city)
+                .collect();
+            (row, cities)
         })
-        .collect()
+        .collect())
+}
+
+/// Where the next page starts after this user.
+pub fn position(entry: &(UserRow, Vec<CityId>)) -> Cursor<String> {
+    Cursor::new(entry.0.username.clone(), entry.0.id)
 }

@@ -4,8 +4,7 @@
 use sanad::domain::Role;
 use serde_json::Value;
 
-use crate::cases::{create, new_case};
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, create, id_of, new_case, spawn_app};
 
 #[tokio::test]
 async fn auditors_read_and_verify_the_log_and_no_other_role_can() {
@@ -137,4 +136,28 @@ async fn a_denied_attempt_is_audited_and_a_failed_request_leaves_no_success_even
         events,
         vec![("access.denied", "denied"), ("case.create", "success")]
     );
+}
+
+#[tokio::test]
+async fn an_admins_read_of_a_case_is_refused_and_the_refusal_audited() {
+    let s = spawn_app().with_city("MOS").signed_in(Role::Admin).await;
+    let worker = s.app.signed_in(Role::SocialWorker, &[s.city], None).await;
+    let case = create(&s.app, &worker, &new_case(s.city, "نادية كناري")).await;
+    let id = id_of(&case);
+
+    let read = s.app.get_as(&s.token, &format!("/api/v1/cases/{id}")).await;
+
+    let body = assert_problem(read, 403).await;
+    assert!(!body.to_string().contains("نادية"), "{body}");
+    let denied = s.app.audit_events("access.denied").await;
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    let event = &denied[0];
+    assert_eq!(event["outcome"], "denied");
+    assert_eq!(event["actor_id"], s.user.id.as_str());
+    assert_eq!(event["actor_role"], "admin");
+    assert_eq!(event["entity"], "case");
+    assert_eq!(event["entity_id"], id);
+    assert_eq!(event["city_id"], s.city.to_string());
+    assert_eq!(event["detail"], "CaseRead");
+    assert!(s.app.audit_events("case.read").await.is_empty());
 }

@@ -6,8 +6,7 @@ use diesel::prelude::*;
 use sanad::domain::{OrganisationKind, Role};
 use serde_json::json;
 
-use crate::cases::{create, new_case};
-use crate::helpers::spawn_app;
+use crate::helpers::{contains, create, database_bytes, new_case, spawn_app};
 
 const CANARIES: [&str; 9] = [
     "CanaryZainab",
@@ -20,44 +19,6 @@ const CANARIES: [&str; 9] = [
     "CanaryOutcomeNote",
     "CanaryDeclineReason",
 ];
-
-pub fn database_bytes(app: &crate::helpers::TestApp) -> Vec<u8> {
-    match &app.db {
-        crate::helpers::TestDatabase::Sqlite { url, .. } => {
-            let path = url.trim_start_matches("sqlite://");
-            let mut bytes = std::fs::read(path).expect("database file");
-            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-                bytes.extend(wal);
-            }
-            bytes
-        }
-        crate::helpers::TestDatabase::Postgres { url, .. } => {
-            let output = std::process::Command::new("pg_dump")
-                .args(["--data-only", "--no-owner", url])
-                .output()
-                .expect("pg_dump runs");
-            assert!(
-                output.status.success(),
-                "{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            output.stdout
-        }
-        crate::helpers::TestDatabase::Shared { .. } => {
-            unreachable!("the canary test owns its database")
-        }
-    }
-}
-
-/// Whether `needle` is in `haystack`, as bytes or as the hex that
-/// `pg_dump` writes `bytea` values in (a plaintext stored in an encrypted
-/// column would show up that way).
-pub fn contains(haystack: &[u8], needle: &str) -> bool {
-    let hex: String = needle.bytes().map(|b| format!("{b:02x}")).collect();
-    [needle.as_bytes(), hex.as_bytes()]
-        .iter()
-        .any(|n| haystack.windows(n.len()).any(|w| w == *n))
-}
 
 #[tokio::test]
 async fn canaries_written_through_the_api_are_never_stored_in_plaintext() {
@@ -141,7 +102,7 @@ async fn canaries_written_through_the_api_are_never_stored_in_plaintext() {
 
     // Let SQLite's WAL settle into what a copy of the files would hold.
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let stored = database_bytes(&app);
+    let stored = database_bytes(&app.db);
     assert!(stored.len() > 1000, "the dump is not empty");
     for canary in CANARIES {
         assert!(

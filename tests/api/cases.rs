@@ -2,36 +2,10 @@
 //! notes, households, search with Arabic spelling variants, and the
 //! cross-city matrix.
 
-use sanad::domain::{CityId, OrganisationKind, Role};
+use sanad::domain::{OrganisationKind, Role};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
-
-pub fn new_case(city: CityId, name: &str) -> Value {
-    json!({
-        "city_id": city,
-        "subject": {
-            "full_name": name,
-            "full_name_latin": "Fatima Ahmed",
-            "sex": "female",
-            "date_of_birth": "1990-04-12",
-            "national_id": "1990 1234 5678",
-            "phone": "0770 123 4567",
-            "address": "Hay al-Tanak, Mosul"
-        },
-        "origin": {"kind": "camp", "place": "al-Hol"},
-        "return_date": "2026-03-01",
-        "vulnerability_flags": ["female_headed_household", "lacks_civil_documents"],
-        "vulnerability_notes": "Needs a civil ID renewal.",
-        "consent": {"share_with_providers": true, "given_by": "self", "given_at": "2026-03-02T09:00:00Z"}
-    })
-}
-
-pub async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
-    let response = app.post_as(token, "/api/v1/cases", body).await;
-    assert_eq!(response.status().as_u16(), 201, "create case");
-    response.json().await.unwrap()
-}
+use crate::helpers::{assert_problem, create, new_case, spawn_app};
 
 #[tokio::test]
 async fn a_case_is_created_read_listed_and_changed_with_if_match() {

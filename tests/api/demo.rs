@@ -8,8 +8,7 @@ use sanad::db::schema::{audit_events, case_search_index, cases, cities, data_key
 use sanad::demo::{SeedOptions, SeedReport, seed};
 use sanad::settings::Environment;
 
-use crate::canary::{contains, database_bytes};
-use crate::helpers::{TestApp, spawn_app, test_settings};
+use crate::helpers::{TestApp, contains, database_bytes, spawn_app, test_settings};
 
 async fn run_seed(
     app: &TestApp,
@@ -176,7 +175,7 @@ async fn seeded_people_are_encrypted_findable_and_scoped_like_any_other() {
 
     // No name, note or reason from the vocabulary is stored in plaintext.
     drop(conn);
-    let bytes = database_bytes(&app);
+    let bytes = database_bytes(&app.db);
     for plain in [
         "الجبوري",
         "الدليمي",

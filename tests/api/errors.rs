@@ -8,8 +8,8 @@
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, test, web};
 use sanad::error::ApiError;
-use sanad::extract::{ApiJson, JsonLimits};
-use sanad::middleware::{catch_panic, problem_for_bare_errors};
+use sanad::web::extract::{ApiJson, JsonLimits};
+use sanad::web::middleware::{catch_panic, problem_for_bare_errors};
 use serde::Deserialize;
 use validator::Validate;
 

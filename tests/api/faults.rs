@@ -23,8 +23,7 @@ use sanad::db::schema::{audit_events, case_search_index, cases, data_keys};
 use sanad::domain::Role;
 use serde_json::Value;
 
-use crate::cases::new_case;
-use crate::helpers::{TestApp, TestDatabase, spawn_app_with};
+use crate::helpers::{TestApp, TestDatabase, new_case, spawn_app_with};
 
 /// How long a request waits for a database connection in these tests.
 const POOL_TIMEOUT: Duration = Duration::from_millis(1000);

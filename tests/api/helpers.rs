@@ -1,13 +1,29 @@
-//! `spawn_app()`: the real application on port 0 against a fresh database.
+//! Every test's setup, in one place, so no test file imports another's.
+//!
+//! `spawn_app()` is the real application on port 0 against a fresh
+//! database. Await it for the bare app, or build on it first:
+//!
+//! ```ignore
+//! let s = spawn_app().with_city("MOS").signed_in(Role::SocialWorker).await;
+//! let case = create(&s.app, &s.token, &new_case(s.city, "فاطمة")).await;
+//! let referral = s.app.refer(&s.token, id_of(&case), org).await;
+//! s.app.step(&provider, id_of(&referral), "accept", &json!({})).await;
+//! ```
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+mod database;
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
 use sanad::db::AnyConnection;
 use sanad::domain::{CityId, OrganisationId, OrganisationKind, Role};
 use sanad::settings::Settings;
-use sanad::startup::Application;
+use sanad::web::startup::Application;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+pub use database::{TestDatabase, contains, database_bytes};
 
 pub struct TestApp {
     pub address: String,
@@ -27,6 +43,160 @@ pub struct TestUser {
 }
 
 pub const PASSWORD: &str = "correct-horse-battery-7";
+
+/// What [`spawn_app`] starts from: the app to build, and the city and the
+/// signed-in user to make in it once it runs.
+pub struct Setup {
+    city: Option<String>,
+}
+
+/// The real application on a fresh database; `.await` it, or add cities
+/// and a signed-in user first.
+pub fn spawn_app() -> Setup {
+    Setup { city: None }
+}
+
+impl Setup {
+    /// A city in a seeded governorate, with this code: the city the
+    /// session works in.
+    pub fn with_city(self, code: &str) -> Setup {
+        Setup {
+            city: Some(code.to_string()),
+        }
+    }
+
+    /// A new user of this role, signed in: of the city for the roles held
+    /// in cities, of a new psychosocial organisation in it for provider
+    /// staff, of neither for the national roles.
+    pub fn signed_in(self, role: Role) -> SignedIn {
+        SignedIn { setup: self, role }
+    }
+
+    async fn start(self) -> (TestApp, Option<CityId>) {
+        let app = spawn_app_with(TestDatabase::create(), |_| {}).await;
+        let city = self.city.map(|code| app.city(&code));
+        (app, city)
+    }
+}
+
+impl IntoFuture for Setup {
+    type Output = TestApp;
+    type IntoFuture = Pin<Box<dyn Future<Output = TestApp>>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { self.start().await.0 })
+    }
+}
+
+/// A [`Setup`] with a user to sign in.
+pub struct SignedIn {
+    setup: Setup,
+    role: Role,
+}
+
+/// A running app, its city, and one signed-in user.
+pub struct Session {
+    pub app: TestApp,
+    pub city: CityId,
+    /// The provider's organisation, for provider staff.
+    pub org: Option<OrganisationId>,
+    pub user: TestUser,
+    pub token: String,
+}
+
+impl IntoFuture for SignedIn {
+    type Output = Session;
+    type IntoFuture = Pin<Box<dyn Future<Output = Session>>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let (app, city) = self.setup.start().await;
+            let city = city.expect("a session needs a city: with_city");
+            let (scope, org) = match self.role {
+                Role::ProviderStaff => (
+                    Vec::new(),
+                    Some(app.organisation(OrganisationKind::Psychosocial, city)),
+                ),
+                role if role.is_city_scoped() => (vec![city], None),
+                _ => (Vec::new(), None),
+            };
+            let user = app.user(self.role, &scope, org);
+            let token = app.token(&user).await;
+            Session {
+                app,
+                city,
+                org,
+                user,
+                token,
+            }
+        })
+    }
+}
+
+/// A case as a social worker would send it, in `city`, with this name.
+pub fn new_case(city: CityId, name: &str) -> Value {
+    json!({
+        "city_id": city,
+        "subject": {
+            "full_name": name,
+            "full_name_latin": "Fatima Ahmed",
+            "sex": "female",
+            "date_of_birth": "1990-04-12",
+            "national_id": "1990 1234 5678",
+            "phone": "0770 123 4567",
+            "address": "Hay al-Tanak, Mosul"
+        },
+        "origin": {"kind": "camp", "place": "al-Hol"},
+        "return_date": "2026-03-01",
+        "vulnerability_flags": ["female_headed_household", "lacks_civil_documents"],
+        "vulnerability_notes": "Needs a civil ID renewal.",
+        "consent": {"share_with_providers": true, "given_by": "self", "given_at": "2026-03-02T09:00:00Z"}
+    })
+}
+
+/// Opens a case (201 expected) and returns it.
+pub async fn create(app: &TestApp, token: &str, body: &Value) -> Value {
+    let response = app.post_as(token, "/api/v1/cases", body).await;
+    assert_eq!(response.status().as_u16(), 201, "create case");
+    response.json().await.unwrap()
+}
+
+/// Refers a case to a psychosocial organisation (201 expected) and returns
+/// the referral.
+pub async fn refer(app: &TestApp, token: &str, case: &str, org: OrganisationId) -> Value {
+    let response = app
+        .post_as(
+            token,
+            &format!("/api/v1/cases/{case}/referrals"),
+            &json!({
+                "kind": "psychosocial",
+                "organisation_id": org,
+                "reason": "Nightmares since the camp; wants counselling",
+                "needs": ["counselling", "trauma_support"],
+                "due_by": "2099-01-31"
+            }),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 201, "create referral");
+    response.json().await.unwrap()
+}
+
+/// One step of a referral's state machine (`accept`, `decline`, …).
+pub async fn step(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    name: &str,
+    body: &Value,
+) -> reqwest::Response {
+    app.post_as(token, &format!("/api/v1/referrals/{id}/{name}"), body)
+        .await
+}
+
+/// The `id` of an answer, as text.
+pub fn id_of(value: &Value) -> &str {
+    value["id"].as_str().expect("an id")
+}
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
@@ -53,7 +223,7 @@ impl TestApp {
     pub fn city(&self, code: &str) -> CityId {
         use sanad::places::model::CreateCity;
         let mut conn = self.conn();
-        let governorate: String = {
+        let governorate = {
             use diesel::prelude::*;
             use sanad::db::schema::governorates;
             governorates::table
@@ -68,11 +238,11 @@ impl TestApp {
                 code: code.into(),
                 name_en: format!("City {code}"),
                 name_ar: format!("مدينة {code}"),
-                governorate_id: governorate.parse().unwrap(),
+                governorate_id: governorate,
             },
         )
         .expect("city created");
-        city.id.parse().unwrap()
+        city.id
     }
 
     pub fn organisation(&self, kind: OrganisationKind, city: CityId) -> OrganisationId {
@@ -86,7 +256,7 @@ impl TestApp {
             },
         )
         .expect("organisation created");
-        org.id.parse().unwrap()
+        org.id
     }
 
     /// A user of this role, straight into the database.
@@ -110,7 +280,7 @@ impl TestApp {
         )
         .expect("user created");
         TestUser {
-            id: row.id,
+            id: row.id.to_string(),
             username,
             password: PASSWORD.into(),
         }
@@ -177,107 +347,27 @@ impl TestApp {
             .await
             .expect("request sent")
     }
+
+    /// The audit events of one action, as an auditor reads them.
+    pub async fn audit_events(&self, action: &str) -> Vec<Value> {
+        let auditor = self.signed_in(Role::Auditor, &[], None).await;
+        let page: Value = self
+            .get_as(
+                &auditor,
+                &format!("/api/v1/audit?action={action}&limit=100"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        page["items"].as_array().cloned().unwrap_or_default()
+    }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         // The stop command is sent at once; nothing needs to wait for it.
         drop(self.server.stop(false));
-    }
-}
-
-/// The database a test runs against; dropped (PostgreSQL) or deleted
-/// (SQLite) when the test ends.
-pub enum TestDatabase {
-    Sqlite {
-        _dir: tempfile::TempDir,
-        url: String,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-        url: String,
-    },
-    /// Another test's database, used by a second server (a "restarted"
-    /// node); the owner creates and drops it.
-    Shared { url: String },
-}
-
-impl TestDatabase {
-    pub fn create() -> TestDatabase {
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(admin_url) if !admin_url.trim().is_empty() => {
-                let name = format!("sanad_test_{}", Uuid::new_v4().simple());
-                let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
-                    panic!("TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {e}")
-                });
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut admin)
-                    .expect("create the test database");
-                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
-                url.set_path(&name);
-                TestDatabase::Postgres {
-                    admin_url,
-                    name,
-                    url: url.to_string(),
-                }
-            }
-            _ => {
-                let dir = tempfile::tempdir().expect("temporary directory");
-                let url = format!("sqlite://{}/sanad.db", dir.path().display());
-                TestDatabase::Sqlite { _dir: dir, url }
-            }
-        }
-    }
-
-    pub fn url(&self) -> &str {
-        match self {
-            TestDatabase::Sqlite { url, .. }
-            | TestDatabase::Postgres { url, .. }
-            | TestDatabase::Shared { url } => url,
-        }
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, TestDatabase::Postgres { .. })
-    }
-
-    /// For PostgreSQL: refuse (or allow again) new connections to the test
-    /// database and end the open ones — the database "goes down" for this
-    /// test only.
-    pub fn set_reachable(&self, reachable: bool) {
-        let TestDatabase::Postgres {
-            admin_url, name, ..
-        } = self
-        else {
-            panic!("only a PostgreSQL test database can be taken down");
-        };
-        let mut admin = PgConnection::establish(admin_url).expect("admin connection");
-        diesel::sql_query(format!(
-            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {reachable}"
-        ))
-        .execute(&mut admin)
-        .expect("alter database");
-        if !reachable {
-            diesel::sql_query(format!(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-            ))
-            .execute(&mut admin)
-            .expect("terminate backends");
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let TestDatabase::Postgres {
-            admin_url, name, ..
-        } = self
-            && let Ok(mut admin) = PgConnection::establish(admin_url)
-        {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut admin);
-        }
     }
 }
 
@@ -294,11 +384,6 @@ pub fn test_settings(db: &TestDatabase, keyring: &std::path::Path) -> Settings {
     settings.database.pool_max_size = 4;
     settings.database.pool_min_idle = 0;
     settings
-}
-
-pub async fn spawn_app() -> TestApp {
-    let db = TestDatabase::create();
-    spawn_app_with(db, |_| {}).await
 }
 
 /// A second server on the same database and keyring file as `app`, as a

@@ -5,8 +5,7 @@
 use sanad::domain::Role;
 use serde_json::{Value, json};
 
-use crate::cases::{create, new_case};
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, create, new_case, spawn_app};
 
 #[tokio::test]
 async fn a_nul_character_is_422_in_a_body_or_a_query_on_both_backends() {

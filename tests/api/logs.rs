@@ -132,7 +132,7 @@ async fn nothing_a_client_sends_about_a_person_reaches_the_logs() {
     let worker = worker["access_token"].as_str().unwrap().to_string();
 
     let mut case =
-        crate::cases::new_case(city["id"].as_str().unwrap().parse().unwrap(), CANARY_NAME);
+        crate::helpers::new_case(city["id"].as_str().unwrap().parse().unwrap(), CANARY_NAME);
     case["subject"]["national_id"] = json!(CANARY_ID);
     case["subject"]["phone"] = json!(CANARY_PHONE);
     let response = client

@@ -5,8 +5,7 @@
 use sanad::domain::{CityId, OrganisationId, OrganisationKind, Role};
 use serde_json::{Value, json};
 
-use crate::cases::{create, new_case};
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{TestApp, assert_problem, create, id_of, new_case, refer, spawn_app, step};
 
 const NAME: &str = "فاطمة أحمد";
 
@@ -14,29 +13,6 @@ fn sorted_keys(value: &Value) -> Vec<String> {
     let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
     keys.sort();
     keys
-}
-
-async fn refer(app: &TestApp, token: &str, case: &str, org: OrganisationId) -> Value {
-    let response = app
-        .post_as(
-            token,
-            &format!("/api/v1/cases/{case}/referrals"),
-            &json!({
-                "kind": "psychosocial",
-                "organisation_id": org,
-                "reason": "Nightmares since the camp; wants counselling",
-                "needs": ["counselling", "trauma_support"],
-                "due_by": "2099-01-31"
-            }),
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 201, "create referral");
-    response.json().await.unwrap()
-}
-
-async fn step(app: &TestApp, token: &str, id: &str, name: &str, body: &Value) -> reqwest::Response {
-    app.post_as(token, &format!("/api/v1/referrals/{id}/{name}"), body)
-        .await
 }
 
 struct World {
@@ -49,21 +25,18 @@ struct World {
 }
 
 async fn world() -> World {
-    let app = spawn_app().await;
-    let city = app.city("MOS");
-    let worker = app.signed_in(Role::SocialWorker, &[city], None).await;
-    let org = app.organisation(OrganisationKind::Psychosocial, city);
-    let provider = app.signed_in(Role::ProviderStaff, &[], Some(org)).await;
-    let case = create(&app, &worker, &new_case(city, NAME)).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let s = spawn_app()
+        .with_city("MOS")
+        .signed_in(Role::ProviderStaff)
+        .await;
+    let worker = s.app.signed_in(Role::SocialWorker, &[s.city], None).await;
+    let case = id_of(&create(&s.app, &worker, &new_case(s.city, NAME)).await).to_string();
     World {
-        app,
-        city,
+        org: s.org.unwrap(),
+        app: s.app,
+        city: s.city,
         worker,
-        org,
-        provider,
+        provider: s.token,
         case,
     }
 }

@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use sanad::domain::Role;
 
-use crate::cases::{create, new_case};
-use crate::helpers::{spawn_app, spawn_second_node, test_settings};
+use crate::helpers::{create, new_case, spawn_app, spawn_second_node, test_settings};
 
 #[tokio::test]
 async fn rotation_rewraps_every_data_key_with_no_failed_read() {
@@ -29,7 +28,7 @@ async fn rotation_rewraps_every_data_key_with_no_failed_read() {
         ring.active_kek_version()
     };
 
-    let added = sanad::keys::add_kek(&settings, &mut app.conn()).unwrap();
+    let added = sanad::key_rotation::add_kek(&settings, &mut app.conn()).unwrap();
     assert_eq!(added, old + 1);
     let node = spawn_second_node(&app).await;
     let token = node.token(&user).await;
@@ -72,7 +71,7 @@ async fn rotation_rewraps_every_data_key_with_no_failed_read() {
             .unwrap();
         // Batches of three, so the rotation spans many transactions.
         let mut reports = 0;
-        let done = sanad::keys::rotate(&settings, &mut conn, 3, |_| reports += 1).unwrap();
+        let done = sanad::key_rotation::rotate(&settings, &mut conn, 3, |_| reports += 1).unwrap();
         assert!(reports > 5, "progress was reported per batch");
         done
     })

@@ -13,8 +13,7 @@ use sanad::stats::mechanism::GaussianCounts;
 use sanad::stats::release::{self, Made, ReleaseError, Trigger};
 use serde_json::{Value, json};
 
-use crate::cases::{create, new_case};
-use crate::helpers::{TestApp, assert_problem, spawn_app, test_settings};
+use crate::helpers::{TestApp, assert_problem, create, new_case, spawn_app, test_settings};
 
 pub fn stats_settings(app: &TestApp) -> StatsSettings {
     test_settings(&app.db, &app.keyring_path).stats

@@ -3,19 +3,14 @@
 use actix_web::{HttpResponse, get, post, web};
 
 use crate::audit;
-use crate::auth::Principal;
-use crate::auth::policy::{self, Action, Resource};
+use crate::auth::policy::Action;
 use crate::cases::model::{CreateNote, Note};
 use crate::cases::notes;
-use crate::cases::store;
-use crate::crypto::Keyring;
-use crate::db::Database;
-use crate::domain::CaseId;
+use crate::cases::row::CaseRow;
+use crate::domain::{CaseId, NonBlank};
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
-use crate::telemetry::RequestId;
-
-use super::{case_event, load_authorized};
+use crate::web::context::Context;
+use crate::web::extract::ApiJson;
 
 /// Record a visit or follow-up; the first note makes an open case active.
 #[utoipa::path(
@@ -25,41 +20,28 @@ use super::{case_event, load_authorized};
     security(("bearer" = [])),
     responses(
         (status = 201, body = Note),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 410, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/cases/{id}/notes")]
 pub async fn add_note(
-    principal: Principal,
-    request: RequestId,
+    ctx: Context,
     id: web::Path<CaseId>,
     body: ApiJson<CreateNote>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::NoteCreate, Resource::Collection)?;
-    let id = id.into_inner();
-    let input = body.0;
-    if input.body.trim().is_empty() {
-        return Err(ApiError::field("body", "must not be blank"));
-    }
-    let note = db
-        .run(move |conn| {
-            load_authorized(conn, &principal, &request, id, Action::NoteCreate)?;
-            crate::db::write_transaction(conn, |conn| {
-                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                let note = notes::add_note(conn, &keyring, &row, principal.user_id, &input)?;
-                audit::append(
-                    conn,
-                    &case_event(&principal, &request, audit::Action::NoteCreate, &row)?,
-                )?;
-                Ok(note)
-            })
-        })
+    let CreateNote { body, visit_date } = body.0;
+    let body = NonBlank::parse(body).map_err(|e| e.at("body").into());
+    let note = ctx
+        .act_with(
+            Action::NoteCreate,
+            id.into_inner(),
+            body,
+            move |tx, case: CaseRow, body| {
+                let author = tx.principal.user_id;
+                let note = notes::add_note(tx.conn, tx.keyring, &case, author, &body, visit_date)?;
+                Ok((note, Some(tx.event_on(audit::Action::NoteCreate, &case))))
+            },
+        )
         .await?;
     Ok(HttpResponse::Created().json(note))
 }
@@ -71,34 +53,15 @@ pub async fn add_note(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<Note>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 410, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/cases/{id}/notes")]
-pub async fn list_notes(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<CaseId>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::NoteRead, Resource::Collection)?;
-    let id = id.into_inner();
-    let notes = db
-        .run(move |conn| {
-            load_authorized(conn, &principal, &request, id, Action::NoteRead)?;
-            crate::db::write_transaction(conn, |conn| {
-                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                let notes = notes::notes(conn, &keyring, &row)?;
-                audit::append(
-                    conn,
-                    &case_event(&principal, &request, audit::Action::NoteList, &row)?,
-                )?;
-                Ok(notes)
-            })
+pub async fn list_notes(ctx: Context, id: web::Path<CaseId>) -> Result<HttpResponse, ApiError> {
+    let notes = ctx
+        .act(Action::NoteRead, id.into_inner(), |tx, case: CaseRow| {
+            let notes = notes::notes(tx.conn, tx.keyring, &case)?;
+            Ok((notes, Some(tx.event_on(audit::Action::NoteList, &case))))
         })
         .await?;
     Ok(HttpResponse::Ok().json(notes))

@@ -1,22 +1,22 @@
 //! A supervisor's status changes: close, reopen, erase.
 
-use actix_web::http::header::ETAG;
 use actix_web::{HttpResponse, post, web};
 
 use crate::audit;
-use crate::auth::Principal;
-use crate::auth::policy::{self, Action, Resource};
+use crate::auth::policy::Action;
+use crate::cases::lifecycle;
 use crate::cases::model::{CaseView, Reason};
-use crate::cases::store::{self, CaseRow};
-use crate::cases::{keys, lifecycle};
-use crate::crypto::Keyring;
-use crate::db::{AnyConnection, Database};
-use crate::domain::CaseId;
+use crate::cases::row::CaseRow;
+use crate::domain::{CaseId, NonBlank};
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
-use crate::telemetry::RequestId;
+use crate::web::context::Context;
+use crate::web::extract::ApiJson;
 
-use super::{case_event, etag, load_authorized, today};
+use super::{answer, with_etag};
+
+fn reason(body: ApiJson<Reason>) -> Result<NonBlank, ApiError> {
+    NonBlank::parse(body.0.reason).map_err(|e| e.at("reason").into())
+}
 
 /// Close a case (supervisor). The reason is kept encrypted with the case.
 #[utoipa::path(
@@ -26,74 +26,28 @@ use super::{case_event, etag, load_authorized, today};
     security(("bearer" = [])),
     responses(
         (status = 200, body = CaseView, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already closed", body = Problem, content_type = "application/problem+json"),
         (status = 410, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/cases/{id}/close")]
 pub async fn close_case(
-    principal: Principal,
-    request: RequestId,
+    ctx: Context,
     id: web::Path<CaseId>,
     body: ApiJson<Reason>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::CaseClose, Resource::Collection)?;
-    let id = id.into_inner();
-    let reason = body.0.reason;
-    if reason.trim().is_empty() {
-        return Err(ApiError::field("reason", "must not be blank"));
-    }
-    change_status(
-        db,
-        keyring,
-        principal,
-        request,
-        id,
-        Action::CaseClose,
-        audit::Action::CaseClose,
-        move |conn, keyring, row| lifecycle::close(conn, keyring, row, &reason),
-    )
-    .await
-}
-
-/// A supervisor's change of a case's status: the policy decides, `change`
-/// runs in one transaction with the audit event, and the case comes back.
-#[allow(clippy::too_many_arguments)]
-async fn change_status<F>(
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
-    principal: Principal,
-    request: RequestId,
-    id: CaseId,
-    action: Action,
-    event: audit::Action,
-    change: F,
-) -> Result<HttpResponse, ApiError>
-where
-    F: FnOnce(&mut AnyConnection, &Keyring, &CaseRow) -> Result<(), ApiError> + Send + 'static,
-{
-    let view = db
-        .run(move |conn| {
-            load_authorized(conn, &principal, &request, id, action)?;
-            crate::db::write_transaction(conn, |conn| {
-                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                change(conn, &keyring, &row)?;
-                let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-                audit::append(conn, &case_event(&principal, &request, event, &row)?)?;
-                let person = keys::load(conn, &keyring, &row.id)?;
-                store::view(&row, &person, today())
-            })
-        })
+    let view = ctx
+        .act_with(
+            Action::CaseClose,
+            id.into_inner(),
+            reason(body),
+            |tx, case: CaseRow, reason| {
+                lifecycle::close(tx.conn, tx.keyring, &case, &reason)?;
+                answer(tx, case.id, audit::Action::CaseClose)
+            },
+        )
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((ETAG, etag(view.version)))
-        .json(view))
+    Ok(with_etag(HttpResponse::Ok(), view))
 }
 
 /// Reopen a closed case (supervisor).
@@ -103,33 +57,19 @@ where
     security(("bearer" = [])),
     responses(
         (status = 200, body = CaseView, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not closed", body = Problem, content_type = "application/problem+json"),
         (status = 410, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/cases/{id}/reopen")]
-pub async fn reopen_case(
-    principal: Principal,
-    request: RequestId,
-    id: web::Path<CaseId>,
-    db: web::Data<Database>,
-    keyring: web::Data<Keyring>,
-) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::CaseReopen, Resource::Collection)?;
-    change_status(
-        db,
-        keyring,
-        principal,
-        request,
-        id.into_inner(),
-        Action::CaseReopen,
-        audit::Action::CaseReopen,
-        |conn, _, row| lifecycle::reopen(conn, row),
-    )
-    .await
+pub async fn reopen_case(ctx: Context, id: web::Path<CaseId>) -> Result<HttpResponse, ApiError> {
+    let view = ctx
+        .act(Action::CaseReopen, id.into_inner(), |tx, case: CaseRow| {
+            lifecycle::reopen(tx.conn, &case)?;
+            answer(tx, case.id, audit::Action::CaseReopen)
+        })
+        .await?;
+    Ok(with_etag(HttpResponse::Ok(), view))
 }
 
 /// Erase a person (supervisor): their data key is destroyed, so every field
@@ -142,40 +82,28 @@ pub async fn reopen_case(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Erased"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Already erased", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/cases/{id}/erase")]
 pub async fn erase_case(
-    principal: Principal,
-    request: RequestId,
+    ctx: Context,
     id: web::Path<CaseId>,
     body: ApiJson<Reason>,
-    db: web::Data<Database>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::CaseErase, Resource::Collection)?;
-    let id = id.into_inner();
-    if body.0.reason.trim().is_empty() {
-        return Err(ApiError::field("reason", "must not be blank"));
-    }
-    db.run(move |conn| {
-        load_authorized(conn, &principal, &request, id, Action::CaseErase)?;
-        crate::db::write_transaction(conn, |conn| {
-            let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            crate::referrals::store::cancel_open_for_erasure(conn, &row, principal.user_id)?;
-            crate::transfers::store::cancel_pending_for_erasure(conn, &row, principal.user_id)?;
-            lifecycle::erase(conn, &row)?;
-            audit::append(
-                conn,
-                &case_event(&principal, &request, audit::Action::CaseErase, &row)?
-                    .detail("erased by crypto-shredding; reason given, not stored"),
-            )
-        })
-    })
+    ctx.act_with(
+        Action::CaseErase,
+        id.into_inner(),
+        reason(body),
+        |tx, case: CaseRow, _| {
+            lifecycle::erase(tx.conn, &case, tx.principal.user_id)?;
+            let event = tx.event_on(audit::Action::CaseErase, &case);
+            Ok((
+                (),
+                Some(event.detail("erased by crypto-shredding; reason given, not stored")),
+            ))
+        },
+    )
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }

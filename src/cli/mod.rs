@@ -1,4 +1,8 @@
-//! The command line: `sanad [serve|migrate|audit verify|…]`.
+//! The command line: `sanad [serve|migrate|audit verify|…]`. This module
+//! is what clap parses; [`commands`] holds what the commands that need a
+//! database connection do.
+
+pub mod commands;
 
 use std::path::PathBuf;
 

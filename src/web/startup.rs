@@ -8,22 +8,22 @@ use actix_web::http::KeepAlive;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::jwt::{PublicKey, TokenKeyError, TokenKeys};
 use crate::auth::password;
 use crate::auth::routes::AuthState;
 use crate::auth::throttle::LoginThrottle;
-use crate::cors::{self, CorsPolicy};
 use crate::crypto::{Keyring, KeyringError};
 use crate::db::{Database, DbError};
 use crate::error::ApiError;
-use crate::extract::{self, JsonLimits};
-use crate::metrics::Metrics;
-use crate::middleware::{self, RequestTimeout};
-use crate::openapi::{self, AllowedMethods, OpenApiJson};
 use crate::settings::{Settings, SettingsError};
-use crate::telemetry;
+use crate::web::cors;
+use crate::web::docs::{self, OpenApiJson};
+use crate::web::extract::{self, JsonLimits};
+use crate::web::metrics::Metrics;
+use crate::web::middleware::{self, RequestTimeout};
+use crate::web::openapi::{self, AllowedMethods};
+use crate::web::telemetry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -182,14 +182,7 @@ fn serve(
         read_timeout: settings.server.body_read_timeout(),
     };
     let pagination = settings.pagination;
-    let cors = web::Data::new(
-        CorsPolicy::from_settings(&settings.server, settings.environment).map_err(|message| {
-            SettingsError::Invalid {
-                field: "server.cors_allowed_origins",
-                message,
-            }
-        })?,
-    );
+    let cors = web::Data::new(settings.cors_policy()?);
     let stats_gate = web::Data::new(crate::stats::routes::StatsGate::new(
         settings.stats.max_concurrent_per_user,
     ));
@@ -198,7 +191,7 @@ fn serve(
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()
-            .configure(crate::routes::configure)
+            .configure(crate::web::routes::configure)
             .split_for_parts();
         app.app_data(db.clone())
             .app_data(auth.clone())
@@ -214,7 +207,7 @@ fn serve(
             .app_data(stats_gate.clone())
             .app_data(extract::query_config())
             .app_data(extract::path_config())
-            .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/api/v1/openapi.json"])))
+            .service(docs::swagger_ui())
             .default_service(web::to(unrouted))
             .wrap(from_fn(middleware::catch_panic))
             .wrap(from_fn(middleware::timeout))

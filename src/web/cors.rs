@@ -21,7 +21,6 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError, web};
 
 use crate::error::ApiError;
-use crate::settings::{Environment, ServerSettings};
 
 /// The methods the API answers to, the only ones a preflight may ask for.
 const METHODS: &str = "GET, POST, PATCH";
@@ -48,23 +47,25 @@ pub struct CorsPolicy {
 }
 
 impl CorsPolicy {
-    /// The policy of these settings, or why an origin is unusable. An
-    /// origin is `scheme://host[:port]` with nothing after it, as a browser
-    /// sends it; `*` and `null` are refused, and in production so is plain
-    /// `http://` (a page served without TLS can be rewritten in transit).
-    pub fn from_settings(
-        server: &ServerSettings,
-        environment: Environment,
+    /// The policy of the configured origins (`server.cors_allowed_origins`)
+    /// and preflight lifetime, or why an origin is unusable. An origin is
+    /// `scheme://host[:port]` with nothing after it, as a browser sends it;
+    /// `*` and `null` are refused, and in production so is plain `http://`
+    /// (a page served without TLS can be rewritten in transit).
+    pub fn new(
+        allowed_origins: &[String],
+        max_age_secs: u32,
+        production: bool,
     ) -> Result<CorsPolicy, String> {
         let mut origins = Vec::new();
-        for (index, raw) in server.cors_allowed_origins.iter().enumerate() {
+        for (index, raw) in allowed_origins.iter().enumerate() {
             let raw = raw.trim();
             if raw.is_empty() {
                 continue;
             }
             let origin =
                 normalise_origin(raw).map_err(|why| format!("entry {} {why}", index + 1))?;
-            if environment == Environment::Production && !origin.starts_with("https://") {
+            if production && !origin.starts_with("https://") {
                 return Err(format!(
                     "entry {} must use https:// in production",
                     index + 1
@@ -76,7 +77,7 @@ impl CorsPolicy {
         }
         Ok(CorsPolicy {
             origins,
-            max_age_secs: server.cors_max_age_secs,
+            max_age_secs,
         })
     }
 
@@ -236,15 +237,12 @@ fn vary(headers: &mut HeaderMap, policy: &CorsPolicy) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::Environment;
     use proptest::prelude::*;
 
     fn policy(origins: &[&str], environment: Environment) -> Result<CorsPolicy, String> {
-        let mut server =
-            crate::settings::Settings::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
-                .unwrap()
-                .server;
-        server.cors_allowed_origins = origins.iter().map(|o| o.to_string()).collect();
-        CorsPolicy::from_settings(&server, environment)
+        let origins: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
+        CorsPolicy::new(&origins, 600, environment == Environment::Production)
     }
 
     #[test]

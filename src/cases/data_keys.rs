@@ -10,14 +10,14 @@ use diesel::prelude::*;
 use crate::crypto::{DataKey, Keyring, PersonKeys, WrappedDataKey, wrap};
 use crate::db::AnyConnection;
 use crate::db::schema::data_keys;
-use crate::domain::time;
+use crate::domain::{SubjectId, time};
 use crate::error::ApiError;
 
 /// A wrapped data key ready to insert.
 #[derive(Debug, diesel::Insertable)]
 #[diesel(table_name = data_keys, treat_none_as_default_value = false)]
 pub struct NewDataKey {
-    pub subject_id: String,
+    pub subject_id: SubjectId,
     pub kek_version: Option<i32>,
     pub wrapped_key: Option<Vec<u8>>,
     pub created_at: NaiveDateTime,
@@ -27,13 +27,14 @@ pub struct NewDataKey {
 /// row to insert, and the keys to seal the subject's fields with.
 pub fn generate(
     keyring: &Keyring,
-    subject: &str,
+    subject: impl Into<SubjectId>,
     now: NaiveDateTime,
 ) -> Result<(NewDataKey, PersonKeys), ApiError> {
+    let subject = subject.into();
     let dek = DataKey::generate().map_err(ApiError::internal)?;
-    let wrapped = wrap(keyring, &dek, subject).map_err(ApiError::internal)?;
+    let wrapped = wrap(keyring, &dek, &subject.to_db()).map_err(ApiError::internal)?;
     let row = NewDataKey {
-        subject_id: subject.to_string(),
+        subject_id: subject,
         kek_version: Some(i32::from(wrapped.kek_version)),
         wrapped_key: Some(wrapped.bytes),
         created_at: now,
@@ -45,7 +46,7 @@ pub fn generate(
 pub fn create(
     conn: &mut AnyConnection,
     keyring: &Keyring,
-    subject: &str,
+    subject: impl Into<SubjectId>,
 ) -> Result<PersonKeys, ApiError> {
     let (row, keys) = generate(keyring, subject, time::now())?;
     diesel::insert_into(data_keys::table)
@@ -56,7 +57,7 @@ pub fn create(
 
 fn unwrap_row(
     keyring: &Keyring,
-    subject: &str,
+    subject: SubjectId,
     version: Option<i32>,
     bytes: Option<Vec<u8>>,
 ) -> Result<PersonKeys, ApiError> {
@@ -69,8 +70,8 @@ fn unwrap_row(
         }),
         _ => None,
     };
-    PersonKeys::from_stored(keyring, wrapped.as_ref(), subject).map_err(|err| {
-        tracing::error!(subject_id = subject, error = %err, "a data key failed to unwrap");
+    PersonKeys::from_stored(keyring, wrapped.as_ref(), &subject.to_db()).map_err(|err| {
+        tracing::error!(subject_id = %subject, error = %err, "a data key failed to unwrap");
         ApiError::internal(err)
     })
 }
@@ -79,8 +80,9 @@ fn unwrap_row(
 pub fn load(
     conn: &mut AnyConnection,
     keyring: &Keyring,
-    subject: &str,
+    subject: impl Into<SubjectId>,
 ) -> Result<PersonKeys, ApiError> {
+    let subject = subject.into();
     let row: Option<(Option<i32>, Option<Vec<u8>>)> = data_keys::table
         .find(subject)
         .select((data_keys::kek_version, data_keys::wrapped_key))
@@ -93,12 +95,13 @@ pub fn load(
 }
 
 /// Keys of several subjects in one query.
-pub fn load_many(
+pub fn load_many<S: Into<SubjectId> + Copy>(
     conn: &mut AnyConnection,
     keyring: &Keyring,
-    subjects: &[&str],
-) -> Result<HashMap<String, PersonKeys>, ApiError> {
-    let rows: Vec<(String, Option<i32>, Option<Vec<u8>>)> = data_keys::table
+    subjects: &[S],
+) -> Result<HashMap<SubjectId, PersonKeys>, ApiError> {
+    let subjects: Vec<SubjectId> = subjects.iter().map(|&s| s.into()).collect();
+    let rows: Vec<(SubjectId, Option<i32>, Option<Vec<u8>>)> = data_keys::table
         .filter(data_keys::subject_id.eq_any(subjects))
         .select((
             data_keys::subject_id,
@@ -108,15 +111,15 @@ pub fn load_many(
         .load(conn)?;
     rows.into_iter()
         .map(|(subject, version, bytes)| {
-            let keys = unwrap_row(keyring, &subject, version, bytes)?;
+            let keys = unwrap_row(keyring, subject, version, bytes)?;
             Ok((subject, keys))
         })
         .collect()
 }
 
 /// Crypto-shredding: the wrapped key is deleted, the row kept as a marker.
-pub fn erase(conn: &mut AnyConnection, subject: &str) -> Result<(), ApiError> {
-    diesel::update(data_keys::table.find(subject))
+pub fn erase(conn: &mut AnyConnection, subject: impl Into<SubjectId>) -> Result<(), ApiError> {
+    diesel::update(data_keys::table.find(subject.into()))
         .set((
             data_keys::kek_version.eq(None::<i32>),
             data_keys::wrapped_key.eq(None::<Vec<u8>>),

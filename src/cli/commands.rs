@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::auth::password;
 use crate::db::schema::cities;
 use crate::db::{AnyConnection, ConnectionManager, migrations};
-use crate::domain::{CityId, OrganisationId, Role};
+use crate::domain::{CityId, OrganisationId, Role, UserId};
 use crate::settings::Settings;
 use crate::users::store::{self as users, NewUser};
 
@@ -41,7 +41,7 @@ pub fn create_user(
     settings: &Settings,
     args: UserArgs,
     input: &mut dyn BufRead,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<UserId> {
     let role: Role = args
         .role
         .parse()
@@ -67,13 +67,13 @@ pub fn create_user(
     conn.transaction(|conn| {
         let mut city_ids = Vec::new();
         for code in &args.cities {
-            let id: Option<String> = cities::table
+            let id: Option<CityId> = cities::table
                 .filter(cities::code.eq(code.trim().to_uppercase()))
                 .select(cities::id)
                 .first(conn)
                 .optional()?;
             let id = id.ok_or_else(|| anyhow::anyhow!("no city has the code {code:?}"))?;
-            city_ids.push(CityId::from_db(&id)?);
+            city_ids.push(id);
         }
         let display_name = args
             .display_name

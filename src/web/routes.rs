@@ -6,9 +6,8 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Action;
-use crate::{
-    audit, auth, cases, health, metrics, openapi, places, referrals, stats, transfers, users,
-};
+use crate::web::{docs, metrics};
+use crate::{audit, auth, cases, health, households, places, referrals, stats, transfers, users};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::routes::live)
@@ -17,7 +16,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(auth::routes::jwks)
         .service(
             utoipa_actix_web::scope("/api/v1")
-                .service(openapi::openapi_json)
+                .service(docs::openapi_json)
                 .service(auth::routes::login)
                 .service(auth::routes::refresh_tokens)
                 .service(auth::routes::logout)
@@ -44,8 +43,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(cases::routes::status::close_case)
                 .service(cases::routes::status::reopen_case)
                 .service(cases::routes::status::erase_case)
-                .service(cases::households::create_household)
-                .service(cases::households::get_household)
+                .service(households::routes::create_household)
+                .service(households::routes::get_household)
                 .service(transfers::routes::create_transfer)
                 .service(transfers::routes::list_transfers)
                 .service(transfers::routes::accept_transfer)
@@ -183,7 +182,7 @@ mod tests {
 
     #[test]
     fn every_served_route_names_its_access_rule_and_no_rule_is_stale() {
-        let doc = serde_json::to_value(crate::openapi::document()).unwrap();
+        let doc = serde_json::to_value(crate::web::openapi::document()).unwrap();
         let mut served = BTreeSet::new();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {

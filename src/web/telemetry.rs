@@ -17,8 +17,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use uuid::Uuid;
 
-use crate::metrics::Metrics;
 use crate::settings::{LogFormat, LogSettings};
+use crate::web::metrics::Metrics;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -104,18 +104,22 @@ impl RequestId {
     }
 }
 
+impl RequestId {
+    /// The id `observe` gave this request (a new one outside the middleware).
+    pub fn of(req: &actix_web::HttpRequest) -> RequestId {
+        req.extensions()
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(Uuid::new_v4().to_string()))
+    }
+}
+
 impl actix_web::FromRequest for RequestId {
     type Error = Error;
     type Future = std::future::Ready<Result<RequestId, Error>>;
 
-    /// The id `observe` gave this request (a new one outside the middleware).
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let id = req
-            .extensions()
-            .get::<RequestId>()
-            .cloned()
-            .unwrap_or_else(|| RequestId(Uuid::new_v4().to_string()));
-        std::future::ready(Ok(id))
+        std::future::ready(Ok(RequestId::of(req)))
     }
 }
 

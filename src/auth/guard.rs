@@ -1,0 +1,242 @@
+//! The guarded action: every route that touches something held in a city
+//! runs through one of the functions here, in one write transaction:
+//!
+//! 1. the role: may this role ever do the action? If not, 403;
+//! 2. the input the handler parsed: a bad field is 422;
+//! 3. the row ([`CityRow::find_for_update`], locked until the transaction
+//!    ends): absent is 404;
+//! 4. the policy on that row ([`CityRow::resource`]): out of reach is 404;
+//! 5. the row's own state ([`CityRow::usable`]): an erased case is 410;
+//! 6. the work, which returns its answer and its audit event; both commit
+//!    together.
+//!
+//! A refusal at 1 or 4 appends an `access.denied` event and *commits* it,
+//! then answers the refusal. Because the row is read, authorised and acted
+//! on inside the same transaction, with the row locked, a concurrent change
+//! (a transfer moving the case to another city) either commits first and
+//! is seen by the policy, or waits until the action is done.
+
+use uuid::Uuid;
+
+use crate::audit::{self, Entity, NewEvent, Outcome};
+use crate::crypto::{BlindIndexer, Crypto, Keyring};
+use crate::db::{AnyConnection, write_transaction};
+use crate::domain::CityId;
+use crate::error::ApiError;
+use crate::web::telemetry::RequestId;
+
+use super::Principal;
+use super::policy::{self, Action, Resource, Scope};
+use super::trail::{self, Target};
+
+/// A row held in a city — a case, a household, a referral, a transfer —
+/// as the guarded action needs to know it.
+pub trait CityRow: Sized {
+    type Id: Copy + Into<Uuid> + Send + 'static;
+    /// What the audit log calls it.
+    const ENTITY: Entity;
+
+    /// Reads the row and locks it (and what it belongs to) until the
+    /// transaction ends.
+    fn find_for_update(conn: &mut AnyConnection, id: Self::Id) -> Result<Option<Self>, ApiError>;
+
+    fn id(&self) -> Self::Id;
+
+    /// The city its events are filed under.
+    fn city(&self) -> CityId;
+
+    /// What the policy decides `action` on.
+    fn resource(&self, action: Action) -> Resource {
+        let _ = action;
+        Resource::City(self.city())
+    }
+
+    /// Whether the row can still be acted on once the policy allowed it
+    /// (an erased case is `Gone`).
+    fn usable(&self) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// Who is asking, and the keys their work may need.
+pub struct Caller<'a> {
+    pub principal: &'a Principal,
+    pub request: &'a RequestId,
+    pub keyring: &'a Keyring,
+    pub indexer: &'a BlindIndexer,
+}
+
+/// What the work of a guarded action gets: the transaction's connection,
+/// the keys, and the caller to build its audit event from.
+pub struct Tx<'a> {
+    pub conn: &'a mut AnyConnection,
+    pub keyring: &'a Keyring,
+    pub indexer: &'a BlindIndexer,
+    pub principal: &'a Principal,
+    request: &'a RequestId,
+}
+
+impl<'a> Tx<'a> {
+    /// The keys a store needs to seal, open and index.
+    pub fn crypto(&self) -> Crypto<'a> {
+        Crypto {
+            keyring: self.keyring,
+            indexer: self.indexer,
+        }
+    }
+
+    /// A success event by this caller.
+    pub fn event(&self, action: audit::Action) -> NewEvent {
+        trail::event(self.principal, self.request, action, Outcome::Success)
+    }
+
+    /// A success event about `row`, filed under its city.
+    pub fn event_on<R: CityRow>(&self, action: audit::Action, row: &R) -> NewEvent {
+        self.event(action)
+            .entity(R::ENTITY, row.id().into())
+            .city(row.city().as_uuid())
+    }
+}
+
+/// What the work answers: its value, and the event that records it (all
+/// but a few reads of staff accounts and transfers have one).
+pub type Done<T> = (T, Option<NewEvent>);
+
+/// Steps 1 to 6 on the row `id`. `input` is the handler's parsed input: its
+/// error, if any, is answered after the role check and before the row is
+/// looked at, as every route did before this one existed.
+pub fn act<R, I, T, F>(
+    conn: &mut AnyConnection,
+    caller: &Caller<'_>,
+    action: Action,
+    id: R::Id,
+    input: Result<I, ApiError>,
+    work: F,
+) -> Result<T, ApiError>
+where
+    R: CityRow,
+    F: FnOnce(&mut Tx<'_>, R, I) -> Result<Done<T>, ApiError>,
+{
+    committed(write_transaction(conn, |conn| {
+        let target = |city| Target {
+            entity: R::ENTITY,
+            id: id.into(),
+            city,
+        };
+        if role_refused(caller.principal, action) {
+            let city = R::find_for_update(conn, id)?.map(|row| row.city());
+            return refuse(
+                conn,
+                caller,
+                action,
+                Some(target(city)),
+                ApiError::Forbidden,
+            );
+        }
+        let input = input?;
+        let row = R::find_for_update(conn, id)?.ok_or(ApiError::NotFound)?;
+        let resource = row.resource(action);
+        if let Err(refusal) = policy::authorize(caller.principal, action, resource) {
+            let city = Target::city_of(resource);
+            return refuse(conn, caller, action, Some(target(city)), refusal);
+        }
+        row.usable()?;
+        finish(conn, caller, |tx| work(tx, row, input))
+    }))
+}
+
+/// Creating something in `city`: the role, then the policy on the city
+/// (a city not the caller's is 404), then the work. A refusal names
+/// `entity` with a nil id: the object was never made.
+pub fn create_in<T, F>(
+    conn: &mut AnyConnection,
+    caller: &Caller<'_>,
+    action: Action,
+    entity: Entity,
+    city: CityId,
+    work: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut Tx<'_>) -> Result<Done<T>, ApiError>,
+{
+    committed(write_transaction(conn, |conn| {
+        let target = Some(Target {
+            entity,
+            id: Uuid::nil(),
+            city: Some(city),
+        });
+        if let Err(refusal) = policy::authorize(caller.principal, action, Resource::City(city)) {
+            return refuse(conn, caller, action, target, refusal);
+        }
+        finish(conn, caller, work)
+    }))
+}
+
+/// An action on no single row (a list, a search, a staff account, a
+/// place): the role, then `input`, then the work, given the scope every
+/// list query starts from.
+pub fn on_collection<I, T, F>(
+    conn: &mut AnyConnection,
+    caller: &Caller<'_>,
+    action: Action,
+    input: Result<I, ApiError>,
+    work: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut Tx<'_>, Scope, I) -> Result<Done<T>, ApiError>,
+{
+    committed(write_transaction(conn, |conn| {
+        if role_refused(caller.principal, action) {
+            return refuse(conn, caller, action, None, ApiError::Forbidden);
+        }
+        let input = input?;
+        let scope = policy::scope(caller.principal, action);
+        finish(conn, caller, |tx| work(tx, scope, input))
+    }))
+}
+
+/// Whether the principal's role may never do `action`, whatever the object.
+pub fn role_refused(principal: &Principal, action: Action) -> bool {
+    matches!(
+        policy::authorize(principal, action, Resource::Collection),
+        Err(ApiError::Forbidden)
+    )
+}
+
+/// Records the refusal; the transaction commits with it (`Ok`), and the
+/// refusal is answered after the commit.
+fn refuse<T>(
+    conn: &mut AnyConnection,
+    caller: &Caller<'_>,
+    action: Action,
+    target: Option<Target>,
+    refusal: ApiError,
+) -> Result<Result<T, ApiError>, ApiError> {
+    trail::record_denial(conn, caller.principal, caller.request, action, target)?;
+    Ok(Err(refusal))
+}
+
+/// Runs the work and appends its event.
+fn finish<T>(
+    conn: &mut AnyConnection,
+    caller: &Caller<'_>,
+    work: impl FnOnce(&mut Tx<'_>) -> Result<Done<T>, ApiError>,
+) -> Result<Result<T, ApiError>, ApiError> {
+    let mut tx = Tx {
+        conn,
+        keyring: caller.keyring,
+        indexer: caller.indexer,
+        principal: caller.principal,
+        request: caller.request,
+    };
+    let (value, event) = work(&mut tx)?;
+    if let Some(event) = event {
+        audit::append(tx.conn, &event)?;
+    }
+    Ok(Ok(value))
+}
+
+/// A committed refusal is answered now; anything else as it came.
+fn committed<T>(outcome: Result<Result<T, ApiError>, ApiError>) -> Result<T, ApiError> {
+    outcome.and_then(|answer| answer)
+}

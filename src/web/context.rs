@@ -1,0 +1,209 @@
+//! The request context: one extractor with everything a handler needs — the
+//! signed-in caller (re-read from the database), the request id, the
+//! database, the keyring, the blind indexer and the page-size settings —
+//! and the async side of the guarded action (`auth::guard`): each method
+//! makes one `Database::run` call in which the whole action happens.
+//!
+//! A handler parses its input, then makes one of these calls:
+//!
+//! - [`Context::act`] / [`Context::act_with`]: on one row held in a city;
+//! - [`Context::create_in`]: making something in a city;
+//! - [`Context::on_collection`]: a list, a search, or anything held in no
+//!   city (staff accounts, places, the audit log).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use crate::audit::Entity;
+use crate::auth::Principal;
+use crate::auth::guard::{self, Caller, CityRow, Done, Tx};
+use crate::auth::policy::{Action, Scope};
+use crate::auth::trail;
+use crate::crypto::{BlindIndexer, Keyring};
+use crate::db::{Database, write_transaction};
+use crate::domain::CityId;
+use crate::error::ApiError;
+use crate::pagination::{CursorKey, PageRequest};
+use crate::settings::PaginationSettings;
+use crate::web::telemetry::RequestId;
+
+/// Everything about the request a handler needs, in one extractor.
+pub struct Context {
+    pub principal: Principal,
+    pub request: RequestId,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+    indexer: web::Data<BlindIndexer>,
+    pagination: PaginationSettings,
+}
+
+impl FromRequest for Context {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Context, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = Principal::from_request(req, payload);
+        let request = RequestId::of(req);
+        let db = req.app_data::<web::Data<Database>>().cloned();
+        let keyring = req.app_data::<web::Data<Keyring>>().cloned();
+        let indexer = req.app_data::<web::Data<BlindIndexer>>().cloned();
+        let pagination =
+            req.app_data::<PaginationSettings>()
+                .copied()
+                .unwrap_or(PaginationSettings {
+                    default_page_size: 50,
+                    max_page_size: 100,
+                });
+        Box::pin(async move {
+            let principal = principal.await?;
+            let (Some(db), Some(keyring), Some(indexer)) = (db, keyring, indexer) else {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "database, keyring or blind indexer missing from app data"
+                )));
+            };
+            Ok(Context {
+                principal,
+                request,
+                db,
+                keyring,
+                indexer,
+                pagination,
+            })
+        })
+    }
+}
+
+impl Context {
+    /// `action` on the row `id`: the guarded action (`auth::guard::act`).
+    pub async fn act<R, T, F>(self, action: Action, id: R::Id, work: F) -> Result<T, ApiError>
+    where
+        R: CityRow + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, R) -> Result<Done<T>, ApiError> + Send + 'static,
+    {
+        self.act_with(action, id, Ok(()), move |tx, row, ()| work(tx, row))
+            .await
+    }
+
+    /// [`Context::act`] with the handler's parsed input, whose error is
+    /// answered after the role check and before the row is looked at.
+    pub async fn act_with<R, I, T, F>(
+        self,
+        action: Action,
+        id: R::Id,
+        input: Result<I, ApiError>,
+        work: F,
+    ) -> Result<T, ApiError>
+    where
+        R: CityRow + 'static,
+        I: Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, R, I) -> Result<Done<T>, ApiError> + Send + 'static,
+    {
+        self.run(move |conn, caller| guard::act(conn, caller, action, id, input, work))
+            .await
+    }
+
+    /// Making something (named `entity` in a refusal) in `city`.
+    pub async fn create_in<T, F>(
+        self,
+        action: Action,
+        entity: Entity,
+        city: CityId,
+        work: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<Done<T>, ApiError> + Send + 'static,
+    {
+        self.run(move |conn, caller| guard::create_in(conn, caller, action, entity, city, work))
+            .await
+    }
+
+    /// An action on no single row, within the caller's scope.
+    pub async fn on_collection<I, T, F>(
+        self,
+        action: Action,
+        input: Result<I, ApiError>,
+        work: F,
+    ) -> Result<T, ApiError>
+    where
+        I: Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, Scope, I) -> Result<Done<T>, ApiError> + Send + 'static,
+    {
+        self.run(move |conn, caller| guard::on_collection(conn, caller, action, input, work))
+            .await
+    }
+
+    /// The role check alone, for a handler with slow work to do before its
+    /// guarded call (hashing a password, walking the audit chain): a role
+    /// that may never do `action` is refused here, and the refusal
+    /// recorded. Allowed, it costs nothing.
+    pub async fn may(&self, action: Action) -> Result<(), ApiError> {
+        if !guard::role_refused(&self.principal, action) {
+            return Ok(());
+        }
+        let (principal, request) = (self.principal.clone(), self.request.clone());
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    trail::record_denial(conn, &principal, &request, action, None)
+                })
+            })
+            .await?;
+        Err(ApiError::Forbidden)
+    }
+
+    /// The database, for work outside a guarded call (after [`Context::may`]).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The page size for the `limit` a client asked for, from the
+    /// `pagination` settings: their default when absent, else cut to 1..=max.
+    pub fn page_size(&self, limit: Option<u32>) -> u32 {
+        self.pagination.page_size(limit)
+    }
+
+    /// A page of a list: the page size a client asked for, cut to the
+    /// `pagination` settings, and where to start.
+    pub fn page<K: CursorKey>(
+        &self,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<PageRequest<K>, ApiError> {
+        PageRequest::new(self.pagination.page_size(limit), cursor)
+    }
+
+    /// One `Database::run` call with the caller and the keys.
+    async fn run<T, F>(self, action: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::db::AnyConnection, &Caller<'_>) -> Result<T, ApiError>
+            + Send
+            + 'static,
+    {
+        let Context {
+            principal,
+            request,
+            db,
+            keyring,
+            indexer,
+            ..
+        } = self;
+        db.run(move |conn| {
+            let caller = Caller {
+                principal: &principal,
+                request: &request,
+                keyring: &keyring,
+                indexer: &indexer,
+            };
+            action(conn, &caller)
+        })
+        .await
+    }
+}

@@ -13,16 +13,22 @@
 //! - [`mechanism`]. OpenDP — the only way data reaches a released figure;
 //! - [`release`]. planning, measuring and storing a release, the ledger;
 //! - [`schedule`]. the server's monthly release;
+//! - [`settings`]. the `[stats]` settings;
 //! - [`store`]. releases, ledger and cells in the database;
 //! - [`answer`]. answering a request from a release, or live;
+//! - [`gate`]. requests in flight per user;
+//! - [`view`]. JSON and CSV answers;
 //! - [`routes`]. HTTP.
 
 pub mod answer;
 pub mod design;
+pub mod gate;
 pub mod mechanism;
 pub mod release;
 pub mod routes;
 pub mod schedule;
+pub mod settings;
 pub mod source;
 pub mod store;
 pub mod tables;
+pub mod view;

@@ -15,11 +15,11 @@ use diesel::Connection;
 use diesel::RunQueryDsl;
 use uuid::Uuid;
 
+use super::settings::StatsSettings;
 use crate::audit::{self, Entity, NewEvent, Outcome};
 use crate::db::{AnyConnection, write_transaction};
 use crate::domain::Month;
 use crate::error::ApiError;
-use crate::settings::StatsSettings;
 
 use super::design::{Subject, TABLES, Timing, total_shares};
 use super::mechanism::{self, Mechanism};

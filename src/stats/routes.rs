@@ -4,80 +4,25 @@
 //! at most three dimensions and to periods of a year, a quarter or a
 //! month, and to a few requests in flight per user.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::audit::{self, Entity, Outcome};
-use crate::auth::Principal;
-use crate::auth::policy::{self, Action, Resource, Scope};
+use crate::auth::policy::{self, Action, Scope};
 use crate::auth::trail;
-use crate::db::{Database, write_transaction};
-use crate::domain::{Period, UserId};
+use crate::db::write_transaction;
+use crate::domain::Period;
 use crate::error::{ApiError, Problem};
+use crate::web::context::Context;
 use crate::web::extract;
-use crate::web::telemetry::RequestId;
 
-use super::answer::{self, Answer, MonthRange, Query, ReleaseSummary};
+use super::answer::{self, Query, ReleaseSummary};
 use super::design::{Dimension, Subject};
+use super::gate::StatsGate;
 use super::store;
-
-/// How many statistics requests each user may have in flight.
-pub struct StatsGate {
-    limit: usize,
-    in_flight: Mutex<HashMap<UserId, usize>>,
-}
-
-impl StatsGate {
-    pub fn new(limit: usize) -> StatsGate {
-        StatsGate {
-            limit,
-            in_flight: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// A pass while under the limit, else 429.
-    fn enter(&self, user: UserId) -> Result<GatePass<'_>, ApiError> {
-        let mut in_flight = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = in_flight.entry(user).or_default();
-        if *count >= self.limit {
-            return Err(ApiError::TooManyRequests {
-                retry_after_secs: 1,
-            });
-        }
-        *count += 1;
-        Ok(GatePass { gate: self, user })
-    }
-}
-
-struct GatePass<'a> {
-    gate: &'a StatsGate,
-    user: UserId,
-}
-
-impl Drop for GatePass<'_> {
-    fn drop(&mut self) {
-        let mut in_flight = self
-            .gate
-            .in_flight
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = in_flight.get_mut(&self.user) {
-            *count -= 1;
-            if *count == 0 {
-                in_flight.remove(&self.user);
-            }
-        }
-    }
-}
+use super::view::{self, LedgerLine, ReleaseEntry, ReleaseList, StatsTable};
 
 #[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -100,53 +45,6 @@ pub struct StatsQuery {
     /// `GET /stats/releases`); the latest when absent.
     #[param(value_type = Option<String>, format = Uuid, required = false)]
     pub release: Option<Uuid>,
-}
-
-/// An answer. Each cell has one member per dimension asked for, `count`
-/// (null when suppressed), `margin_95` and `suppressed`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatsTable {
-    /// `release`: ministry figures from a statistical release; `live`: a
-    /// city supervisor's exact counts of their own cities.
-    pub source: String,
-    /// The release answered from (null when live).
-    pub release: Option<ReleaseSummary>,
-    /// The released table the figures are sums of (null when live).
-    pub table: Option<String>,
-    /// The period asked for, if any.
-    pub period: Option<String>,
-    /// The months the figures cover (null for a live count of all time).
-    pub months: Option<MonthRange>,
-    pub dimensions: Vec<String>,
-    #[schema(value_type = Vec<Object>)]
-    pub cells: Vec<serde_json::Map<String, serde_json::Value>>,
-}
-
-/// One table a release measured: what it cost.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LedgerLine {
-    pub table: String,
-    pub first_month: String,
-    pub last_month: String,
-    /// Separate measurements (one per vulnerability flag, say).
-    pub measurements: i32,
-    /// Most rows one person adds to a measurement.
-    pub d_in: i32,
-    /// σ of the discrete Gaussian noise added to every cell.
-    pub scale: f64,
-    pub rho: f64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReleaseEntry {
-    pub release: ReleaseSummary,
-    pub ledger: Vec<LedgerLine>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReleaseList {
-    /// Every release, newest first.
-    pub items: Vec<ReleaseEntry>,
 }
 
 /// Parses `group_by`: empty (or absent) for one total, else at most three
@@ -199,81 +97,19 @@ fn parse(subject: Subject, req: &HttpRequest) -> Result<Query, ApiError> {
     })
 }
 
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_string()
-    }
-}
-
-/// CSV: the header, an HXL hashtag row under it, then one row a cell.
-fn csv(answer: &Answer) -> String {
-    let mut header: Vec<&str> = answer.dims.iter().map(|d| d.name()).collect();
-    header.extend(["count", "margin_95", "suppressed"]);
-    let mut tags: Vec<&str> = answer.dims.iter().map(|d| d.hxl()).collect();
-    tags.extend([
-        "#affected+num",
-        "#affected+num+margin95",
-        "#meta+suppressed",
-    ]);
-    let mut out = format!("{}\n{}\n", header.join(","), tags.join(","));
-    for figure in &answer.figures {
-        let mut row: Vec<String> = figure.key.iter().map(|v| csv_field(v)).collect();
-        row.push(figure.count.map(|c| c.to_string()).unwrap_or_default());
-        row.push(figure.margin_95.to_string());
-        row.push(figure.suppressed.to_string());
-        out.push_str(&row.join(","));
-        out.push('\n');
-    }
-    out
-}
-
-fn json(answer: Answer) -> StatsTable {
-    let names: Vec<&str> = answer.dims.iter().map(|d| d.name()).collect();
-    StatsTable {
-        source: answer.source.into(),
-        release: answer.release,
-        table: answer.table.map(str::to_string),
-        period: answer.period.map(|p| p.to_string()),
-        months: answer.months.map(|(first, last)| MonthRange {
-            first: first.to_string(),
-            last: last.to_string(),
-        }),
-        dimensions: names.iter().map(|n| n.to_string()).collect(),
-        cells: answer
-            .figures
-            .into_iter()
-            .map(|figure| {
-                let mut map = serde_json::Map::new();
-                for (name, value) in names.iter().zip(figure.key) {
-                    map.insert((*name).into(), value.into());
-                }
-                map.insert(
-                    "count".into(),
-                    figure.count.map_or(serde_json::Value::Null, Into::into),
-                );
-                map.insert("margin_95".into(), figure.margin_95.into());
-                map.insert("suppressed".into(), figure.suppressed.into());
-                map
-            })
-            .collect(),
-    }
-}
-
 /// Answers from a release (national scope) or live (the caller's cities),
-/// then records the request; counting holds no write lock.
+/// then records the request. Counting holds no write lock, so the role is
+/// checked (and a refusal recorded) first, and the request's event is
+/// written in a short transaction of its own after the figures are read.
 async fn respond(
     req: HttpRequest,
     subject: Subject,
-    principal: Principal,
-    request: RequestId,
-    db: web::Data<Database>,
+    ctx: Context,
     gate: web::Data<StatsGate>,
 ) -> Result<HttpResponse, ApiError> {
-    policy::authorize(&principal, Action::StatsRead, Resource::Collection)?;
+    ctx.may(Action::StatsRead).await?;
     let query = parse(subject, &req)?;
-    let cities = match policy::scope(&principal, Action::StatsRead) {
+    let cities = match policy::scope(&ctx.principal, Action::StatsRead) {
         Scope::National => None,
         Scope::Cities(cities) => {
             if query.release.is_some() {
@@ -286,8 +122,10 @@ async fn respond(
         }
         Scope::Organisation(_) | Scope::Nothing => return Err(ApiError::Forbidden),
     };
-    let _pass = gate.enter(principal.user_id)?;
-    let answer = db
+    let _pass = gate.enter(ctx.principal.user_id)?;
+    let (principal, request) = (ctx.principal.clone(), ctx.request.clone());
+    let answer = ctx
+        .database()
         .run(move |conn| {
             let answer = match &cities {
                 None => answer::from_release(conn, &query)?,
@@ -328,9 +166,9 @@ async fn respond(
     Ok(if wants_csv {
         HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .body(csv(&answer))
+            .body(view::csv(&answer))
     } else {
-        HttpResponse::Ok().json(json(answer))
+        HttpResponse::Ok().json(view::json(answer))
     })
 }
 
@@ -357,12 +195,10 @@ async fn respond(
 #[get("/stats/cases")]
 pub async fn case_stats(
     req: HttpRequest,
-    principal: Principal,
-    request: RequestId,
-    db: web::Data<Database>,
+    ctx: Context,
     gate: web::Data<StatsGate>,
 ) -> Result<HttpResponse, ApiError> {
-    respond(req, Subject::Cases, principal, request, db, gate).await
+    respond(req, Subject::Cases, ctx, gate).await
 }
 
 /// Counts of referrals by month made. Ministry officials: from a
@@ -386,12 +222,10 @@ pub async fn case_stats(
 #[get("/stats/referrals")]
 pub async fn referral_stats(
     req: HttpRequest,
-    principal: Principal,
-    request: RequestId,
-    db: web::Data<Database>,
+    ctx: Context,
     gate: web::Data<StatsGate>,
 ) -> Result<HttpResponse, ApiError> {
-    respond(req, Subject::Referrals, principal, request, db, gate).await
+    respond(req, Subject::Referrals, ctx, gate).await
 }
 
 /// Every statistical release, newest first, with the privacy loss each
@@ -406,12 +240,10 @@ pub async fn referral_stats(
     )
 )]
 #[get("/stats/releases")]
-pub async fn releases(
-    principal: Principal,
-    db: web::Data<Database>,
-) -> Result<web::Json<ReleaseList>, ApiError> {
-    policy::authorize(&principal, Action::StatsRead, Resource::Collection)?;
-    let items = db
+pub async fn releases(ctx: Context) -> Result<web::Json<ReleaseList>, ApiError> {
+    ctx.may(Action::StatsRead).await?;
+    let items = ctx
+        .database()
         .run(|conn| {
             let rows = store::all(conn)?;
             let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
@@ -479,28 +311,5 @@ mod properties {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_gate_lets_a_user_have_only_so_many_requests_in_flight() {
-        let gate = StatsGate::new(2);
-        let (alice, bob) = (UserId::new(), UserId::new());
-        let first = gate.enter(alice).unwrap();
-        let _second = gate.enter(alice).unwrap();
-        assert!(matches!(
-            gate.enter(alice),
-            Err(ApiError::TooManyRequests { .. })
-        ));
-        assert!(gate.enter(bob).is_ok(), "others are not held back");
-        drop(first);
-        assert!(
-            gate.enter(alice).is_ok(),
-            "a finished request frees its place"
-        );
     }
 }

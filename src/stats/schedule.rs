@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
+use super::settings::StatsSettings;
 use crate::db::Database;
 use crate::domain::time;
-use crate::settings::StatsSettings;
 
 use super::mechanism::GaussianCounts;
 use super::release::{self, ReleaseError, Trigger};

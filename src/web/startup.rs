@@ -183,7 +183,7 @@ fn serve(
     };
     let pagination = settings.pagination;
     let cors = web::Data::new(settings.cors_policy()?);
-    let stats_gate = web::Data::new(crate::stats::routes::StatsGate::new(
+    let stats_gate = web::Data::new(crate::stats::gate::StatsGate::new(
         settings.stats.max_concurrent_per_user,
     ));
     let timeout = web::Data::new(RequestTimeout(settings.server.request_timeout()));

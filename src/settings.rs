@@ -2,11 +2,14 @@
 //! environment variables `SANAD__SECTION__KEY`. Secrets are wrapped so that a
 //! `Debug` print of the settings never shows them.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use crate::domain::Role;
 
 /// Which deployment the process runs as; chosen by `SANAD_ENV`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -113,6 +116,14 @@ pub struct ServerSettings {
     pub cors_allowed_origins: Vec<String>,
     /// How long a browser may cache a preflight answer.
     pub cors_max_age_secs: u32,
+    /// Reverse proxies (exact addresses) trusted to name the client in
+    /// `client_address_header`. Empty (the default): the client is the TCP
+    /// peer, and the header is never read.
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// The header a trusted proxy names the client in (`X-Forwarded-For`;
+    /// the proxy must set it, not pass on what the client sent).
+    pub client_address_header: String,
 }
 
 impl ServerSettings {
@@ -182,6 +193,35 @@ pub struct AuthSettings {
     pub max_failures_per_username: u32,
     pub max_failures_per_address: u32,
     pub failure_window_secs: u64,
+    /// Password checks (Argon2, about 19 MiB each) run at once; 0: one per
+    /// CPU core.
+    pub password_workers: usize,
+    /// Password checks that may wait for a worker; one more is answered 503
+    /// at once, with no Argon2 work.
+    pub password_queue: usize,
+    /// Sign-ins (and other password checks) in flight from one client
+    /// address at once; one more is answered 429.
+    pub max_concurrent_logins_per_address: u32,
+    /// How long an enrolment code stays good.
+    pub enrolment_code_ttl_hours: u64,
+    /// Roles that sign in with a second factor (TOTP). Until such an
+    /// account has one, its sessions may only enrol one.
+    #[serde(default)]
+    pub totp_required_roles: Vec<Role>,
+}
+
+impl AuthSettings {
+    /// Threads for password checks: `password_workers`, or one per core.
+    pub fn password_threads(&self) -> usize {
+        match self.password_workers {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        }
+    }
+
+    pub fn totp_required(&self, role: Role) -> bool {
+        self.totp_required_roles.contains(&role)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,10 +243,13 @@ fn environment_variables() -> config::Environment {
         .prefix_separator("__")
         .separator("__")
         .try_parsing(true)
-        // `SANAD__SERVER__CORS_ALLOWED_ORIGINS=https://a,https://b`; no
-        // other key is split (the keyring JSON has commas).
+        // `SANAD__SERVER__CORS_ALLOWED_ORIGINS=https://a,https://b`, and
+        // the same for the trusted proxies and the roles that need a second
+        // factor; no other key is split (the keyring JSON has commas).
         .list_separator(",")
         .with_list_parse_key("server.cors_allowed_origins")
+        .with_list_parse_key("server.trusted_proxies")
+        .with_list_parse_key("auth.totp_required_roles")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -392,6 +435,33 @@ impl Settings {
             0,
             server.request_timeout_ms,
         )?;
+        let auth = &self.auth;
+        within(
+            "auth.password_workers",
+            auth.password_workers as u64,
+            0,
+            256,
+        )?;
+        within("auth.password_queue", auth.password_queue as u64, 0, 1024)?;
+        within(
+            "auth.max_concurrent_logins_per_address",
+            u64::from(auth.max_concurrent_logins_per_address),
+            1,
+            10_000,
+        )?;
+        within(
+            "auth.enrolment_code_ttl_hours",
+            auth.enrolment_code_ttl_hours,
+            1,
+            24 * 30,
+        )?;
+        let header = &server.client_address_header;
+        if actix_web::http::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
+            return Err(SettingsError::Invalid {
+                field: "server.client_address_header",
+                message: "must be a header name".into(),
+            });
+        }
         let pages = &self.pagination;
         within(
             "pagination.max_page_size",
@@ -435,7 +505,20 @@ mod tests {
     #[test]
     fn every_limit_out_of_range_stops_start_up() {
         type Change = fn(&mut Settings);
-        let cases: [(&str, Change); 17] = [
+        let cases: [(&str, Change); 22] = [
+            ("auth.password_workers", |s| {
+                s.auth.password_workers = 10_000
+            }),
+            ("auth.password_queue", |s| s.auth.password_queue = 100_000),
+            ("auth.max_concurrent_logins_per_address", |s| {
+                s.auth.max_concurrent_logins_per_address = 0
+            }),
+            ("auth.enrolment_code_ttl_hours", |s| {
+                s.auth.enrolment_code_ttl_hours = 0
+            }),
+            ("server.client_address_header", |s| {
+                s.server.client_address_header = "not a header".into()
+            }),
             ("server.body_limit_bytes", |s| {
                 s.server.body_limit_bytes = 10
             }),
@@ -529,6 +612,34 @@ mod tests {
         assert_eq!(origins, ["https://a.example", "https://b.example"]);
         let keyring: String = raw.get("crypto.keyring_json").unwrap();
         assert_eq!(keyring, r#"{"a": 1, "b": 2}"#);
+    }
+
+    #[test]
+    fn a_second_factor_is_required_in_production_and_not_by_default() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let roles = |files: &[&str]| -> Vec<Role> {
+            let mut builder = config::Config::builder();
+            for file in files {
+                builder = builder.add_source(config::File::from(dir.join(file)));
+            }
+            builder
+                .build()
+                .unwrap()
+                .get("auth.totp_required_roles")
+                .unwrap()
+        };
+        assert!(roles(&["default.toml"]).is_empty());
+        assert!(defaults().auth.totp_required_roles.is_empty());
+        let production = roles(&["default.toml", "production.toml"]);
+        for role in [
+            Role::Admin,
+            Role::Auditor,
+            Role::CitySupervisor,
+            Role::MinistryOfficial,
+        ] {
+            assert!(production.contains(&role), "{role}");
+        }
+        assert_eq!(production.len(), 4);
     }
 
     #[test]

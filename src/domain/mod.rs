@@ -50,6 +50,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod account;
 pub mod case;
 pub mod ids;
 pub mod month;
@@ -59,10 +60,14 @@ pub mod text;
 pub mod time;
 pub mod transfer;
 
+pub use account::{
+    Approval, Approver, Needed, Reach, RequestKind, RequestStatus, needed_for_change,
+    needed_for_new,
+};
 pub use case::{CaseStatus, ConsentGiver, OriginKind, Sex, VulnerabilityFlag};
 pub use ids::{
-    CaseId, CityId, GovernorateId, HouseholdId, NoteId, OrganisationId, ReferralId, SubjectId,
-    TransferId, UserId,
+    CaseId, CityId, GovernorateId, GrantRequestId, HouseholdId, NoteId, OrganisationId, ReferralId,
+    SubjectId, TransferId, UserId,
 };
 pub use month::{Month, Period};
 pub use referral::{Need, ReferralState, Transition};

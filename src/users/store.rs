@@ -299,6 +299,9 @@ pub fn set_password(
     Ok(())
 }
 
+/// An account as listed: its row, its cities and its pending grant.
+pub type Listed = (UserRow, Vec<CityId>, Option<GrantRequestRow>);
+
 /// A page of users ordered by username, after the page's cursor, within
 /// the caller's scope: every account (admins; `pending_only` keeps those
 /// with a pending grant), or, for a city supervisor, the accounts whose
@@ -308,7 +311,7 @@ pub fn list(
     scope: &Scope,
     pending_only: bool,
     page: &PageRequest<String>,
-) -> Result<Vec<(UserRow, Vec<CityId>, Option<GrantRequestRow>)>, ApiError> {
+) -> Result<Vec<Listed>, ApiError> {
     let mut query = users::table
         .select(users::all_columns)
         .order(users::username.asc())
@@ -357,6 +360,6 @@ pub fn list(
 }
 
 /// Where the next page starts after this user.
-pub fn position(entry: &(UserRow, Vec<CityId>, Option<GrantRequestRow>)) -> Cursor<String> {
+pub fn position(entry: &Listed) -> Cursor<String> {
     Cursor::new(entry.0.username.clone(), entry.0.id)
 }

@@ -10,6 +10,7 @@
 //! s.app.step(&provider, id_of(&referral), "accept", &json!({})).await;
 //! ```
 
+mod accounts;
 mod database;
 
 use std::future::{Future, IntoFuture};
@@ -23,6 +24,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub use accounts::{ENROLLED, totp_code};
 pub use database::{TestDatabase, contains, database_bytes};
 
 pub struct TestApp {

@@ -4,6 +4,7 @@
 //! otherwise on a new SQLite file.
 
 mod access;
+mod accounts;
 mod audit;
 mod auditing;
 mod auth;
@@ -22,4 +23,6 @@ mod openapi;
 mod referrals;
 mod rotation;
 mod stats;
+mod throttle;
+mod totp;
 mod transfers;

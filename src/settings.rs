@@ -9,8 +9,6 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::domain::Role;
-
 /// Which deployment the process runs as; chosen by `SANAD_ENV`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -176,53 +174,7 @@ pub struct CryptoSettings {
     pub keyring_json: Option<SecretString>,
 }
 
-/// Tokens, passwords and login throttling.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AuthSettings {
-    /// `iss` of every access token, checked on every request.
-    pub issuer: String,
-    /// `aud` of every access token, checked on every request.
-    pub audience: String,
-    /// Lifetime of an access token; at most 15 minutes.
-    pub access_token_ttl_secs: u64,
-    /// Lifetime of a refresh token.
-    pub refresh_token_ttl_secs: u64,
-    pub password_min_chars: usize,
-    /// Failed logins allowed per username, and per client address, within
-    /// the window before further attempts answer 429.
-    pub max_failures_per_username: u32,
-    pub max_failures_per_address: u32,
-    pub failure_window_secs: u64,
-    /// Password checks (Argon2, about 19 MiB each) run at once; 0: one per
-    /// CPU core.
-    pub password_workers: usize,
-    /// Password checks that may wait for a worker; one more is answered 503
-    /// at once, with no Argon2 work.
-    pub password_queue: usize,
-    /// Sign-ins (and other password checks) in flight from one client
-    /// address at once; one more is answered 429.
-    pub max_concurrent_logins_per_address: u32,
-    /// How long an enrolment code stays good.
-    pub enrolment_code_ttl_hours: u64,
-    /// Roles that sign in with a second factor (TOTP). Until such an
-    /// account has one, its sessions may only enrol one.
-    #[serde(default)]
-    pub totp_required_roles: Vec<Role>,
-}
-
-impl AuthSettings {
-    /// Threads for password checks: `password_workers`, or one per core.
-    pub fn password_threads(&self) -> usize {
-        match self.password_workers {
-            0 => std::thread::available_parallelism().map_or(2, usize::from),
-            n => n,
-        }
-    }
-
-    pub fn totp_required(&self, role: Role) -> bool {
-        self.totp_required_roles.contains(&role)
-    }
-}
+pub use crate::auth::settings::AuthSettings;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
@@ -313,21 +265,12 @@ impl Settings {
                 "must not exceed database.pool_max_size",
             );
         }
-        if self.auth.access_token_ttl_secs == 0 || self.auth.access_token_ttl_secs > 900 {
-            return invalid(
-                "auth.access_token_ttl_secs",
-                "must be between 1 and 900 (15 minutes)",
-            );
-        }
-        if self.auth.password_min_chars < 12 {
-            return invalid("auth.password_min_chars", "must be at least 12");
-        }
-        self.stats
-            .check()
-            .map_err(|(field, message)| SettingsError::Invalid {
+        for checked in [self.auth.check(), self.stats.check()] {
+            checked.map_err(|(field, message)| SettingsError::Invalid {
                 field,
                 message: message.to_string(),
             })?;
+        }
         self.check_limits()?;
         self.cors_policy()?;
         Ok(())
@@ -434,26 +377,6 @@ impl Settings {
             database.sqlite_busy_timeout_ms,
             0,
             server.request_timeout_ms,
-        )?;
-        let auth = &self.auth;
-        within(
-            "auth.password_workers",
-            auth.password_workers as u64,
-            0,
-            256,
-        )?;
-        within("auth.password_queue", auth.password_queue as u64, 0, 1024)?;
-        within(
-            "auth.max_concurrent_logins_per_address",
-            u64::from(auth.max_concurrent_logins_per_address),
-            1,
-            10_000,
-        )?;
-        within(
-            "auth.enrolment_code_ttl_hours",
-            auth.enrolment_code_ttl_hours,
-            1,
-            24 * 30,
         )?;
         let header = &server.client_address_header;
         if actix_web::http::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
@@ -612,34 +535,6 @@ mod tests {
         assert_eq!(origins, ["https://a.example", "https://b.example"]);
         let keyring: String = raw.get("crypto.keyring_json").unwrap();
         assert_eq!(keyring, r#"{"a": 1, "b": 2}"#);
-    }
-
-    #[test]
-    fn a_second_factor_is_required_in_production_and_not_by_default() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-        let roles = |files: &[&str]| -> Vec<Role> {
-            let mut builder = config::Config::builder();
-            for file in files {
-                builder = builder.add_source(config::File::from(dir.join(file)));
-            }
-            builder
-                .build()
-                .unwrap()
-                .get("auth.totp_required_roles")
-                .unwrap()
-        };
-        assert!(roles(&["default.toml"]).is_empty());
-        assert!(defaults().auth.totp_required_roles.is_empty());
-        let production = roles(&["default.toml", "production.toml"]);
-        for role in [
-            Role::Admin,
-            Role::Auditor,
-            Role::CitySupervisor,
-            Role::MinistryOfficial,
-        ] {
-            assert!(production.contains(&role), "{role}");
-        }
-        assert_eq!(production.len(), 4);
     }
 
     #[test]

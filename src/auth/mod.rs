@@ -12,6 +12,7 @@ pub mod password;
 pub mod policy;
 pub mod principal;
 pub mod routes;
+pub mod settings;
 pub mod state;
 pub mod store;
 pub mod throttle;

@@ -12,6 +12,8 @@ mod canary;
 mod cases;
 mod cors;
 mod demo;
+mod duties;
+mod enrolment;
 mod errors;
 mod faults;
 mod health;

@@ -175,7 +175,7 @@ fn sweep_now() -> bool {
 mod tests {
     use super::*;
     use crate::crypto::Keyring;
-    use crate::db::{ConnectionManager, migrations, write_transaction};
+    use crate::db::{migrations, write_transaction};
 
     fn throttle() -> LoginThrottle {
         let mut settings = crate::auth::jwt::tests::settings();
@@ -187,12 +187,7 @@ mod tests {
     }
 
     fn database() -> (tempfile::TempDir, AnyConnection) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/t.db", dir.path().display());
-        let mut conn = ConnectionManager::new(&url, 1000)
-            .unwrap()
-            .establish()
-            .unwrap();
+        let (dir, mut conn) = crate::db::pool::tests::scratch_sqlite();
         migrations::run(&mut conn).unwrap();
         (dir, conn)
     }

@@ -6,6 +6,7 @@
 use actix_web::{HttpResponse, post, web};
 
 use crate::audit::{self, Entity};
+use crate::auth::guard::Tx;
 use crate::auth::policy::Action;
 use crate::auth::state::AuthState;
 use crate::domain::UserId;
@@ -16,8 +17,16 @@ use crate::web::extract::ApiJson;
 use super::account::Account;
 use super::grants;
 use super::model::{Decision, Enrolment, User};
+use super::requests::GrantRequestRow;
 use super::routes::{code_ttl, enrolment};
 use super::store as users;
+
+/// The event of a decision on `grant`: what it was, never who it names.
+fn decided(tx: &Tx<'_>, action: audit::Action, grant: &GrantRequestRow) -> audit::NewEvent {
+    tx.event(action)
+        .entity(Entity::User, grant.user_id.as_uuid())
+        .detail(format!("{} of role {}", grant.kind.as_str(), grant.role))
+}
 
 /// Approve the grant waiting on an account, named by its id as read in
 /// `pending_grant.id`. A city supervisor of every city it concerns decides
@@ -51,10 +60,7 @@ pub async fn approve_user(
                 let grant = account.pending_named(decision.request_id)?;
                 let by = tx.principal.user_id;
                 let (row, code) = grants::approve(tx.conn, grant, Some(by), ttl)?;
-                let event = tx
-                    .event(audit::Action::UserApprove)
-                    .entity(Entity::User, row.id.as_uuid())
-                    .detail(format!("{} of role {}", grant.kind.as_str(), grant.role));
+                let event = decided(tx, audit::Action::UserApprove, grant);
                 let user = users::load_view(tx.conn, &row)?;
                 Ok((enrolment(user, code), Some(event)))
             },
@@ -90,10 +96,7 @@ pub async fn reject_user(
             |tx, account: Account, decision| {
                 let grant = account.pending_named(decision.request_id)?;
                 let row = grants::reject(tx.conn, grant, Some(tx.principal.user_id))?;
-                let event = tx
-                    .event(audit::Action::UserReject)
-                    .entity(Entity::User, row.id.as_uuid())
-                    .detail(format!("{} of role {}", grant.kind.as_str(), grant.role));
+                let event = decided(tx, audit::Action::UserReject, grant);
                 Ok((users::load_view(tx.conn, &row)?, Some(event)))
             },
         )

@@ -128,33 +128,3 @@ async fn admins_create_users_with_the_rules_of_each_role() {
     assert_eq!(ministry["user"]["approval"], "approved");
     assert!(ministry["enrolment_code"].is_string());
 }
-
-#[tokio::test]
-async fn the_first_admin_is_made_on_the_command_line() {
-    let app = spawn_app().await;
-    let output = app.sanad(
-        &[
-            "user",
-            "create",
-            "--username",
-            "first-admin",
-            "--role",
-            "admin",
-        ],
-        "granite-harbour-sky-8\n",
-    );
-
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(!String::from_utf8_lossy(&output.stdout).contains("granite"));
-    assert_eq!(
-        app.login("first-admin", "granite-harbour-sky-8")
-            .await
-            .status()
-            .as_u16(),
-        200
-    );
-}

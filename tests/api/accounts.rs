@@ -259,6 +259,7 @@ async fn the_command_line_makes_the_first_admin_only_and_approves_the_first_supe
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
+    assert!(!String::from_utf8_lossy(&first.stdout).contains("granite"));
     let second = app.sanad(
         &[
             "user",

@@ -108,22 +108,9 @@ async fn a_reset_ends_every_session_at_once_and_its_code_waits_for_a_second_pers
     assert_problem(app.get_as(&token, "/api/v1/me").await, 401).await;
     assert_problem(app.login(&worker.username, &worker.password).await, 401).await;
 
-    let approved = app.approve(&supervisor, &worker.id).await;
-    let code = approved["enrolment_code"].as_str().unwrap();
-    assert_eq!(
-        app.enrol(&worker.username, code, ENROLLED)
-            .await
-            .status()
-            .as_u16(),
-        204
-    );
-    assert_eq!(
-        app.login(&worker.username, ENROLLED)
-            .await
-            .status()
-            .as_u16(),
-        200
-    );
+    app.approve_and_enrol(&supervisor, &worker.id, &worker.username)
+        .await;
+    app.token_of(&worker.username, ENROLLED).await;
 
     // An account that sees no one is given its code at once.
     let auditor = app.user(Role::Auditor, &[], None);

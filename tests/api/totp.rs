@@ -23,6 +23,16 @@ async fn requiring_a_second_factor() -> TestApp {
     .await
 }
 
+/// `POST /me/totp/confirm` with this code.
+async fn confirm(app: &TestApp, token: &str, code: &str) -> reqwest::Response {
+    app.post_as(
+        token,
+        "/api/v1/me/totp/confirm",
+        &json!({"totp_code": code}),
+    )
+    .await
+}
+
 /// Enrols and confirms a second factor for `user`: its base32 secret.
 async fn turn_on(app: &TestApp, user: &TestUser) -> String {
     let token = app.token(user).await;
@@ -31,13 +41,7 @@ async fn turn_on(app: &TestApp, user: &TestUser) -> String {
     let begun: Value = begun.json().await.unwrap();
     let secret = begun["secret"].as_str().unwrap().to_string();
     let code = totp_code(&secret, &user.username, 0);
-    let confirmed = app
-        .post_as(
-            &token,
-            "/api/v1/me/totp/confirm",
-            &json!({"totp_code": code}),
-        )
-        .await;
+    let confirmed = confirm(app, &token, &code).await;
     assert_eq!(confirmed.status().as_u16(), 204);
     secret
 }
@@ -70,23 +74,11 @@ async fn a_role_that_needs_a_second_factor_gets_no_token_without_a_valid_code_an
     assert!(uri.starts_with("otpauth://totp/Sanad:"), "{uri}");
     let secret = begun["secret"].as_str().unwrap().to_string();
     assert!(uri.contains(&format!("secret={secret}")));
-    let wrong = app
-        .post_as(
-            &token,
-            "/api/v1/me/totp/confirm",
-            &json!({"totp_code": "000000"}),
-        )
-        .await;
+    let wrong = confirm(&app, &token, "000000").await;
     let wrong = assert_problem(wrong, 422).await;
     assert_eq!(wrong["errors"][0]["field"], "totp_code");
     let code = totp_code(&secret, &admin.username, 0);
-    let confirmed = app
-        .post_as(
-            &token,
-            "/api/v1/me/totp/confirm",
-            &json!({"totp_code": code}),
-        )
-        .await;
+    let confirmed = confirm(&app, &token, &code).await;
     assert_eq!(confirmed.status().as_u16(), 204);
     assert_problem(app.get_as(&token, "/api/v1/me").await, 401).await;
 
@@ -222,25 +214,9 @@ async fn recovery_is_an_admin_reset_which_takes_the_second_factor_off() {
         .json()
         .await
         .unwrap();
-    let approved = app
-        .approve(
-            supervisor_token["access_token"].as_str().unwrap(),
-            &worker.id,
-        )
+    let supervisor_token = supervisor_token["access_token"].as_str().unwrap();
+    app.approve_and_enrol(supervisor_token, &worker.id, &worker.username)
         .await;
-    let enrolment = approved["enrolment_code"].as_str().unwrap();
-    assert_eq!(
-        app.enrol(&worker.username, enrolment, ENROLLED)
-            .await
-            .status()
-            .as_u16(),
-        204
-    );
-    assert_eq!(
-        app.login(&worker.username, ENROLLED)
-            .await
-            .status()
-            .as_u16(),
-        200
-    );
+    // The second factor is off: the password alone signs in again.
+    app.token_of(&worker.username, ENROLLED).await;
 }

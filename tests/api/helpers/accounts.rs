@@ -65,6 +65,15 @@ impl TestApp {
         body["access_token"].as_str().unwrap().to_string()
     }
 
+    /// Approves what waits on account `id` as `approver`, then enrols the
+    /// person with the code the approver was given (password [`ENROLLED`]).
+    pub async fn approve_and_enrol(&self, approver: &str, id: &str, username: &str) {
+        let approved = self.approve(approver, id).await;
+        let code = approved["enrolment_code"].as_str().expect("a code");
+        let enrolled = self.enrol(username, code, ENROLLED).await;
+        assert_eq!(enrolled.status().as_u16(), 204, "enrol {username}");
+    }
+
     /// `POST /auth/enrol`.
     pub async fn enrol(&self, username: &str, code: &str, password: &str) -> reqwest::Response {
         self.client

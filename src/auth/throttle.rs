@@ -102,8 +102,7 @@ impl LoginThrottle {
     ) -> Result<(), ApiError> {
         let cutoff = now - self.window;
         if sweep_now() {
-            diesel::delete(login_attempts::table.filter(login_attempts::window_start.le(cutoff)))
-                .execute(conn)?;
+            sweep(conn, cutoff)?;
         }
         // A savepoint: a refusal rolls back the increments made before it.
         conn.transaction(|conn| {
@@ -152,6 +151,27 @@ fn bump(
             .bind::<Timestamp, _>(cutoff)
             .get_result(lite)?,
     })
+}
+
+/// Deletes the windows that ended. On PostgreSQL the rows another attempt
+/// holds are skipped (they are being counted again): taking them in the
+/// order the scan meets them could wait on an attempt that waits on us.
+fn sweep(conn: &mut AnyConnection, cutoff: NaiveDateTime) -> Result<(), ApiError> {
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            diesel::sql_query(
+                "DELETE FROM login_attempts WHERE key IN (SELECT key FROM login_attempts \
+                 WHERE window_start <= $1 FOR UPDATE SKIP LOCKED)",
+            )
+            .bind::<Timestamp, _>(cutoff)
+            .execute(pg)?;
+        }
+        AnyConnection::Sqlite(lite) => {
+            diesel::delete(login_attempts::table.filter(login_attempts::window_start.le(cutoff)))
+                .execute(lite)?;
+        }
+    }
+    Ok(())
 }
 
 fn give_back(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
@@ -261,5 +281,20 @@ mod tests {
         assert!(attempt(&t, &mut conn, &next, 0), "a slot given back");
         let address = next.address.unwrap();
         assert!(address.starts_with("a:") && !address.contains("192"));
+    }
+
+    #[test]
+    fn ended_windows_are_swept_and_live_ones_kept() {
+        let t = throttle();
+        let (_dir, mut conn) = database();
+        let (old, live) = (t.keys("old", None), t.keys("live", None));
+        assert!(attempt(&t, &mut conn, &old, 0));
+        assert!(attempt(&t, &mut conn, &live, 50));
+        let now = chrono::DateTime::from_timestamp(1_800_000_000 + 70, 0)
+            .unwrap()
+            .naive_utc();
+        sweep(&mut conn, now - t.window).unwrap();
+        assert_eq!(stored(&mut conn, &old.username), None);
+        assert_eq!(stored(&mut conn, &live.username), Some(1));
     }
 }

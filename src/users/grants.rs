@@ -97,6 +97,11 @@ pub fn change_reach(
     if account.pending.is_some() {
         return Err(requests::already_pending());
     }
+    if account.row.approval != Approval::Approved {
+        return Err(ApiError::Conflict(
+            "A rejected account is not changed; make a new one.".into(),
+        ));
+    }
     store::check_assignment(conn, after.role, &after.cities, after.organisation)?;
     let needed = needed_for_change(&before, after).ok_or_else(|| {
         FieldError::new(

@@ -72,6 +72,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(assessments::routes::void_assessment)
                 .service(stats::routes::case_stats)
                 .service(stats::routes::referral_stats)
+                .service(stats::routes::assessment_stats)
                 .service(stats::routes::releases)
                 .service(audit::routes::list_events)
                 .service(audit::routes::verify_chain),
@@ -227,6 +228,7 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
     ),
     ("get", "/api/v1/stats/cases", Some(Action::StatsRead)),
     ("get", "/api/v1/stats/referrals", Some(Action::StatsRead)),
+    ("get", "/api/v1/stats/assessments", Some(Action::StatsRead)),
     ("get", "/api/v1/stats/releases", Some(Action::StatsRead)),
     ("get", "/api/v1/audit", Some(Action::AuditRead)),
     ("get", "/api/v1/audit/verify", Some(Action::AuditRead)),

@@ -530,3 +530,143 @@ async fn assessments_move_with_their_case_and_a_voided_baseline_can_be_replaced(
     )
     .await;
 }
+
+#[tokio::test]
+async fn outcomes_are_figures_exact_for_supervisors_and_released_for_the_ministry() {
+    let s = spawn_app()
+        .with_city("MOS")
+        .signed_in(Role::SocialWorker)
+        .await;
+    let (app, worker) = (&s.app, &s.token);
+    let instrument = default_instrument(app, worker).await;
+    let org = app.organisation(OrganisationKind::Psychosocial, s.city);
+    let provider = app.signed_in(Role::ProviderStaff, &[], Some(org)).await;
+    let mut scored = |case: String, stage: &'static str, answers: Value| {
+        let instrument = instrument.clone();
+        async move {
+            let (_, draft) = post(
+                app,
+                worker,
+                &format!("/api/v1/cases/{case}/assessments"),
+                &json!({"instrument_id": instrument, "stage": stage, "answers": answers}),
+            )
+            .await;
+            let (status, _) = post(
+                app,
+                worker,
+                &format!("/api/v1/assessments/{}/submit", id_of(&draft)),
+                &json!({}),
+            )
+            .await;
+            assert_eq!(status, 200);
+        }
+    };
+    // Helped: baseline, a completed psychosocial referral, a better follow-up.
+    let helped = id_of(&create(app, worker, &new_case(s.city, "هدى")).await).to_string();
+    scored(helped.clone(), "baseline", hard_start()).await;
+    let referral = id_of(&refer(app, worker, &helped, org).await).to_string();
+    for name in ["accept", "start"] {
+        step(app, &provider, &referral, name, &json!({})).await;
+    }
+    step(
+        app,
+        &provider,
+        &referral,
+        "complete",
+        &json!({"outcome": "completed_successfully"}),
+    )
+    .await;
+    scored(helped, "follow_up", better()).await;
+    // Not yet followed up.
+    let waiting = id_of(&create(app, worker, &new_case(s.city, "سلمى")).await).to_string();
+    scored(waiting, "baseline", hard_start()).await;
+
+    let supervisor = app.signed_in(Role::CitySupervisor, &[s.city], None).await;
+    let count = |table: &Value, pick: &dyn Fn(&Value) -> bool| -> i64 {
+        table["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| pick(c))
+            .map(|c| c["count"].as_i64().unwrap())
+            .sum()
+    };
+    let by_change: Value = app
+        .get_as(
+            &supervisor,
+            "/api/v1/stats/assessments?group_by=support,change",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&by_change, &|c| c["support"] == "psychosocial"
+            && c["change"] == "much_better"),
+        1
+    );
+    assert_eq!(
+        count(&by_change, &|c| c["support"] == "none"
+            && c["change"] == "no_follow_up"),
+        1
+    );
+    assert_eq!(count(&by_change, &|_| true), 2);
+    let scores: Value = app
+        .get_as(
+            &supervisor,
+            "/api/v1/stats/assessments?group_by=dimension,score",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Latest economic scores: 0.7 (helped) and 0.0 (waiting).
+    assert_eq!(
+        count(&scores, &|c| c["dimension"] == "economic"
+            && c["score"] == "0.6-0.7"),
+        1
+    );
+    assert_eq!(
+        count(&scores, &|c| c["dimension"] == "economic"
+            && c["score"] == "0.0-0.1"),
+        1
+    );
+    assert_eq!(count(&scores, &|c| c["dimension"] == "composite"), 2);
+    let lone = assert_problem(
+        app.get_as(&supervisor, "/api/v1/stats/assessments?group_by=score")
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(lone["errors"][0]["field"], "group_by");
+
+    // The ministry: from a release made once this month has settled.
+    let ministry = app.signed_in(Role::MinistryOfficial, &[], None).await;
+    let now = chrono::Utc::now().date_naive() + chrono::Months::new(2);
+    crate::stats::release_at(app, &crate::stats::stats_settings(app), &now.to_string()).unwrap();
+    let released: Value = app
+        .get_as(&ministry, "/api/v1/stats/assessments?group_by=change")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(released["table"], "assessments.city_change");
+    assert_eq!(
+        released["cells"].as_array().unwrap().len(),
+        5,
+        "every change band"
+    );
+    let by_support: Value = app
+        .get_as(
+            &ministry,
+            "/api/v1/stats/assessments?group_by=support,change",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_support["table"],
+        "assessments.governorate_support_change"
+    );
+}

@@ -541,7 +541,7 @@ async fn outcomes_are_figures_exact_for_supervisors_and_released_for_the_ministr
     let instrument = default_instrument(app, worker).await;
     let org = app.organisation(OrganisationKind::Psychosocial, s.city);
     let provider = app.signed_in(Role::ProviderStaff, &[], Some(org)).await;
-    let mut scored = |case: String, stage: &'static str, answers: Value| {
+    let scored = |case: String, stage: &'static str, answers: Value| {
         let instrument = instrument.clone();
         async move {
             let (_, draft) = post(

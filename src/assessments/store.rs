@@ -165,6 +165,13 @@ pub fn create(
                 "A follow-up or exit assessment needs the case's baseline first.".into(),
             ));
         }
+        // The change since the baseline compares like with like.
+        (Stage::FollowUp | Stage::Exit, Some(base)) if base.instrument_id != instrument => {
+            return Err(ApiError::field(
+                "instrument_id",
+                "must be the instrument of the case's baseline",
+            ));
+        }
         _ => {}
     }
     let person = keys(conn, keyring, case.id)?;
@@ -423,6 +430,14 @@ pub fn list(
         overdue: next_due.is_some_and(|due| due < today),
         next_due,
     })
+}
+
+/// Stores many rows at once (the demo seed), in as few statements as the
+/// backend allows.
+pub fn insert_many(conn: &mut AnyConnection, rows: &[AssessmentRow]) -> Result<(), ApiError> {
+    let rows: Vec<&AssessmentRow> = rows.iter().collect();
+    crate::insert_batches!(conn, assessments::table, rows, 21);
+    Ok(())
 }
 
 /// Moves a case's assessments to another city with the case, re-sealing

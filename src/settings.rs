@@ -51,6 +51,7 @@ pub struct Settings {
     pub crypto: CryptoSettings,
     pub auth: AuthSettings,
     pub stats: StatsSettings,
+    pub assessments: AssessmentSettings,
     pub pagination: PaginationSettings,
 }
 
@@ -77,6 +78,14 @@ impl PaginationSettings {
 }
 
 pub use crate::stats::settings::StatsSettings;
+
+/// `[assessments]`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct AssessmentSettings {
+    /// Days after the baseline, or the latest follow-up, that the next
+    /// follow-up assessment falls due. 7 to 730.
+    pub follow_up_days: u32,
+}
 
 fn default_environment() -> Environment {
     Environment::Local
@@ -278,6 +287,9 @@ impl Settings {
         }
         if self.auth.password_min_chars < 12 {
             return invalid("auth.password_min_chars", "must be at least 12");
+        }
+        if !(7..=730).contains(&self.assessments.follow_up_days) {
+            return invalid("assessments.follow_up_days", "must be from 7 to 730");
         }
         self.stats
             .check()

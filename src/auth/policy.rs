@@ -48,10 +48,19 @@ pub enum Action {
     ReferralCancel,
     StatsRead,
     AuditRead,
+    /// Read published assessment instruments.
+    InstrumentRead,
+    /// Publish a new instrument version.
+    InstrumentPublish,
+    /// Start an assessment, change a draft's answers, submit it.
+    AssessmentWrite,
+    AssessmentRead,
+    /// Review or void an assessment (never one's own).
+    AssessmentReview,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 33] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -80,6 +89,11 @@ impl Action {
         Action::ReferralCancel,
         Action::StatsRead,
         Action::AuditRead,
+        Action::InstrumentRead,
+        Action::InstrumentPublish,
+        Action::AssessmentWrite,
+        Action::AssessmentRead,
+        Action::AssessmentReview,
     ];
 }
 
@@ -119,7 +133,12 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
     use Role as R;
     match (role, action) {
         (_, A::SelfService) => Some(Anything),
-        (_, A::PlaceRead) => Some(Anything),
+        (_, A::PlaceRead | A::InstrumentRead) => Some(Anything),
+        (R::Admin, A::InstrumentPublish) => Some(Anything),
+        (R::SocialWorker | R::CitySupervisor, A::AssessmentWrite | A::AssessmentRead) => {
+            Some(OwnCities)
+        }
+        (R::CitySupervisor, A::AssessmentReview) => Some(OwnCities),
         (R::Admin, A::PlaceWrite | A::UserRead | A::UserWrite) => Some(Anything),
 
         (
@@ -236,7 +255,7 @@ mod tests {
     /// action, per role in the order SW CS PS MO AU AD:
     /// `A` anything, `C` own cities, `O` own organisation's open referrals,
     /// `-` never.
-    const EXPECTED: [(Action, [char; 6]); 28] = [
+    const EXPECTED: [(Action, [char; 6]); 33] = [
         (Action::SelfService, ['A', 'A', 'A', 'A', 'A', 'A']),
         (Action::PlaceRead, ['A', 'A', 'A', 'A', 'A', 'A']),
         (Action::PlaceWrite, ['-', '-', '-', '-', '-', 'A']),
@@ -265,6 +284,11 @@ mod tests {
         (Action::ReferralCancel, ['C', 'C', '-', '-', '-', '-']),
         (Action::StatsRead, ['-', 'C', '-', 'A', '-', '-']),
         (Action::AuditRead, ['-', '-', '-', '-', 'A', '-']),
+        (Action::InstrumentRead, ['A', 'A', 'A', 'A', 'A', 'A']),
+        (Action::InstrumentPublish, ['-', '-', '-', '-', '-', 'A']),
+        (Action::AssessmentWrite, ['C', 'C', '-', '-', '-', '-']),
+        (Action::AssessmentRead, ['C', 'C', '-', '-', '-', '-']),
+        (Action::AssessmentReview, ['-', 'C', '-', '-', '-', '-']),
     ];
 
     struct World {

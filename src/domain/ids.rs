@@ -122,6 +122,14 @@ id_type!(
     /// Whose data key: a case (the person) or a household (its label).
     SubjectId
 );
+id_type!(
+    /// A published version of an assessment instrument.
+    InstrumentId
+);
+id_type!(
+    /// An assessment of a case with an instrument.
+    AssessmentId
+);
 
 impl From<CaseId> for SubjectId {
     fn from(id: CaseId) -> SubjectId {

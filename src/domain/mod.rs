@@ -50,6 +50,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod assessment;
 pub mod case;
 pub mod ids;
 pub mod month;
@@ -59,10 +60,11 @@ pub mod text;
 pub mod time;
 pub mod transfer;
 
+pub use assessment::{AssessmentState, ScoreDimension, Stage};
 pub use case::{CaseStatus, ConsentGiver, OriginKind, Sex, VulnerabilityFlag};
 pub use ids::{
-    CaseId, CityId, GovernorateId, HouseholdId, NoteId, OrganisationId, ReferralId, SubjectId,
-    TransferId, UserId,
+    AssessmentId, CaseId, CityId, GovernorateId, HouseholdId, InstrumentId, NoteId, OrganisationId,
+    ReferralId, SubjectId, TransferId, UserId,
 };
 pub use month::{Month, Period};
 pub use referral::{Need, ReferralState, Transition};

@@ -4,6 +4,7 @@
 //! otherwise on a new SQLite file.
 
 mod access;
+mod assessments;
 mod audit;
 mod auditing;
 mod auth;

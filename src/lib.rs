@@ -1,6 +1,7 @@
 //! Sanad: the case-management backend for the reintegration of returnees.
 //! See `docs/architecture.md` for the layers and how a request flows.
 
+pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod cases;

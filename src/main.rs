@@ -200,10 +200,11 @@ fn demo_seed(settings: &Settings, options: &sanad::demo::SeedOptions) -> anyhow:
         eprintln!();
     }
     println!(
-        "seeded {} cases in {} households, {} referrals, in {:.1}s ({:.0} cases/s)",
+        "seeded {} cases in {} households, {} referrals, {} assessments, in {:.1}s ({:.0} cases/s)",
         report.cases,
         report.households,
         report.referrals,
+        report.assessments,
         report.elapsed.as_secs_f64(),
         report.cases as f64 / report.elapsed.as_secs_f64().max(0.001)
     );

@@ -52,6 +52,7 @@ pub struct Settings {
     pub crypto: CryptoSettings,
     pub auth: AuthSettings,
     pub stats: StatsSettings,
+    pub assessments: AssessmentSettings,
     pub pagination: PaginationSettings,
 }
 
@@ -78,6 +79,14 @@ impl PaginationSettings {
 }
 
 pub use crate::stats::settings::StatsSettings;
+
+/// `[assessments]`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct AssessmentSettings {
+    /// Days after the baseline, or the latest follow-up, that the next
+    /// follow-up assessment falls due. 7 to 730.
+    pub follow_up_days: u32,
+}
 
 fn default_environment() -> Environment {
     Environment::Local
@@ -264,6 +273,9 @@ impl Settings {
                 "database.pool_min_idle",
                 "must not exceed database.pool_max_size",
             );
+        }
+        if !(7..=730).contains(&self.assessments.follow_up_days) {
+            return invalid("assessments.follow_up_days", "must be from 7 to 730");
         }
         for checked in [self.auth.check(), self.stats.check()] {
             checked.map_err(|(field, message)| SettingsError::Invalid {

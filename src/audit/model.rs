@@ -100,6 +100,14 @@ closed_set! {
         StatsExport => "stats.export",
         /// A statistical release made (by the server or the operator).
         StatsRelease => "stats.release",
+        InstrumentPublish => "instrument.publish",
+        AssessmentCreate => "assessment.create",
+        AssessmentRead => "assessment.read",
+        AssessmentList => "assessment.list",
+        AssessmentUpdate => "assessment.update",
+        AssessmentSubmit => "assessment.submit",
+        AssessmentReview => "assessment.review",
+        AssessmentVoid => "assessment.void",
         AuditRead => "audit.read",
         AuditVerify => "audit.verify",
         KeysGenerate => "keys.generate",
@@ -137,6 +145,8 @@ closed_set! {
         Key => "key",
         AuditLog => "audit_log",
         Stats => "stats",
+        Instrument => "instrument",
+        Assessment => "assessment",
     }
 }
 
@@ -321,7 +331,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 45);
+        assert_eq!(Action::ALL.len(), 53);
     }
 
     #[test]

@@ -99,6 +99,17 @@ impl<'a> Tx<'a> {
         trail::event(self.principal, self.request, action, Outcome::Success)
     }
 
+    /// A refusal by this caller, for a rule the work itself applies (nobody
+    /// reviews their own work); returned with the refusal, it is committed.
+    pub fn denial(&self) -> NewEvent {
+        trail::event(
+            self.principal,
+            self.request,
+            audit::Action::AccessDenied,
+            Outcome::Denied,
+        )
+    }
+
     /// A success event about `row`, filed under its city.
     pub fn event_on<R: CityRow>(&self, action: audit::Action, row: &R) -> NewEvent {
         self.event(action)

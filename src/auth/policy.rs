@@ -56,10 +56,19 @@ pub enum Action {
     ReferralCancel,
     StatsRead,
     AuditRead,
+    /// Read published assessment instruments.
+    InstrumentRead,
+    /// Publish a new instrument version.
+    InstrumentPublish,
+    /// Start an assessment, change a draft's answers, submit it.
+    AssessmentWrite,
+    AssessmentRead,
+    /// Review or void an assessment (never one's own).
+    AssessmentReview,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 34] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -89,6 +98,11 @@ impl Action {
         Action::ReferralCancel,
         Action::StatsRead,
         Action::AuditRead,
+        Action::InstrumentRead,
+        Action::InstrumentPublish,
+        Action::AssessmentWrite,
+        Action::AssessmentRead,
+        Action::AssessmentReview,
     ];
 }
 
@@ -128,7 +142,12 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
     use Role as R;
     match (role, action) {
         (_, A::SelfService) => Some(Anything),
-        (_, A::PlaceRead) => Some(Anything),
+        (_, A::PlaceRead | A::InstrumentRead) => Some(Anything),
+        (R::Admin, A::InstrumentPublish) => Some(Anything),
+        (R::SocialWorker | R::CitySupervisor, A::AssessmentWrite | A::AssessmentRead) => {
+            Some(OwnCities)
+        }
+        (R::CitySupervisor, A::AssessmentReview) => Some(OwnCities),
         (R::Admin, A::PlaceWrite | A::UserRead | A::UserWrite | A::UserApprove) => Some(Anything),
         (R::CitySupervisor, A::UserRead | A::UserApprove) => Some(OwnCities),
 

@@ -27,7 +27,9 @@ pub fn connect(settings: &Settings) -> anyhow::Result<AnyConnection> {
 /// `sanad migrate`: applies pending migrations; returns how many ran.
 pub fn migrate(settings: &Settings) -> anyhow::Result<usize> {
     let mut conn = connect(settings)?;
-    Ok(migrations::run(&mut conn)?)
+    let applied = migrations::run(&mut conn)?;
+    crate::assessments::instruments::ensure_default(&mut conn)?;
+    Ok(applied)
 }
 
 pub struct UserArgs {

@@ -305,6 +305,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    instruments (id) {
+        id -> Text,
+        code -> Text,
+        version -> Integer,
+        definition -> Text,
+        published_by -> Nullable<Text>,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        case_id -> Text,
+        city_id -> Text,
+        instrument_id -> Text,
+        stage -> Text,
+        state -> Text,
+        answers_enc -> Binary,
+        score_economic -> Nullable<SmallInt>,
+        score_social -> Nullable<SmallInt>,
+        score_psychosocial -> Nullable<SmallInt>,
+        score_composite -> Nullable<SmallInt>,
+        void_reason_enc -> Nullable<Binary>,
+        author_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        reviewed_by -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
+        voided_by -> Nullable<Text>,
+        voided_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(cities -> governorates (governorate_id));
 diesel::joinable!(households -> cities (city_id));
 diesel::joinable!(cases -> cities (city_id));
@@ -341,4 +378,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     stats_ledger,
     stats_frozen_months,
     stats_cells,
+    instruments,
+    assessments,
 );

@@ -2,6 +2,7 @@
 //! benchmarks. People are made up from [`data`]'s lists, then sealed,
 //! indexed and stored by the same store code the API uses, in batches.
 
+mod assessments;
 pub mod data;
 mod follow_up;
 mod people;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, NaiveDateTime};
 use validator::Validate;
 
+use crate::assessments::store::AssessmentRow;
 use crate::audit::{self, NewEvent, Outcome};
 use crate::cases::checks;
 use crate::cases::data_keys::NewDataKey;
@@ -26,6 +27,7 @@ use crate::referrals::model::ReferralRow;
 use crate::referrals::store as referrals;
 use crate::settings::{Environment, Settings};
 
+use super::assessments::{Instrument, assess};
 use super::follow_up::follow_up;
 use super::people::{self, Family, Member, Office};
 use super::rng::Rng;
@@ -53,6 +55,7 @@ pub struct SeedReport {
     pub cases: u64,
     pub households: u64,
     pub referrals: u64,
+    pub assessments: u64,
     pub users: Vec<DemoUser>,
     pub elapsed: Duration,
 }
@@ -68,6 +71,8 @@ struct Run<'a> {
     done: AtomicU64,
     households: AtomicU64,
     referrals: AtomicU64,
+    assessments: AtomicU64,
+    instrument: Instrument,
     failed: AtomicBool,
     now: NaiveDateTime,
 }
@@ -89,6 +94,11 @@ pub fn seed(
     let mut conn = connect(settings)?;
     migrations::run(&mut conn)?;
     let (offices, users) = prepare(&mut conn)?;
+    crate::assessments::instruments::ensure_default(&mut conn)?;
+    let instrument = Instrument {
+        id: crate::assessments::instruments::DEFAULT_ID.parse()?,
+        definition: crate::assessments::instrument::default_definition()?,
+    };
 
     let started = Instant::now();
     let batch = options.batch as u64;
@@ -103,6 +113,8 @@ pub fn seed(
         done: AtomicU64::new(0),
         households: AtomicU64::new(0),
         referrals: AtomicU64::new(0),
+        assessments: AtomicU64::new(0),
+        instrument,
         failed: AtomicBool::new(false),
         now: time::now(),
     };
@@ -133,14 +145,15 @@ pub fn seed(
         cases: run.done.load(Ordering::Relaxed),
         households: run.households.load(Ordering::Relaxed),
         referrals: run.referrals.load(Ordering::Relaxed),
+        assessments: run.assessments.load(Ordering::Relaxed),
         users,
         elapsed: started.elapsed(),
     };
     audit::append(
         &mut conn,
         &NewEvent::new(audit::Action::DemoSeed, Outcome::Success).detail(format!(
-            "{} cases, {} households, {} referrals of demo data",
-            report.cases, report.households, report.referrals
+            "{} cases, {} households, {} referrals, {} assessments of demo data",
+            report.cases, report.households, report.referrals, report.assessments
         )),
     )?;
     Ok(report)
@@ -172,6 +185,8 @@ fn work(run: &Run<'_>) -> anyhow::Result<()> {
                 .fetch_add(made.households.len() as u64, Ordering::Relaxed);
             run.referrals
                 .fetch_add(made.referrals.len() as u64, Ordering::Relaxed);
+            run.assessments
+                .fetch_add(made.assessments.len() as u64, Ordering::Relaxed);
         }
     })();
     if result.is_err() {
@@ -187,6 +202,7 @@ struct Batch {
     /// Which office each case belongs to, for its case number.
     offices: Vec<usize>,
     referrals: Vec<ReferralRow>,
+    assessments: Vec<AssessmentRow>,
 }
 
 fn make_batch(run: &Run<'_>, index: u64, size: usize) -> anyhow::Result<Batch> {
@@ -201,6 +217,7 @@ fn make_batch(run: &Run<'_>, index: u64, size: usize) -> anyhow::Result<Batch> {
         cases: Vec::with_capacity(size),
         offices: Vec::with_capacity(size),
         referrals: Vec::new(),
+        assessments: Vec::new(),
     };
     while batch.cases.len() < size {
         let which = rng.weighted(&weights);
@@ -240,6 +257,16 @@ fn make_batch(run: &Run<'_>, index: u64, size: usize) -> anyhow::Result<Batch> {
                 &member,
                 &mut sealed,
                 &mut batch.referrals,
+            )?;
+            assess(
+                &mut rng,
+                run.now,
+                &run.instrument,
+                office,
+                &member,
+                &sealed,
+                &batch.referrals,
+                &mut batch.assessments,
             )?;
             batch.cases.push(sealed);
             batch.offices.push(which);
@@ -307,5 +334,6 @@ fn store_batch(conn: &mut AnyConnection, batch: &Batch) -> Result<(), ApiError> 
     households::insert_many(conn, &batch.households)?;
     cases::insert_sealed(conn, &batch.cases)?;
     referrals::insert_many(conn, &batch.referrals)?;
+    crate::assessments::store::insert_many(conn, &batch.assessments)?;
     Ok(())
 }

@@ -32,6 +32,8 @@ pub(super) struct CityOffice {
     pub(super) name_ar: &'static str,
     pub(super) weight: u32,
     pub(super) worker: UserId,
+    /// The city's demo supervisor: reviews the demo assessments.
+    pub(super) supervisor: UserId,
     pub(super) psychosocial: OrganisationId,
     pub(super) education: OrganisationId,
     pub(super) vocational: OrganisationId,
@@ -111,6 +113,7 @@ pub(super) fn prepare(
                 name_ar: place.name_ar,
                 weight: place.weight,
                 worker: UserId::new(),
+                supervisor: UserId::new(),
                 psychosocial: org(
                     conn,
                     OrganisationKind::Psychosocial,
@@ -158,11 +161,14 @@ pub(super) fn prepare(
                     row.id
                 }
             };
-            if role == Role::SocialWorker
-                && let Some(code) = place.map(|p| p.code)
+            if let Some(code) = place.map(|p| p.code)
                 && let Some(office) = offices.iter_mut().find(|o| o.code == code)
             {
-                office.worker = id;
+                match role {
+                    Role::SocialWorker => office.worker = id,
+                    Role::CitySupervisor => office.supervisor = id,
+                    _ => {}
+                }
             }
             report.push(DemoUser {
                 username,

@@ -128,6 +128,14 @@ id_type!(
     /// or a reset.
     GrantRequestId
 );
+id_type!(
+    /// A published version of an assessment instrument.
+    InstrumentId
+);
+id_type!(
+    /// An assessment of a case with an instrument.
+    AssessmentId
+);
 
 impl From<CaseId> for SubjectId {
     fn from(id: CaseId) -> SubjectId {

@@ -240,6 +240,10 @@ pub fn live(
             let groups = source::referral_groups(conn, first, last, Some(cities), u32::MAX)?;
             roll_up(&groups, &query.dims, &places)?
         }
+        Subject::Assessments => {
+            let groups = source::assessment_groups(conn, first, last, Some(cities))?;
+            roll_up(&groups, &query.dims, &places)?
+        }
     };
     // The grid: every value of each dimension within the caller's reach,
     // so a zero is shown as zero.
@@ -309,17 +313,13 @@ fn roll_up<G: Counted>(
         let city = places
             .city(group.city_id())
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a case in no known city")))?;
-        let keys = product(
-            &dims
-                .iter()
-                .map(|dim| match dim {
-                    Dimension::Governorate => vec![city.governorate.clone()],
-                    Dimension::City => vec![city.code.clone()],
-                    Dimension::Month => vec![month.to_string()],
-                    other => group.values(*other, month),
-                })
-                .collect::<Vec<_>>(),
-        );
+        let place = |dim| match dim {
+            Dimension::Governorate => Some(city.governorate.clone()),
+            Dimension::City => Some(city.code.clone()),
+            Dimension::Month => Some(month.to_string()),
+            _ => None,
+        };
+        let keys = group.keys(dims, &place, month);
         for key in keys {
             *counts.entry(key).or_default() += group.n();
         }

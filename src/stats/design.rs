@@ -10,7 +10,9 @@
 
 use crate::domain::ReferralState;
 use crate::domain::referral::Outcome;
-use crate::domain::{CaseStatus, OrganisationKind, OriginKind, Sex, VulnerabilityFlag};
+use crate::domain::{
+    CaseStatus, OrganisationKind, OriginKind, ScoreDimension, Sex, VulnerabilityFlag,
+};
 
 /// What a table counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,6 +21,9 @@ pub enum Subject {
     Cases,
     /// Referrals, by month the referral was made.
     Referrals,
+    /// People with a scored baseline assessment, by month of the baseline:
+    /// their latest scores and the change since the baseline.
+    Assessments,
 }
 
 impl Subject {
@@ -26,6 +31,7 @@ impl Subject {
         match self {
             Subject::Cases => "cases",
             Subject::Referrals => "referrals",
+            Subject::Assessments => "assessments",
         }
     }
 
@@ -51,6 +57,17 @@ impl Subject {
                 D::Outcome,
                 D::Month,
             ],
+            Subject::Assessments => &[
+                D::Governorate,
+                D::City,
+                D::Sex,
+                D::AgeBand,
+                D::ScoreDimension,
+                D::Score,
+                D::Change,
+                D::Support,
+                D::Month,
+            ],
         }
     }
 }
@@ -68,6 +85,14 @@ pub enum Dimension {
     Kind,
     State,
     Outcome,
+    /// Which score: economic, social, psychosocial or composite.
+    ScoreDimension,
+    /// The band of the latest score in that dimension.
+    Score,
+    /// The composite's change from the baseline to the latest assessment.
+    Change,
+    /// The kinds of referral the person completed (or none).
+    Support,
     Month,
 }
 
@@ -84,6 +109,10 @@ impl Dimension {
             Dimension::Kind => "kind",
             Dimension::State => "state",
             Dimension::Outcome => "outcome",
+            Dimension::ScoreDimension => "dimension",
+            Dimension::Score => "score",
+            Dimension::Change => "change",
+            Dimension::Support => "support",
             Dimension::Month => "month",
         }
     }
@@ -101,6 +130,10 @@ impl Dimension {
             Dimension::Kind => "#service+type",
             Dimension::State => "#status",
             Dimension::Outcome => "#indicator+outcome",
+            Dimension::ScoreDimension => "#indicator+dimension",
+            Dimension::Score => "#indicator+score",
+            Dimension::Change => "#indicator+change",
+            Dimension::Support => "#service+completed",
             Dimension::Month => "#date+month",
         }
     }
@@ -134,8 +167,53 @@ impl Dimension {
                 .map(|v| v.as_str())
                 .chain([NONE])
                 .collect(),
+            Dimension::ScoreDimension => ScoreDimension::ALL
+                .iter()
+                .map(|v| v.as_str())
+                .chain([COMPOSITE])
+                .collect(),
+            Dimension::Score => SCORE_BANDS.to_vec(),
+            Dimension::Change => CHANGES.to_vec(),
+            Dimension::Support => OrganisationKind::ALL
+                .iter()
+                .map(|v| v.as_str())
+                .chain([NONE])
+                .collect(),
             Dimension::Governorate | Dimension::City | Dimension::Month => Vec::new(),
         }
+    }
+}
+
+/// The score that combines the three dimensions.
+pub const COMPOSITE: &str = "composite";
+
+/// Bands of a score from 0 to 1 (stored in tenths).
+pub const SCORE_BANDS: [&str; 5] = ["0.0-0.1", "0.2-0.3", "0.4-0.5", "0.6-0.7", "0.8-1.0"];
+
+/// The band of a score in tenths.
+pub fn score_band(tenths: i16) -> &'static str {
+    match tenths {
+        i16::MIN..=1 => SCORE_BANDS[0],
+        2..=3 => SCORE_BANDS[1],
+        4..=5 => SCORE_BANDS[2],
+        6..=7 => SCORE_BANDS[3],
+        _ => SCORE_BANDS[4],
+    }
+}
+
+/// How the composite score moved from the baseline to the latest
+/// assessment: not followed up yet, down, unchanged, up by 0.1 or 0.2, up
+/// by 0.3 or more.
+pub const CHANGES: [&str; 5] = ["no_follow_up", "worse", "same", "better", "much_better"];
+
+/// The change band of a composite change in tenths (`None`: no follow-up).
+pub fn change_band(tenths: Option<i16>) -> &'static str {
+    match tenths {
+        None => CHANGES[0],
+        Some(i16::MIN..=-1) => CHANGES[1],
+        Some(0) => CHANGES[2],
+        Some(1..=2) => CHANGES[3],
+        Some(_) => CHANGES[4],
     }
 }
 
@@ -278,6 +356,46 @@ pub const TABLES: &[TableDesign] = &[
         possible: outcome_only_when_completed,
         per_value: None,
         description: "referrals made in the month, by governorate, kind, and their state and outcome at the release",
+    },
+    TableDesign {
+        name: "assessments.city_change",
+        subject: Subject::Assessments,
+        dims: &[Dimension::City, Dimension::Change],
+        timing: Timing::Snapshot,
+        share: 1,
+        possible: always,
+        per_value: None,
+        description: "people whose baseline was in the month, by city and how their composite score changed since",
+    },
+    TableDesign {
+        name: "assessments.governorate_sex_age_change",
+        subject: Subject::Assessments,
+        dims: &[Dimension::Sex, Dimension::AgeBand, Dimension::Change],
+        timing: Timing::Snapshot,
+        share: 1,
+        possible: always,
+        per_value: None,
+        description: "people whose baseline was in the month, by governorate, sex, age band at the baseline and change since",
+    },
+    TableDesign {
+        name: "assessments.governorate_support_change",
+        subject: Subject::Assessments,
+        dims: &[Dimension::Support, Dimension::Change],
+        timing: Timing::Snapshot,
+        share: 1,
+        possible: always,
+        per_value: Some(Dimension::Support),
+        description: "people whose baseline was in the month, by governorate, each kind of referral they completed (or none) and change since",
+    },
+    TableDesign {
+        name: "assessments.governorate_dimension_score",
+        subject: Subject::Assessments,
+        dims: &[Dimension::ScoreDimension, Dimension::Score],
+        timing: Timing::Snapshot,
+        share: 1,
+        possible: always,
+        per_value: Some(Dimension::ScoreDimension),
+        description: "people whose baseline was in the month, by governorate and the band of their latest score in each dimension",
     },
 ];
 

@@ -138,6 +138,7 @@ fn read_snapshot<T>(
 enum Rows {
     Cases(Vec<source::CaseGroup>),
     Referrals(Vec<source::ReferralGroup>),
+    Assessments(Vec<source::AssessmentGroup>),
 }
 
 /// A summary of a release made.
@@ -220,6 +221,9 @@ pub fn make(
                 Subject::Referrals => {
                     Rows::Referrals(source::referral_groups(conn, first, last, None, cap)?)
                 }
+                Subject::Assessments => {
+                    Rows::Assessments(source::assessment_groups(conn, first, last, None)?)
+                }
             });
         }
         Ok((places, rows))
@@ -241,6 +245,10 @@ pub fn make(
             }
             Rows::Referrals(groups) => {
                 tables::measure(table, &places, first, last, &groups, cap, rho, mechanism)?
+            }
+            // One baseline a person: one row in each measurement.
+            Rows::Assessments(groups) => {
+                tables::measure(table, &places, first, last, &groups, 1, rho, mechanism)?
             }
         });
     }

@@ -71,6 +71,10 @@ fn parse_dimensions(subject: Subject, text: Option<&str>) -> Result<Vec<Dimensio
             "may name at most three dimensions",
         ));
     }
+    // A score is always the score of a dimension.
+    if out.contains(&Dimension::Score) && !out.contains(&Dimension::ScoreDimension) {
+        return Err(ApiError::field("group_by", "names score without dimension"));
+    }
     Ok(out)
 }
 
@@ -228,6 +232,34 @@ pub async fn referral_stats(
     respond(req, Subject::Referrals, ctx, gate).await
 }
 
+/// People followed by assessments, by month of their baseline: the band of
+/// their latest score in each dimension, and how their composite score
+/// changed since the baseline, by city, sex, age band and the kinds of
+/// referral they completed. Ministry officials: from a statistical
+/// release; city supervisors: exact and live. Dimensions: governorate,
+/// city, sex, age_band, dimension, score (with dimension), change,
+/// support, month.
+#[utoipa::path(
+    tag = "stats",
+    params(StatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The table; with `Accept: text/csv`, the same table as CSV with an HXL hashtag row under the header", content(
+            (StatsTable = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/stats/assessments")]
+pub async fn assessment_stats(
+    req: HttpRequest,
+    ctx: Context,
+    gate: web::Data<StatsGate>,
+) -> Result<HttpResponse, ApiError> {
+    respond(req, Subject::Assessments, ctx, gate).await
+}
+
 /// Every statistical release, newest first, with the privacy loss each
 /// spent and its ledger: the tables it measured, their noise and cost.
 #[utoipa::path(
@@ -289,7 +321,7 @@ mod properties {
         fn any_group_by_is_dimensions_or_a_field_error(
             text in "\\PC{0,60}|((governorate|city|sex|age_band|status|kind|state|month|x)[, ]{0,2}){0,8}",
         ) {
-            for subject in [Subject::Cases, Subject::Referrals] {
+            for subject in [Subject::Cases, Subject::Referrals, Subject::Assessments] {
                 match parse_dimensions(subject, Some(&text)) {
                     Ok(dims) => {
                         prop_assert!(dims.len() <= 3);
@@ -304,6 +336,7 @@ mod properties {
                             format!("must list only {}", names.join(", ")),
                             "names a dimension twice".to_string(),
                             "may name at most three dimensions".to_string(),
+                            "names score without dimension".to_string(),
                         ];
                         prop_assert!(fixed.contains(&f[0].message), "{}", f[0].message);
                     }

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Date, Integer, Nullable, SmallInt, Text, Timestamp};
 
 use crate::db::AnyConnection;
 use crate::db::schema::{cities, governorates};
@@ -103,6 +103,90 @@ pub struct ReferralGroup {
     pub outcome: Option<String>,
     #[diesel(sql_type = BigInt)]
     pub n: i64,
+}
+
+/// A group of people alike in what the assessment tables count: the month
+/// of their baseline, their city, sex and year of birth, their latest
+/// scores (tenths), the composite's change since the baseline (`None`
+/// when the baseline is their latest), and the kinds of referral they
+/// completed (comma-separated, each once).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct AssessmentGroup {
+    #[diesel(sql_type = Text)]
+    pub month: String,
+    #[diesel(sql_type = Text)]
+    pub city_id: String,
+    #[diesel(sql_type = Text)]
+    pub sex: String,
+    #[diesel(sql_type = Integer)]
+    pub birth_year: i32,
+    #[diesel(sql_type = SmallInt)]
+    pub economic: i16,
+    #[diesel(sql_type = SmallInt)]
+    pub social: i16,
+    #[diesel(sql_type = SmallInt)]
+    pub psychosocial: i16,
+    #[diesel(sql_type = SmallInt)]
+    pub composite: i16,
+    #[diesel(sql_type = Nullable<SmallInt>)]
+    pub change: Option<i16>,
+    #[diesel(sql_type = Text)]
+    pub support: String,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// People whose scored baseline was submitted from `first` to `last`, in
+/// `cities` (all when `None`), with their latest scored assessment (which
+/// may be the baseline itself), grouped. One row per person before
+/// grouping: a person is one baseline.
+pub fn assessment_groups(
+    conn: &mut AnyConnection,
+    first: Month,
+    last: Month,
+    cities: Option<&[String]>,
+) -> Result<Vec<AssessmentGroup>, ApiError> {
+    let month = month_of(conn, "b.submitted_at");
+    // Each kind of referral completed, as ',kind' (or nothing), joined.
+    let support: Vec<String> = crate::domain::OrganisationKind::ALL
+        .iter()
+        .map(|kind| {
+            format!(
+                "CASE WHEN EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = c.id \
+                 AND r.state = 'completed' AND r.kind = '{}') THEN ',{}' ELSE '' END",
+                kind.as_str(),
+                kind.as_str()
+            )
+        })
+        .collect();
+    let support = support.join(" || ");
+    let filter = city_filter(cities, 3).replace("city_id", "c.city_id");
+    let sql = format!(
+        "SELECT {month} AS month, c.city_id AS city_id, c.sex AS sex, c.birth_year AS birth_year, \
+                l.score_economic AS economic, l.score_social AS social, \
+                l.score_psychosocial AS psychosocial, l.score_composite AS composite, \
+                CASE WHEN l.id = b.id THEN NULL \
+                     ELSE CAST(l.score_composite - b.score_composite AS SMALLINT) END AS change, \
+                ({support}) AS support, COUNT(*) AS n \
+         FROM assessments b \
+         JOIN cases c ON c.id = b.case_id \
+         JOIN (SELECT a.id, a.case_id, a.score_economic, a.score_social, a.score_psychosocial, \
+                      a.score_composite, \
+                      ROW_NUMBER() OVER (PARTITION BY a.case_id ORDER BY a.submitted_at DESC, a.id DESC) AS nth \
+               FROM assessments a WHERE a.state IN ('submitted', 'reviewed')) l \
+           ON l.case_id = b.case_id AND l.nth = 1 \
+         WHERE b.stage = 'baseline' AND b.state IN ('submitted', 'reviewed') \
+           AND b.submitted_at >= $1 AND b.submitted_at < $2{filter} \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
+    );
+    let mut query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Timestamp, _>(first.first_day().and_time(chrono::NaiveTime::MIN))
+        .bind::<Timestamp, _>(end_of(last).and_time(chrono::NaiveTime::MIN));
+    for city in cities.unwrap_or_default() {
+        query = query.bind::<Text, _>(city.clone());
+    }
+    Ok(query.load(conn)?)
 }
 
 /// `YYYY-MM` of a date or timestamp column, in the backend's own SQL.

@@ -12,7 +12,7 @@ use crate::cases::sealing::open_opt;
 use crate::crypto::Keyring;
 use crate::db::schema::{cities, transfers};
 use crate::db::{AnyConnection, lock_row_and_case};
-use crate::domain::{CaseId, CityId, TransferId, TransferStatus, UserId, time};
+use crate::domain::{CaseId, CityId, HouseholdId, TransferId, TransferStatus, UserId, time};
 use crate::error::{ApiError, FieldError};
 use crate::households::store as households;
 use crate::referrals::store as referrals;
@@ -248,17 +248,30 @@ pub fn carry_out(
             households::move_to_city(conn, keyring, household, from, to)?;
             let mut moved = Vec::new();
             for member in members.iter().filter(|m| m.city_id == from) {
-                lifecycle::move_to_city(conn, keyring, member, to, Some(household))?;
-                referrals::move_to_city(conn, keyring, member, to)?;
+                move_person(conn, keyring, member, to, Some(household))?;
                 moved.push(member.id);
             }
             Ok(moved)
         }
         _ => {
             // Alone, the person leaves a household that stays behind.
-            lifecycle::move_to_city(conn, keyring, &case, to, None)?;
-            referrals::move_to_city(conn, keyring, &case, to)?;
+            move_person(conn, keyring, &case, to, None)?;
             Ok(vec![case.id])
         }
     }
+}
+
+/// One person and everything held about them — the case and its notes,
+/// referrals, assessments — re-sealed for `to`.
+fn move_person(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    case: &CaseRow,
+    to: CityId,
+    household: Option<HouseholdId>,
+) -> Result<(), ApiError> {
+    lifecycle::move_to_city(conn, keyring, case, to, household)?;
+    referrals::move_to_city(conn, keyring, case, to)?;
+    crate::assessments::store::move_to_city(conn, keyring, case, to)?;
+    Ok(())
 }

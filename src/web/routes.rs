@@ -7,7 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Action;
 use crate::web::{docs, metrics};
-use crate::{audit, auth, cases, health, households, places, referrals, stats, transfers, users};
+use crate::{
+    assessments, audit, auth, cases, health, households, places, referrals, stats, transfers, users,
+};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::routes::live)
@@ -64,8 +66,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(referrals::routes::start_referral)
                 .service(referrals::routes::complete_referral)
                 .service(referrals::routes::cancel_referral)
+                .service(assessments::routes::list_instruments)
+                .service(assessments::routes::get_instrument)
+                .service(assessments::routes::publish_instrument)
+                .service(assessments::routes::create_assessment)
+                .service(assessments::routes::list_assessments)
+                .service(assessments::routes::get_assessment)
+                .service(assessments::routes::update_assessment)
+                .service(assessments::routes::submit_assessment)
+                .service(assessments::routes::review_assessment)
+                .service(assessments::routes::void_assessment)
                 .service(stats::routes::case_stats)
                 .service(stats::routes::referral_stats)
+                .service(stats::routes::assessment_stats)
                 .service(stats::routes::releases)
                 .service(audit::routes::list_events)
                 .service(audit::routes::verify_chain),
@@ -187,8 +200,55 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         "/api/v1/referrals/{id}/cancel",
         Some(Action::ReferralCancel),
     ),
+    ("get", "/api/v1/instruments", Some(Action::InstrumentRead)),
+    (
+        "get",
+        "/api/v1/instruments/{id}",
+        Some(Action::InstrumentRead),
+    ),
+    (
+        "post",
+        "/api/v1/instruments",
+        Some(Action::InstrumentPublish),
+    ),
+    (
+        "post",
+        "/api/v1/cases/{id}/assessments",
+        Some(Action::AssessmentWrite),
+    ),
+    (
+        "get",
+        "/api/v1/cases/{id}/assessments",
+        Some(Action::AssessmentRead),
+    ),
+    (
+        "get",
+        "/api/v1/assessments/{id}",
+        Some(Action::AssessmentRead),
+    ),
+    (
+        "patch",
+        "/api/v1/assessments/{id}",
+        Some(Action::AssessmentWrite),
+    ),
+    (
+        "post",
+        "/api/v1/assessments/{id}/submit",
+        Some(Action::AssessmentWrite),
+    ),
+    (
+        "post",
+        "/api/v1/assessments/{id}/review",
+        Some(Action::AssessmentReview),
+    ),
+    (
+        "post",
+        "/api/v1/assessments/{id}/void",
+        Some(Action::AssessmentReview),
+    ),
     ("get", "/api/v1/stats/cases", Some(Action::StatsRead)),
     ("get", "/api/v1/stats/referrals", Some(Action::StatsRead)),
+    ("get", "/api/v1/stats/assessments", Some(Action::StatsRead)),
     ("get", "/api/v1/stats/releases", Some(Action::StatsRead)),
     ("get", "/api/v1/audit", Some(Action::AuditRead)),
     ("get", "/api/v1/audit/verify", Some(Action::AuditRead)),

@@ -52,6 +52,8 @@ pub enum StartupError {
     Password(crate::error::ApiError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("could not store the built-in assessment instrument: {0}")]
+    Instrument(ApiError),
     #[error(
         "Application::build must be called inside a Tokio runtime (it starts the audit sequencer)"
     )]
@@ -78,6 +80,12 @@ impl Application {
         settings.validate()?;
         let keyring = Keyring::load(&settings.crypto, settings.environment)?;
         let db = Database::connect(&settings.database, settings.database.run_migrations)?;
+        // The built-in assessment instrument, stored once (idempotent).
+        db.pool()
+            .get()
+            .map_err(ApiError::from)
+            .and_then(|mut conn| crate::assessments::instruments::ensure_default(&mut conn))
+            .map_err(StartupError::Instrument)?;
         let (server, port) = serve(db.clone(), keyring, &settings)?;
         tokio::runtime::Handle::try_current().map_err(|_| StartupError::NoRuntime)?;
         let sequencer = crate::audit::spawn_sequencer(db.clone(), AUDIT_SEQUENCER_INTERVAL);
@@ -194,6 +202,7 @@ fn serve(
     };
     let pagination = settings.pagination;
     let cors = web::Data::new(settings.cors_policy()?);
+    let assessments = web::Data::new(settings.assessments);
     let stats_gate = web::Data::new(crate::stats::gate::StatsGate::new(
         settings.stats.max_concurrent_per_user,
     ));
@@ -216,6 +225,7 @@ fn serve(
             .app_data(pagination)
             .app_data(cors.clone())
             .app_data(stats_gate.clone())
+            .app_data(assessments.clone())
             .app_data(extract::query_config())
             .app_data(extract::path_config())
             .service(docs::swagger_ui())

@@ -68,6 +68,41 @@ async fn seeded_people_are_encrypted_findable_and_scoped_like_any_other() {
         .get_result(&mut conn)
         .unwrap();
     assert!(indexed > 600 * 4, "{indexed}");
+    // Baselines and follow-ups, improving on the whole; more so where a
+    // referral ended well.
+    assert!(report.assessments > 150, "{}", report.assessments);
+    {
+        use sanad::db::schema::assessments as a;
+        let stages: Vec<String> = a::table
+            .select(a::stage)
+            .distinct()
+            .load(&mut conn)
+            .unwrap();
+        assert!(
+            stages.contains(&"baseline".to_string()) && stages.contains(&"follow_up".to_string()),
+            "{stages:?}"
+        );
+        let rows: Vec<(String, String, Option<i16>)> = a::table
+            .select((a::case_id, a::stage, a::score_composite))
+            .load(&mut conn)
+            .unwrap();
+        let score = |case: &str, stage: &str| {
+            rows.iter()
+                .find(|r| r.0 == case && r.1 == stage)
+                .and_then(|r| r.2)
+        };
+        let changes: Vec<i16> = rows
+            .iter()
+            .filter(|r| r.1 == "follow_up")
+            .filter_map(|r| Some(r.2? - score(&r.0, "baseline")?))
+            .collect();
+        assert!(changes.len() > 20, "{}", changes.len());
+        let mean = changes.iter().map(|c| f64::from(*c)).sum::<f64>() / changes.len() as f64;
+        assert!(
+            mean > 0.0 && mean < 5.0,
+            "a plausible mean change in tenths: {mean}"
+        );
+    }
     // Referrals in every state of the machine.
     let mut states: Vec<String> = referrals::table
         .select(referrals::state)

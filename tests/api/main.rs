@@ -5,6 +5,7 @@
 
 mod access;
 mod accounts;
+mod assessments;
 mod audit;
 mod auditing;
 mod auth;

@@ -8,7 +8,7 @@ use crate::domain::UserId;
 /// action, per role in the order SW CS PS MO AU AD:
 /// `A` anything, `C` own cities, `O` own organisation's open referrals,
 /// `-` never.
-const EXPECTED: [(Action, [char; 6]); 29] = [
+const EXPECTED: [(Action, [char; 6]); 34] = [
     (Action::SelfService, ['A', 'A', 'A', 'A', 'A', 'A']),
     (Action::PlaceRead, ['A', 'A', 'A', 'A', 'A', 'A']),
     (Action::PlaceWrite, ['-', '-', '-', '-', '-', 'A']),
@@ -38,6 +38,11 @@ const EXPECTED: [(Action, [char; 6]); 29] = [
     (Action::ReferralCancel, ['C', 'C', '-', '-', '-', '-']),
     (Action::StatsRead, ['-', 'C', '-', 'A', '-', '-']),
     (Action::AuditRead, ['-', '-', '-', '-', 'A', '-']),
+    (Action::InstrumentRead, ['A', 'A', 'A', 'A', 'A', 'A']),
+    (Action::InstrumentPublish, ['-', '-', '-', '-', '-', 'A']),
+    (Action::AssessmentWrite, ['C', 'C', '-', '-', '-', '-']),
+    (Action::AssessmentRead, ['C', 'C', '-', '-', '-', '-']),
+    (Action::AssessmentReview, ['-', 'C', '-', '-', '-', '-']),
 ];
 
 struct World {

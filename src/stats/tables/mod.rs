@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
-use crate::domain::Month;
+use crate::domain::{Month, ScoreDimension};
 
-use super::design::{Dimension, NONE, TableDesign, age_band};
+use super::design::{COMPOSITE, Dimension, NONE, TableDesign, age_band, change_band, score_band};
 use super::mechanism::{self, Mechanism, MechanismError};
-use super::source::{CaseGroup, Places, ReferralGroup};
+use super::source::{AssessmentGroup, CaseGroup, Places, ReferralGroup};
 
 /// A row group of the data as a table sees it.
 pub trait Counted {
@@ -19,6 +19,27 @@ pub trait Counted {
     /// The values this group has in `dim` (several for a multi-valued
     /// dimension such as vulnerability flags). `month` is the group's month.
     fn values(&self, dim: Dimension, month: Month) -> Vec<String>;
+
+    /// The keys this group counts in, by `dims` (with `place` giving the
+    /// values of the governorate and the city): every combination of its
+    /// values, unless the dimensions hang together (a score and the
+    /// dimension it scores).
+    fn keys(
+        &self,
+        dims: &[Dimension],
+        place: &dyn Fn(Dimension) -> Option<String>,
+        month: Month,
+    ) -> Vec<Vec<String>> {
+        product(
+            &dims
+                .iter()
+                .map(|dim| match place(*dim) {
+                    Some(value) => vec![value],
+                    None => self.values(*dim, month),
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
 }
 
 impl Counted for CaseGroup {
@@ -75,6 +96,90 @@ impl Counted for ReferralGroup {
             Dimension::Outcome => vec![self.outcome.clone().unwrap_or_else(|| NONE.into())],
             _ => Vec::new(),
         }
+    }
+}
+
+impl Counted for AssessmentGroup {
+    fn month(&self) -> &str {
+        &self.month
+    }
+    fn city_id(&self) -> &str {
+        &self.city_id
+    }
+    fn n(&self) -> i64 {
+        self.n
+    }
+    fn values(&self, dim: Dimension, month: Month) -> Vec<String> {
+        let text = |s: &str| vec![s.to_string()];
+        match dim {
+            Dimension::Sex => vec![self.sex.clone()],
+            // Age at the baseline, from the years alone.
+            Dimension::AgeBand => text(age_band(month.year() - self.birth_year)),
+            Dimension::ScoreDimension => Dimension::ScoreDimension
+                .values()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            Dimension::Change => text(change_band(self.change)),
+            Dimension::Support => {
+                let kinds: Vec<String> = self
+                    .support
+                    .split(',')
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if kinds.is_empty() {
+                    vec![NONE.to_string()]
+                } else {
+                    kinds
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A score is the score of one dimension: each (dimension, band) pair
+    /// this person has, rather than every dimension with every band.
+    fn keys(
+        &self,
+        dims: &[Dimension],
+        place: &dyn Fn(Dimension) -> Option<String>,
+        month: Month,
+    ) -> Vec<Vec<String>> {
+        let Some(at) = dims.iter().position(|d| *d == Dimension::Score) else {
+            return product(
+                &dims
+                    .iter()
+                    .map(|dim| place(*dim).map_or_else(|| self.values(*dim, month), |v| vec![v]))
+                    .collect::<Vec<_>>(),
+            );
+        };
+        let scored = [
+            (ScoreDimension::Economic.as_str(), self.economic),
+            (ScoreDimension::Social.as_str(), self.social),
+            (ScoreDimension::Psychosocial.as_str(), self.psychosocial),
+            (COMPOSITE, self.composite),
+        ];
+        let mut keys = Vec::new();
+        for (name, tenths) in scored {
+            let axes: Vec<Vec<String>> = dims
+                .iter()
+                .enumerate()
+                .map(|(i, dim)| {
+                    if i == at {
+                        vec![score_band(tenths).to_string()]
+                    } else if *dim == Dimension::ScoreDimension {
+                        vec![name.to_string()]
+                    } else {
+                        place(*dim).map_or_else(|| self.values(*dim, month), |v| vec![v])
+                    }
+                })
+                .collect();
+            keys.extend(product(&axes));
+        }
+        // A query naming the score names its dimension too (routes refuse
+        // it otherwise), so each key here is one of the person's scores.
+        keys
     }
 }
 
@@ -241,16 +346,8 @@ pub fn measure<G: Counted>(
         let city = places
             .city(group.city_id())
             .ok_or_else(|| corrupt("a city".into()))?;
-        let combos = product(
-            &design
-                .dims
-                .iter()
-                .map(|dim| match dim {
-                    Dimension::City => vec![city.code.clone()],
-                    other => group.values(*other, month),
-                })
-                .collect::<Vec<_>>(),
-        );
+        let place = |dim| (dim == Dimension::City).then(|| city.code.clone());
+        let combos = group.keys(design.dims, &place, month);
         let n = usize::try_from(group.n()).unwrap_or(0);
         for parts in combos {
             let key = CellKey {

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::stats::design::TABLES;
+use crate::stats::source::AssessmentGroup;
 use crate::stats::source::City;
 
 /// Ignores the rows: what it returns depends on the cell count only.
@@ -132,9 +133,43 @@ fn referrals() -> impl Strategy<Value = Vec<ReferralGroup>> {
     })
 }
 
+fn assessed() -> impl Strategy<Value = Vec<AssessmentGroup>> {
+    let group = (
+        0u32..3,
+        prop::sample::select(vec!["c1", "c2", "c3"]),
+        prop::sample::select(vec!["female", "male"]),
+        1950i32..2025,
+        (0i16..=10, 0i16..=10, 0i16..=10, 0i16..=10),
+        prop::option::of(-5i16..=5),
+        prop::sample::select(vec!["", ",psychosocial", ",education,vocational_training"]),
+        1i64..40,
+    );
+    prop::collection::vec(group, 0..30).prop_map(|groups| {
+        groups
+            .into_iter()
+            .map(
+                |(m, city, sex, born, (e, s, p, c), change, support, n)| AssessmentGroup {
+                    month: format!("2025-0{}", m + 1),
+                    city_id: city.into(),
+                    sex: sex.into(),
+                    birth_year: born,
+                    economic: e,
+                    social: s,
+                    psychosocial: p,
+                    composite: c,
+                    change,
+                    support: support.into(),
+                    n,
+                },
+            )
+            .collect()
+    })
+}
+
 fn measure_all(
     a: &[CaseGroup],
     b: &[ReferralGroup],
+    c: &[AssessmentGroup],
     mechanism: &dyn Mechanism,
 ) -> Vec<MeasuredTable> {
     let m = |t: &str| Month::parse(t).unwrap();
@@ -162,6 +197,16 @@ fn measure_all(
                     0.1,
                     mechanism,
                 ),
+                crate::stats::design::Subject::Assessments => measure(
+                    table,
+                    &places(),
+                    m("2025-01"),
+                    m("2025-03"),
+                    c,
+                    1,
+                    0.1,
+                    mechanism,
+                ),
             }
             .unwrap()
         })
@@ -178,9 +223,10 @@ proptest! {
     #[test]
     fn figures_depend_on_data_only_through_the_mechanism(
         cases_a in cases(), cases_b in cases(), refs_a in referrals(), refs_b in referrals(),
+        assessed_a in assessed(), assessed_b in assessed(),
     ) {
-        let a = measure_all(&cases_a, &refs_a, &Constant);
-        let b = measure_all(&cases_b, &refs_b, &Constant);
+        let a = measure_all(&cases_a, &refs_a, &assessed_a, &Constant);
+        let b = measure_all(&cases_b, &refs_b, &assessed_b, &Constant);
         for (x, y) in a.iter().zip(&b) {
             prop_assert_eq!(&x.cells, &y.cells, "{}", x.design.name);
             prop_assert_eq!(x.rho, y.rho);
@@ -191,13 +237,14 @@ proptest! {
     /// it belongs to, and what is published is exactly what it returns.
     #[test]
     fn the_mechanism_sees_each_row_once_and_its_answer_is_published(
-        cases in cases(), refs in referrals(),
+        cases in cases(), refs in referrals(), assessed in assessed(),
     ) {
         let recording = Recording(Mutex::new(Vec::new()));
-        let measured = measure_all(&cases, &refs, &recording);
+        let measured = measure_all(&cases, &refs, &assessed, &recording);
         let seen = recording.0.lock().unwrap().clone();
         let people: i64 = cases.iter().map(|g| g.n).sum();
         let referred: i64 = refs.iter().map(|g| g.n).sum();
+        let people_assessed: i64 = assessed.iter().map(|g| g.n).sum();
         let mut at = 0;
         for table in &measured {
             let given: Vec<i64> = seen[at..at + table.measurements as usize].concat();
@@ -212,6 +259,13 @@ proptest! {
                     .iter()
                     .map(|g| g.n * g.vulnerability_flags.split(',').filter(|f| !f.is_empty()).count().max(1) as i64)
                     .sum(),
+                (crate::stats::design::Subject::Assessments, None) => people_assessed,
+                // One row per kind of support (or none), or per score.
+                (crate::stats::design::Subject::Assessments, Some(Dimension::Support)) => assessed
+                    .iter()
+                    .map(|g| g.n * g.support.split(',').filter(|k| !k.is_empty()).count().max(1) as i64)
+                    .sum(),
+                (crate::stats::design::Subject::Assessments, Some(_)) => 4 * people_assessed,
             };
             prop_assert_eq!(published, expected, "{}", table.design.name);
         }

@@ -1,7 +1,8 @@
-//! The command line: `sanad [serve|migrate|audit verify|…]`. This module
+//! The command line: `sanad [serve|migrate|audit verify|audit anchor|…]`. This module
 //! is what clap parses; [`commands`] holds what the commands that need a
 //! database connection do.
 
+pub mod audit;
 pub mod commands;
 
 use std::path::PathBuf;
@@ -50,6 +51,10 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Finish erasures on disk: on PostgreSQL `VACUUM FULL data_keys` and a
+    /// CHECKPOINT (run it as the owner role, with superuser or
+    /// pg_checkpoint); on SQLite a WAL checkpoint that truncates the WAL.
+    Vacuum,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,16 +128,26 @@ pub enum KeysCommand {
     /// Sign tokens with the most recently added signing key (restart nodes
     /// afterwards). Older keys keep verifying.
     ActivateSigningKey,
+    /// Add an audit key and make it the one the audit trail is sealed with
+    /// (restart every API node afterwards). A keyring from before the
+    /// audit trail was keyed needs this once before production starts.
+    AddAuditKey,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Chain any pending events, then check the whole hash chain. Exits 0
-    /// when it holds, 1 naming the first broken event otherwise.
+    /// Chain any pending events, then check every event's MAC and the whole
+    /// chain. Exits 0 when it holds, 1 naming the first broken event
+    /// otherwise.
     Verify {
-        /// A head printed by an earlier run (SEQ:HASH), kept outside the
-        /// database: also fail unless the chain still holds it.
-        #[arg(long, value_name = "SEQ:HASH")]
+        /// An anchor printed by `sanad audit anchor` (or a head SEQ:HASH),
+        /// kept outside the database: also fail unless the chain still
+        /// holds it and its signature verifies.
+        #[arg(long, value_name = "ANCHOR")]
         anchor: Option<crate::audit::Anchor>,
     },
+    /// Verify, then print the head (sequence, MAC, time) signed with the
+    /// audit key, for an outside witness. Exits 1 when the trail does not
+    /// verify.
+    Anchor,
 }

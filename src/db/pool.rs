@@ -121,11 +121,15 @@ impl ConnectionManager {
                         }
                     })?;
                 // busy_timeout first: switching to WAL itself needs the lock.
+                // secure_delete: what a write removes or replaces (an erased
+                // person's wrapped data key) is overwritten with zeros, not
+                // left in a free page (docs/security.md, "Erasure").
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA secure_delete = ON;",
                     self.sqlite_busy_timeout_ms
                 ))
                 .map_err(DbError::Pragma)?;

@@ -10,6 +10,7 @@
 //! s.app.step(&provider, id_of(&referral), "accept", &json!({})).await;
 //! ```
 
+pub mod audit;
 mod database;
 
 use std::future::{Future, IntoFuture};
@@ -346,6 +347,18 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// The keyring the app runs with.
+    pub fn keyring(&self) -> sanad::crypto::Keyring {
+        let text = std::fs::read_to_string(&self.keyring_path).expect("keyring file");
+        sanad::crypto::Keyring::from_json(&text).expect("keyring")
+    }
+
+    /// The app's audit keys, to append, sequence and verify beside it.
+    pub fn audit_keys(&self) -> std::sync::Arc<sanad::crypto::AuditKeys> {
+        let keys = sanad::crypto::AuditKeys::from_keyring(&self.keyring()).expect("audit keys");
+        std::sync::Arc::new(keys)
     }
 
     /// The audit events of one action, as an auditor reads them.

@@ -5,6 +5,7 @@
 
 mod access;
 mod audit;
+mod audit_trail;
 mod auditing;
 mod auth;
 mod canary;

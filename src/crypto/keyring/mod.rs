@@ -3,12 +3,15 @@
 //! - key-encryption keys (KEKs), versioned 1..=255, one active; the older
 //!   ones only unwrap data keys until `sanad keys rotate` has rewrapped them;
 //! - the blind-index root key, one per deployment;
-//! - Ed25519 token signing keys, by `kid`, one active.
+//! - Ed25519 token signing keys, by `kid`, one active;
+//! - audit keys, by id, one active: the keys the audit trail is MACed
+//!   with (`audit_keys.rs`, `crypto::audit_keys`).
 //!
 //! It is read from `SANAD__CRYPTO__KEYRING_JSON` or from the keyring file
 //! (see [`Keyring::load`]). Secret bytes live in zeroize-on-drop types and no
 //! `Debug` or error message of this module prints them.
 
+mod audit_keys;
 mod file;
 
 use std::collections::{BTreeMap, HashSet};
@@ -61,7 +64,7 @@ pub enum KeyringError {
     KekVersionsExhausted,
     #[error("keyring has no signing keys")]
     NoSigningKeys,
-    #[error("signing key id {kid:?} must be 1 to 64 characters of A-Z a-z 0-9 - _")]
+    #[error("key id {kid:?} must be 1 to 64 characters of A-Z a-z 0-9 - _")]
     BadKid { kid: String },
     #[error("signing key id {0:?} appears twice")]
     DuplicateKid(String),
@@ -69,6 +72,14 @@ pub enum KeyringError {
     BadSigningKey { kid: String },
     #[error("active_signing_kid {0:?} names no signing key in the keyring")]
     ActiveSigningKidMissing(String),
+    #[error("audit key id {0:?} appears twice")]
+    DuplicateAuditKey(String),
+    #[error("active_audit_key {0:?} names no audit key in the keyring")]
+    ActiveAuditKeyMissing(String),
+    #[error(
+        "the keyring has no audit key; add one with `sanad keys add-audit-key` (docs/operations.md, \"The audit key\")"
+    )]
+    NoAuditKey,
     #[error(
         "no keyring at {path}; production never generates one. Point SANAD__CRYPTO__KEYRING_FILE at the keyring made by `sanad keys generate --out FILE`, or put its JSON in SANAD__CRYPTO__KEYRING_JSON"
     )]
@@ -87,6 +98,8 @@ pub enum KeyringError {
     },
     #[error("the system random number generator failed")]
     Random,
+    #[error("a key could not be derived from the keyring")]
+    Derive,
     #[error("the keyring could not be serialised")]
     Serialize,
 }
@@ -101,6 +114,18 @@ struct KeyringFile {
     blind_index_key: String,
     signing_keys: Vec<SigningEntry>,
     active_signing_kid: String,
+    /// Absent from keyrings made before the audit trail was keyed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    audit_keys: Vec<AuditKeyEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    active_audit_key: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct AuditKeyEntry {
+    id: String,
+    key: String,
 }
 
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -133,22 +158,30 @@ pub struct Keyring {
     signing: SigningKey,
     /// Older signing keys: still published so their tokens verify.
     older_signing: Vec<SigningKey>,
+    /// Audit keys by id; older ones only verify.
+    audit_keys: BTreeMap<String, Key256>,
+    active_audit_key: Option<String>,
 }
 
 impl Keyring {
-    /// A fresh keyring: KEK version 1, a blind-index root, one signing key.
+    /// A fresh keyring: KEK version 1, a blind-index root, one signing key,
+    /// one audit key.
     pub fn generate() -> Result<Keyring, KeyringError> {
         let rng = SystemRandom::new();
         let kek = Key256::generate(&rng).map_err(|_| KeyringError::Random)?;
         let blind_index_root = Key256::generate(&rng).map_err(|_| KeyringError::Random)?;
         let signing = generate_signing_key(&rng)?;
-        Ok(Keyring {
+        let mut keyring = Keyring {
             keks: BTreeMap::from([(1, kek)]),
             active_kek: 1,
             blind_index_root,
             signing,
             older_signing: Vec::new(),
-        })
+            audit_keys: BTreeMap::new(),
+            active_audit_key: None,
+        };
+        keyring.add_audit_key()?;
+        Ok(keyring)
     }
 
     /// Parses and validates the JSON form.
@@ -223,6 +256,8 @@ impl Keyring {
                 KeyringError::ActiveSigningKidMissing(file.active_signing_kid.clone())
             })?;
         let signing = signing_keys.swap_remove(active);
+        let (audit_keys, active_audit_key) =
+            audit_keys::parse(&file.audit_keys, file.active_audit_key.as_deref())?;
 
         Ok(Keyring {
             keks,
@@ -230,6 +265,8 @@ impl Keyring {
             blind_index_root,
             signing,
             older_signing: signing_keys,
+            audit_keys,
+            active_audit_key,
         })
     }
 
@@ -256,6 +293,8 @@ impl Keyring {
                 })
                 .collect(),
             active_signing_kid: self.signing.kid.clone(),
+            audit_keys: audit_keys::entries(&self.audit_keys),
+            active_audit_key: self.active_audit_key.clone(),
         };
         // Sized up front so the buffer never reallocates, which would leave
         // an unwiped copy of the keys in freed memory.
@@ -331,6 +370,8 @@ impl std::fmt::Debug for Keyring {
                 &self.signing_keys().map(|k| &k.kid).collect::<Vec<_>>(),
             )
             .field("active_signing_kid", &self.signing.kid)
+            .field("audit_key_ids", &self.audit_keys.keys().collect::<Vec<_>>())
+            .field("active_audit_key", &self.active_audit_key)
             .field("keys", &"<redacted>")
             .finish()
     }
@@ -370,10 +411,15 @@ fn generate_signing_key(rng: &SystemRandom) -> Result<SigningKey, KeyringError> 
     let document = Ed25519KeyPair::generate_pkcs8(rng).map_err(|_| KeyringError::Random)?;
     let pkcs8 = Zeroizing::new(document.as_ref().to_vec());
     let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| KeyringError::Random)?;
-    let mut kid_bytes = [0u8; KID_RANDOM_BYTES];
-    rng.fill(&mut kid_bytes).map_err(|_| KeyringError::Random)?;
-    let kid = kid_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let kid = random_id(rng)?;
     Ok(SigningKey { kid, pkcs8, pair })
+}
+
+/// A new key id: random, 16 lower-case hex digits.
+fn random_id(rng: &SystemRandom) -> Result<String, KeyringError> {
+    let mut bytes = [0u8; KID_RANDOM_BYTES];
+    rng.fill(&mut bytes).map_err(|_| KeyringError::Random)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]

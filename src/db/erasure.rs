@@ -1,0 +1,72 @@
+//! Finishing an erasure on disk. Erasing a person deletes or overwrites
+//! the row that held their wrapped data key, in a transaction; what the
+//! database engine keeps of the old bytes after that is its own business:
+//!
+//! - **SQLite** runs with `secure_delete` (every connection, `pool`), so the
+//!   old row is overwritten with zeros in the page that held it; the page
+//!   as it was before still sits in the write-ahead log until a checkpoint
+//!   copies the new pages over and the WAL is truncated. [`checkpoint`] does
+//!   that, right after every erasure commits.
+//! - **PostgreSQL** keeps the old row version in the table's file until a
+//!   vacuum reclaims it (and a plain VACUUM only marks the space free), and
+//!   the WAL keeps it until its segments are recycled. [`vacuum`] rewrites
+//!   `data_keys` (`VACUUM FULL`, which writes a new file of live rows and
+//!   deletes the old one) and forces a CHECKPOINT; docs/operations.md says
+//!   what the WAL, replicas and backups need besides.
+
+use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
+
+use super::AnyConnection;
+use crate::error::ApiError;
+
+#[derive(diesel::QueryableByName)]
+struct Checkpoint {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+}
+
+/// SQLite: copies every page in the WAL into the database file and
+/// truncates the WAL to nothing (`PRAGMA wal_checkpoint(TRUNCATE)`, which
+/// waits for readers up to `busy_timeout`). Returns whether it completed.
+/// PostgreSQL: nothing to do here (see [`vacuum`]); returns true. Call it
+/// outside any transaction.
+pub fn checkpoint(conn: &mut AnyConnection) -> Result<bool, ApiError> {
+    let AnyConnection::Sqlite(lite) = conn else {
+        return Ok(true);
+    };
+    let done: Checkpoint = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(lite)?;
+    Ok(done.busy == 0)
+}
+
+/// What [`vacuum`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vacuumed {
+    pub steps: Vec<&'static str>,
+}
+
+/// `sanad vacuum`: on PostgreSQL `VACUUM FULL data_keys` (an exclusive lock
+/// on that table for as long as the rewrite takes; reads and writes of
+/// people wait) then `CHECKPOINT` (superuser or `pg_checkpoint`); on SQLite
+/// [`checkpoint`]. Run it outside any transaction.
+pub fn vacuum(conn: &mut AnyConnection) -> Result<Vacuumed, ApiError> {
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            pg.batch_execute("VACUUM FULL data_keys")?;
+            pg.batch_execute("CHECKPOINT")?;
+            Ok(Vacuumed {
+                steps: vec!["VACUUM FULL data_keys", "CHECKPOINT"],
+            })
+        }
+        AnyConnection::Sqlite(_) => {
+            if !checkpoint(conn)? {
+                return Err(ApiError::Unavailable(
+                    "the WAL checkpoint did not complete: a reader held it; run again".into(),
+                ));
+            }
+            Ok(Vacuumed {
+                steps: vec!["PRAGMA wal_checkpoint(TRUNCATE)"],
+            })
+        }
+    }
+}

@@ -349,6 +349,28 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Every item of a paged list, following `next_cursor` to the end (the
+    /// path may carry a query string already).
+    pub async fn all_items(&self, token: &str, path: &str) -> Value {
+        let mut items = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let url = match &next {
+                None => path.to_string(),
+                Some(cursor) if path.contains('?') => format!("{path}&cursor={cursor}"),
+                Some(cursor) => format!("{path}?cursor={cursor}"),
+            };
+            let response = self.get_as(token, &url).await;
+            assert_eq!(response.status().as_u16(), 200, "list {path}");
+            let page: Value = response.json().await.expect("a page");
+            items.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(cursor) => next = Some(cursor.to_string()),
+                None => return Value::Array(items),
+            }
+        }
+    }
+
     /// The keyring the app runs with.
     pub fn keyring(&self) -> sanad::crypto::Keyring {
         let text = std::fs::read_to_string(&self.keyring_path).expect("keyring file");

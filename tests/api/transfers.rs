@@ -69,14 +69,11 @@ async fn an_accepted_household_transfer_moves_everyone_and_access_follows() {
     assert_problem(again, 409).await;
 
     let incoming: Value = app
-        .get_as(
+        .all_items(
             &receiver,
             "/api/v1/transfers?direction=incoming&status=pending",
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(incoming.as_array().unwrap().len(), 1);
     assert_eq!(incoming[0]["reason"], "Family moved");
     let tid = transfer["id"].as_str().unwrap();
@@ -253,11 +250,8 @@ async fn a_transfer_can_be_rejected_or_cancelled_and_the_case_stays() {
     let read = app.get_as(&sender, &format!("/api/v1/cases/{id}")).await;
     assert_eq!(read.status().as_u16(), 200);
     let outgoing: Value = app
-        .get_as(&sender, "/api/v1/transfers?direction=outgoing")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .all_items(&sender, "/api/v1/transfers?direction=outgoing")
+        .await;
     assert_eq!(outgoing.as_array().unwrap().len(), 2);
     let bad_city = app
         .post_as(
@@ -319,9 +313,7 @@ async fn erasing_a_person_cancels_their_pending_transfer() {
             .await;
         assert_problem(response, 409).await;
     }
-    let listed = app.get_as(&receiver, "/api/v1/transfers").await;
-    assert_eq!(listed.status().as_u16(), 200);
-    let listed: Value = listed.json().await.unwrap();
+    let listed: Value = app.all_items(&receiver, "/api/v1/transfers").await;
     assert_eq!(listed[0]["status"], "cancelled");
     assert!(listed[0]["reason"].is_null(), "{listed}");
 }

@@ -91,6 +91,19 @@ pub fn lock_row_and_case(
     lock_row(conn, table, id)
 }
 
+/// Locks every case of a household until the transaction ends (a household
+/// transfer moves them all; PostgreSQL only, as [`lock_row`]).
+pub fn lock_household_members(
+    conn: &mut AnyConnection,
+    household: uuid::Uuid,
+) -> Result<(), ApiError> {
+    lock(
+        conn,
+        "SELECT 1 FROM cases WHERE household_id = $1 ORDER BY id FOR UPDATE",
+        household,
+    )
+}
+
 fn lock(conn: &mut AnyConnection, sql: &str, id: uuid::Uuid) -> Result<(), ApiError> {
     if let AnyConnection::Postgresql(pg) = conn {
         use diesel::RunQueryDsl;

@@ -207,6 +207,27 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_connections_overwrite_what_they_delete() {
+        use diesel::RunQueryDsl;
+
+        #[derive(diesel::QueryableByName)]
+        struct Flag {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            secure_delete: i64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let mut conn = ConnectionManager::new(&url, 1000)
+            .unwrap()
+            .establish()
+            .unwrap();
+        let flag: Flag = diesel::sql_query("PRAGMA secure_delete")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(flag.secure_delete, 1);
+    }
+
+    #[test]
     fn sqlite_connections_use_wal_and_foreign_keys() {
         use diesel::RunQueryDsl;
         use diesel::sql_types::{BigInt, Text};

@@ -12,7 +12,7 @@ use crate::cases::row::{self as cases, CaseRow};
 use crate::cases::sealing::open_opt;
 use crate::crypto::{Keyring, PersonKeys};
 use crate::db::schema::{cities, transfers};
-use crate::db::{AnyConnection, lock_row_and_case};
+use crate::db::{AnyConnection, lock_household_members, lock_row_and_case};
 use crate::domain::{CaseId, CityId, TransferId, TransferStatus, UserId, time};
 use crate::error::{ApiError, FieldError};
 use crate::households::store as households;
@@ -278,6 +278,10 @@ pub fn carry_out(
     let (from, to) = (row.from_city_id, row.to_city_id);
     match (row.with_household, case.household_id) {
         (true, Some(household)) => {
+            // Read locked: a member changed by its city meanwhile (a note,
+            // a PATCH, an erasure) is moved as it now is, or waits for the
+            // move and then finds it in the new city.
+            lock_household_members(conn, household.into())?;
             let members = cases::members(conn, household)?;
             households::move_to_city(conn, keyring, household, from, to)?;
             let mut moved = Vec::new();

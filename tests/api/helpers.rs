@@ -24,7 +24,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub use database::{TestDatabase, contains, database_bytes};
+pub use database::{TestDatabase, contains, contains_bytes, database_bytes};
 
 pub struct TestApp {
     pub address: String,

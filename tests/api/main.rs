@@ -12,6 +12,7 @@ mod canary;
 mod cases;
 mod cors;
 mod demo;
+mod erasure;
 mod errors;
 mod faults;
 mod health;

@@ -24,7 +24,7 @@ use super::model::{
 };
 use super::row::{self, CaseRow};
 use super::store::{self, ListFilter};
-use super::{sealing, search};
+use super::{ending, sealing, search};
 
 pub mod notes;
 pub mod status;
@@ -200,6 +200,8 @@ pub async fn update_case(
 
 /// Applies a PATCH: its own fields and links checked (422), then the
 /// version it was made against (412), then the merged case parsed again.
+/// Consent to share withdrawn cancels the person's open referrals in the
+/// same transaction, each with the reason, and the event names them.
 fn change(
     tx: &mut Tx<'_>,
     case: CaseRow,
@@ -216,7 +218,23 @@ fn change(
     let current = sealing::load_view(tx.conn, tx.keyring, &case)?;
     let merged = checks::merge(&current, patch, today)?;
     store::update(tx.conn, tx.crypto(), &case, case.version, &merged)?;
-    answer(tx, case.id, audit::Action::CaseUpdate)
+    let withdrawn = case.consent_share && !merged.consent.share_with_providers;
+    if !withdrawn {
+        return answer(tx, case.id, audit::Action::CaseUpdate);
+    }
+    let by = tx.principal.user_id;
+    let reason = Some(ending::CONSENT_WITHDRAWN);
+    let ended = ending::cancel_open_referrals(tx.conn, tx.keyring, &case, by, reason)?;
+    let (view, event) = answer(tx, case.id, audit::Action::CaseUpdate)?;
+    let event = event.map(|event| {
+        event
+            .subjects(audit::SubjectKind::Referral, ended.iter().copied())
+            .detail(format!(
+                "consent to share withdrawn: {} open referral(s) cancelled",
+                ended.len()
+            ))
+    });
+    Ok((view, event))
 }
 
 /// Find a person before opening a case: matches in the caller's cities, a

@@ -84,7 +84,11 @@ fn main() -> ExitCode {
         Command::Stats {
             command: StatsCommand::Release,
         } => commands::with_audit_keys(&settings, || stats_release(&settings)),
-        Command::Vacuum => commands::vacuum(&settings).map(|steps| {
+        Command::Vacuum { wait_secs } => commands::vacuum(
+            &settings,
+            std::time::Duration::from_secs(wait_secs),
+        )
+        .map(|steps| {
             println!("done: {}", steps.join("; "));
         }),
         Command::Demo {

@@ -41,12 +41,12 @@ pub fn with_audit_keys<T>(
     audit_keys::scope(&keys, command)
 }
 
-/// `sanad vacuum`: finishes erasures on disk (`db::erasure::vacuum`) and
-/// records that it ran.
-pub fn vacuum(settings: &Settings) -> anyhow::Result<Vec<&'static str>> {
+/// `sanad vacuum`: finishes erasures on disk (`db::erasure::vacuum`,
+/// waiting at most `wait` for older transactions) and records that it ran.
+pub fn vacuum(settings: &Settings, wait: std::time::Duration) -> anyhow::Result<Vec<&'static str>> {
     let keys = audit_keys(settings)?;
     let mut conn = connect(settings)?;
-    let done = crate::db::erasure::vacuum(&mut conn)?;
+    let done = crate::db::erasure::vacuum(&mut conn, wait)?;
     let event =
         NewEvent::new(Action::ErasureVacuum, Outcome::Success).detail(done.steps.join("; "));
     crate::db::write_transaction(&mut conn, |conn| audit::append_with(conn, &keys, &event))?;

@@ -51,10 +51,15 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
-    /// Finish erasures on disk: on PostgreSQL `VACUUM FULL data_keys` and a
-    /// CHECKPOINT (run it as the owner role, with superuser or
-    /// pg_checkpoint); on SQLite a WAL checkpoint that truncates the WAL.
-    Vacuum,
+    /// Finish erasures on disk: on PostgreSQL, once the transactions older
+    /// than the call have ended, `VACUUM FULL data_keys` and a CHECKPOINT
+    /// (run it as the owner role, with superuser, or pg_checkpoint and
+    /// pg_read_all_stats); on SQLite a WAL checkpoint that truncates the WAL.
+    Vacuum {
+        /// How long to wait for older transactions before giving up.
+        #[arg(long, default_value_t = 300)]
+        wait_secs: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,10 +12,15 @@
 //!   the WAL keeps it until its segments are recycled. [`vacuum`] rewrites
 //!   `data_keys` (`VACUUM FULL`, which writes a new file of live rows and
 //!   deletes the old one) and forces a CHECKPOINT; docs/operations.md says
-//!   what the WAL, replicas and backups need besides.
+//!   what the WAL, replicas and backups need besides. A rewrite still copies
+//!   a row version that a transaction older than the erasure could see, so
+//!   it first waits for every transaction of the database that began before
+//!   it was called.
 
-use diesel::RunQueryDsl;
+use std::time::{Duration, Instant};
+
 use diesel::connection::SimpleConnection;
+use diesel::{PgConnection, RunQueryDsl};
 
 use super::AnyConnection;
 use crate::error::ApiError;
@@ -45,13 +50,17 @@ pub struct Vacuumed {
     pub steps: Vec<&'static str>,
 }
 
-/// `sanad vacuum`: on PostgreSQL `VACUUM FULL data_keys` (an exclusive lock
-/// on that table for as long as the rewrite takes; reads and writes of
-/// people wait) then `CHECKPOINT` (superuser or `pg_checkpoint`); on SQLite
-/// [`checkpoint`]. Run it outside any transaction.
-pub fn vacuum(conn: &mut AnyConnection) -> Result<Vacuumed, ApiError> {
+/// `sanad vacuum`: on PostgreSQL, once no transaction older than the call
+/// is left in the database (waiting at most `wait`), `VACUUM FULL data_keys`
+/// (an exclusive lock on that table for as long as the rewrite takes; reads
+/// and writes of people wait) then `CHECKPOINT` (superuser or
+/// `pg_checkpoint`; seeing other roles' transactions needs
+/// `pg_read_all_stats`); on SQLite [`checkpoint`]. Run it outside any
+/// transaction.
+pub fn vacuum(conn: &mut AnyConnection, wait: Duration) -> Result<Vacuumed, ApiError> {
     match conn {
         AnyConnection::Postgresql(pg) => {
+            wait_for_older_transactions(pg, wait)?;
             pg.batch_execute("VACUUM FULL data_keys")?;
             pg.batch_execute("CHECKPOINT")?;
             Ok(Vacuumed {
@@ -68,5 +77,50 @@ pub fn vacuum(conn: &mut AnyConnection) -> Result<Vacuumed, ApiError> {
                 steps: vec!["PRAGMA wal_checkpoint(TRUNCATE)"],
             })
         }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Micros {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    at: i64,
+}
+
+/// Waits until no other session of this database is in a transaction that
+/// began before now (it could still see an erased person's old row, and
+/// `VACUUM FULL` would then copy it): a statistical release reading its
+/// snapshot, a `pg_dump`, a forgotten `idle in transaction`.
+fn wait_for_older_transactions(pg: &mut PgConnection, wait: Duration) -> Result<(), ApiError> {
+    let now: Micros =
+        diesel::sql_query("SELECT (extract(epoch FROM now()) * 1000000)::bigint AS at")
+            .get_result(pg)?;
+    let deadline = Instant::now() + wait;
+    loop {
+        let older: Count = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND backend_type = 'client backend' AND backend_xmin IS NOT NULL \
+             AND xact_start < to_timestamp($1::double precision / 1000000)",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(now.at)
+        .get_result(pg)?;
+        if older.n == 0 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(ApiError::Unavailable(format!(
+                "{} transaction(s) older than the vacuum are still open in this database \
+                 (pg_stat_activity); a rewrite now would keep the row versions they can see. \
+                 End them, or run again later",
+                older.n
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }

@@ -97,7 +97,8 @@ async fn no_wrapped_key_of_an_erased_person_is_left_in_the_database_files() {
         // Until a vacuum the old row versions are in the table's file; the
         // operator's `sanad vacuum` rewrites it.
         let mut conn = app.conn();
-        let done = sanad::db::erasure::vacuum(&mut conn).unwrap();
+        let done =
+            sanad::db::erasure::vacuum(&mut conn, std::time::Duration::from_secs(120)).unwrap();
         assert_eq!(done.steps, ["VACUUM FULL data_keys", "CHECKPOINT"]);
         if let Some(file) = data_keys_file(app) {
             for key in &keys {
@@ -257,6 +258,6 @@ async fn an_erased_mother_leaves_her_household_and_its_label_and_only_categories
 fn the_vacuum_runs_on_either_backend() {
     let db = TestDatabase::create();
     let mut conn = crate::helpers::audit::connect(&db);
-    let done = sanad::db::erasure::vacuum(&mut conn).unwrap();
+    let done = sanad::db::erasure::vacuum(&mut conn, std::time::Duration::from_secs(120)).unwrap();
     assert!(!done.steps.is_empty());
 }

@@ -107,6 +107,7 @@ mod tests {
     use chrono::NaiveDateTime;
 
     use super::*;
+    use crate::audit::verify::hex;
 
     fn fixed_event() -> Event {
         Event {
@@ -133,10 +134,6 @@ mod tests {
             mac: None,
             chain_key_id: None,
         }
-    }
-
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     #[test]

@@ -207,28 +207,7 @@ mod tests {
     }
 
     #[test]
-    fn sqlite_connections_overwrite_what_they_delete() {
-        use diesel::RunQueryDsl;
-
-        #[derive(diesel::QueryableByName)]
-        struct Flag {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            secure_delete: i64,
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/t.db", dir.path().display());
-        let mut conn = ConnectionManager::new(&url, 1000)
-            .unwrap()
-            .establish()
-            .unwrap();
-        let flag: Flag = diesel::sql_query("PRAGMA secure_delete")
-            .get_result(&mut conn)
-            .unwrap();
-        assert_eq!(flag.secure_delete, 1);
-    }
-
-    #[test]
-    fn sqlite_connections_use_wal_and_foreign_keys() {
+    fn sqlite_connections_use_wal_foreign_keys_and_secure_delete() {
         use diesel::RunQueryDsl;
         use diesel::sql_types::{BigInt, Text};
 
@@ -241,6 +220,11 @@ mod tests {
         struct Flag {
             #[diesel(sql_type = BigInt)]
             foreign_keys: i64,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Overwrite {
+            #[diesel(sql_type = BigInt)]
+            secure_delete: i64,
         }
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/t.db", dir.path().display());
@@ -256,5 +240,10 @@ mod tests {
             .get_result(&mut conn)
             .unwrap();
         assert_eq!(fk.foreign_keys, 1);
+        // What a write removes is overwritten: erasure relies on it.
+        let overwrite: Overwrite = diesel::sql_query("PRAGMA secure_delete")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(overwrite.secure_delete, 1);
     }
 }

@@ -412,7 +412,7 @@ fn legacy_log(db: &TestDatabase, chained: i64) -> (AnyConnection, Vec<Event>) {
         conn.batch_execute(&values).unwrap();
         if seq <= chained {
             let hash = legacy::event_hash(&prev, &old).to_vec();
-            let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+            let hex = audit::verify::hex;
             let literal = |b: &[u8]| match postgres {
                 true => format!("'\\x{}'::bytea", hex(b)),
                 false => format!("X'{}'", hex(b)),

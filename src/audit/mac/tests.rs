@@ -2,6 +2,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::*;
+use crate::audit::verify::hex;
 use crate::crypto::Keyring;
 
 /// A keyring whose one audit key, "kat", is 32 bytes of 0x07.
@@ -52,10 +53,6 @@ fn fixed_event() -> Event {
         mac: None,
         chain_key_id: None,
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 // Computed independently (Python: hmac, hashlib and RFC 5869 HKDF) from the

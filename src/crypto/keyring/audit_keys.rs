@@ -70,6 +70,19 @@ impl Keyring {
     }
 }
 
+/// The JSON of a new keyring as keyrings were before audit keys.
+#[cfg(test)]
+pub(crate) fn keyring_json_without_audit_keys() -> serde_json::Value {
+    let keyring = Keyring::generate().expect("keyring");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&keyring.to_json().expect("json")).expect("parses");
+    if let Some(map) = json.as_object_mut() {
+        map.remove("audit_keys");
+        map.remove("active_audit_key");
+    }
+    json
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,10 +104,7 @@ mod tests {
 
     #[test]
     fn a_keyring_from_before_audit_keys_still_loads_without_one() {
-        let mut json = json_of(&Keyring::generate().unwrap());
-        let map = json.as_object_mut().unwrap();
-        map.remove("audit_keys");
-        map.remove("active_audit_key");
+        let json = keyring_json_without_audit_keys();
         let old = Keyring::from_json(&json.to_string()).unwrap();
         assert_eq!(old.active_audit_key_id(), None);
         assert!(!old.to_json().unwrap().contains("audit_key"));

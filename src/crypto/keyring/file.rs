@@ -269,12 +269,7 @@ mod tests {
     /// The keyring file of a deployment from before the audit trail was
     /// keyed.
     fn old_keyring_file(dir: &Path) -> PathBuf {
-        let keyring = Keyring::generate().unwrap();
-        let mut json: serde_json::Value =
-            serde_json::from_str(&keyring.to_json().unwrap()).unwrap();
-        let map = json.as_object_mut().unwrap();
-        map.remove("audit_keys");
-        map.remove("active_audit_key");
+        let json = super::super::keyring_json_without_audit_keys();
         let path = dir.join("old.json");
         let mut file = OpenOptions::new()
             .write(true)

@@ -14,6 +14,9 @@
 mod audit_keys;
 mod file;
 
+#[cfg(test)]
+pub(crate) use audit_keys::keyring_json_without_audit_keys;
+
 use std::collections::{BTreeMap, HashSet};
 use std::io;
 use std::path::PathBuf;

@@ -371,31 +371,22 @@ impl TestApp {
         }
     }
 
-    /// The keyring the app runs with.
-    pub fn keyring(&self) -> sanad::crypto::Keyring {
-        let text = std::fs::read_to_string(&self.keyring_path).expect("keyring file");
-        sanad::crypto::Keyring::from_json(&text).expect("keyring")
-    }
-
-    /// The app's audit keys, to append, sequence and verify beside it.
-    pub fn audit_keys(&self) -> std::sync::Arc<sanad::crypto::AuditKeys> {
-        let keys = sanad::crypto::AuditKeys::from_keyring(&self.keyring()).expect("audit keys");
-        std::sync::Arc::new(keys)
-    }
-
-    /// The audit events of one action, as an auditor reads them.
-    pub async fn audit_events(&self, action: &str) -> Vec<Value> {
-        let auditor = self.signed_in(Role::Auditor, &[], None).await;
-        let page: Value = self
-            .get_as(
-                &auditor,
-                &format!("/api/v1/audit?action={action}&limit=100"),
-            )
+    /// Gives or withdraws the person's consent to share with providers, as
+    /// a worker does (a PATCH with the ETag just read); the answer's status.
+    pub async fn set_consent(&self, token: &str, case: &str, share: bool) -> u16 {
+        let read = self.get_as(token, &format!("/api/v1/cases/{case}")).await;
+        let etag = read.headers()["etag"].to_str().unwrap().to_string();
+        let consent = json!({"share_with_providers": share, "given_by": "self", "given_at": "2026-04-01T09:00:00Z"});
+        self.client
+            .patch(self.url(&format!("/api/v1/cases/{case}")))
+            .bearer_auth(token)
+            .header("if-match", etag)
+            .json(&json!({ "consent": consent }))
+            .send()
             .await
-            .json()
-            .await
-            .unwrap();
-        page["items"].as_array().cloned().unwrap_or_default()
+            .expect("request sent")
+            .status()
+            .as_u16()
     }
 }
 

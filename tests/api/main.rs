@@ -5,11 +5,13 @@
 
 mod access;
 mod audit;
+mod audit_history;
 mod audit_trail;
 mod auditing;
 mod auth;
 mod canary;
 mod cases;
+mod consent;
 mod cors;
 mod demo;
 mod erasure;

@@ -1,6 +1,7 @@
-//! Fixtures for the audit log's storage tests: a database holding a chain,
-//! the events at given positions, and what an attacker with the table
-//! owner's rights can do.
+//! Fixtures for the audit log: an app's keys and events as an auditor reads
+//! them; for the storage tests, a database holding a chain, the events at
+//! given positions, and what an attacker with the table owner's rights can
+//! do.
 
 use std::sync::Arc;
 
@@ -10,9 +11,11 @@ use sanad::audit::{Action, Entity, Event, NewEvent, Outcome, append_with, sequen
 use sanad::crypto::{AuditKeys, Keyring};
 use sanad::db::AnyConnection;
 use sanad::db::schema::audit_events::dsl;
+use sanad::domain::Role;
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::TestDatabase;
+use super::{TestApp, TestDatabase};
 
 /// The audit keys of a new keyring.
 pub fn fresh_keys() -> Arc<AuditKeys> {
@@ -99,4 +102,33 @@ pub fn refused(result: Result<usize, diesel::result::Error>) -> String {
         "{text}"
     );
     text
+}
+
+impl TestApp {
+    /// The keyring the app runs with.
+    pub fn keyring(&self) -> sanad::crypto::Keyring {
+        let text = std::fs::read_to_string(&self.keyring_path).expect("keyring file");
+        sanad::crypto::Keyring::from_json(&text).expect("keyring")
+    }
+
+    /// The app's audit keys, to append, sequence and verify beside it.
+    pub fn audit_keys(&self) -> std::sync::Arc<sanad::crypto::AuditKeys> {
+        let keys = sanad::crypto::AuditKeys::from_keyring(&self.keyring()).expect("audit keys");
+        std::sync::Arc::new(keys)
+    }
+
+    /// The audit events of one action, as an auditor reads them.
+    pub async fn audit_events(&self, action: &str) -> Vec<Value> {
+        let auditor = self.signed_in(Role::Auditor, &[], None).await;
+        let page: Value = self
+            .get_as(
+                &auditor,
+                &format!("/api/v1/audit?action={action}&limit=100"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        page["items"].as_array().cloned().unwrap_or_default()
+    }
 }

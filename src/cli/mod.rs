@@ -52,7 +52,8 @@ pub enum Command {
         command: DemoCommand,
     },
     /// Finish erasures on disk: on PostgreSQL, once the transactions older
-    /// than the call have ended, `VACUUM FULL data_keys` and a CHECKPOINT
+    /// than the call have ended (in the whole cluster), `VACUUM FULL
+    /// data_keys` and a CHECKPOINT
     /// (run it as the owner role, with superuser, or pg_checkpoint and
     /// pg_read_all_stats); on SQLite a WAL checkpoint that truncates the WAL.
     Vacuum {

@@ -14,7 +14,7 @@
 //!   deletes the old one) and forces a CHECKPOINT; docs/operations.md says
 //!   what the WAL, replicas and backups need besides. A rewrite still copies
 //!   a row version that a transaction older than the erasure could see, so
-//!   it first waits for every transaction of the database that began before
+//!   it first waits for every transaction in the cluster that began before
 //!   it was called.
 
 use std::time::{Duration, Instant};
@@ -51,7 +51,7 @@ pub struct Vacuumed {
 }
 
 /// `sanad vacuum`: on PostgreSQL, once no transaction older than the call
-/// is left in the database (waiting at most `wait`), `VACUUM FULL data_keys`
+/// is left in the cluster (waiting at most `wait`), `VACUUM FULL data_keys`
 /// (an exclusive lock on that table for as long as the rewrite takes; reads
 /// and writes of people wait) then `CHECKPOINT` (superuser or
 /// `pg_checkpoint`; seeing other roles' transactions needs
@@ -92,10 +92,12 @@ struct Micros {
     at: i64,
 }
 
-/// Waits until no other session of this database is in a transaction that
-/// began before now (it could still see an erased person's old row, and
-/// `VACUUM FULL` would then copy it): a statistical release reading its
-/// snapshot, a `pg_dump`, a forgotten `idle in transaction`.
+/// Waits until no other session is in a transaction that began before now.
+/// `VACUUM FULL` copies every row version that some running transaction
+/// might still see, and its own snapshot reaches back to the oldest
+/// transaction running anywhere in the cluster, in any database: a
+/// statistical release reading its snapshot, a `pg_dump`, a forgotten
+/// `idle in transaction`, another application's long query.
 fn wait_for_older_transactions(pg: &mut PgConnection, wait: Duration) -> Result<(), ApiError> {
     let now: Micros =
         diesel::sql_query("SELECT (extract(epoch FROM now()) * 1000000)::bigint AS at")
@@ -104,8 +106,8 @@ fn wait_for_older_transactions(pg: &mut PgConnection, wait: Duration) -> Result<
     loop {
         let older: Count = diesel::sql_query(
             "SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid() \
-             AND backend_type = 'client backend' AND backend_xmin IS NOT NULL \
+             WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' \
+             AND (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL) \
              AND xact_start < to_timestamp($1::double precision / 1000000)",
         )
         .bind::<diesel::sql_types::BigInt, _>(now.at)
@@ -115,7 +117,7 @@ fn wait_for_older_transactions(pg: &mut PgConnection, wait: Duration) -> Result<
         }
         if Instant::now() >= deadline {
             return Err(ApiError::Unavailable(format!(
-                "{} transaction(s) older than the vacuum are still open in this database \
+                "{} transaction(s) older than the vacuum are still open in the cluster \
                  (pg_stat_activity); a rewrite now would keep the row versions they can see. \
                  End them, or run again later",
                 older.n

@@ -57,10 +57,13 @@ pub enum Action {
     AssessmentRead,
     /// Review or void an assessment (never one's own).
     AssessmentReview,
+    /// Ask which events searched for a term (the auditor types a national
+    /// ID, a phone number or a name into the system).
+    AuditLookup,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -94,6 +97,7 @@ impl Action {
         Action::AssessmentWrite,
         Action::AssessmentRead,
         Action::AssessmentReview,
+        Action::AuditLookup,
     ];
 }
 
@@ -168,7 +172,7 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
 
         (R::CitySupervisor, A::StatsRead) => Some(OwnCities),
         (R::MinistryOfficial, A::StatsRead) => Some(Anything),
-        (R::Auditor, A::AuditRead) => Some(Anything),
+        (R::Auditor, A::AuditRead | A::AuditLookup) => Some(Anything),
         _ => None,
     }
 }
@@ -255,7 +259,7 @@ mod tests {
     /// action, per role in the order SW CS PS MO AU AD:
     /// `A` anything, `C` own cities, `O` own organisation's open referrals,
     /// `-` never.
-    const EXPECTED: [(Action, [char; 6]); 33] = [
+    const EXPECTED: [(Action, [char; 6]); 34] = [
         (Action::SelfService, ['A', 'A', 'A', 'A', 'A', 'A']),
         (Action::PlaceRead, ['A', 'A', 'A', 'A', 'A', 'A']),
         (Action::PlaceWrite, ['-', '-', '-', '-', '-', 'A']),
@@ -289,6 +293,7 @@ mod tests {
         (Action::AssessmentWrite, ['C', 'C', '-', '-', '-', '-']),
         (Action::AssessmentRead, ['C', 'C', '-', '-', '-', '-']),
         (Action::AssessmentReview, ['-', 'C', '-', '-', '-', '-']),
+        (Action::AuditLookup, ['-', '-', '-', '-', 'A', '-']),
     ];
 
     struct World {

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sanad::audit::{Anchor, AnchorCheck};
 use sanad::cli::commands;
 use sanad::cli::{AuditCommand, Cli, Command, DemoCommand, KeysCommand, StatsCommand, UserCommand};
 use sanad::crypto::Keyring;
@@ -28,11 +27,14 @@ fn main() -> ExitCode {
         }
     };
     sanad::web::telemetry::init(&settings.log);
-    if let Command::Audit {
-        command: AuditCommand::Verify { anchor },
-    } = &command
-    {
-        return finish(audit_verify(&settings, anchor.as_ref()));
+    match &command {
+        Command::Audit {
+            command: AuditCommand::Verify { anchor },
+        } => return finish(sanad::cli::audit::verify(&settings, anchor.as_ref())),
+        Command::Audit {
+            command: AuditCommand::Anchor,
+        } => return finish(sanad::cli::audit::anchor(&settings)),
+        _ => {}
     }
     let done = match command {
         Command::Serve => serve(settings),
@@ -44,17 +46,19 @@ fn main() -> ExitCode {
                     role,
                     display_name,
                 },
-        } => create_user(
-            &settings,
-            commands::UserArgs {
-                username,
-                role,
-                display_name,
-            },
-        ),
+        } => commands::with_audit_keys(&settings, || {
+            create_user(
+                &settings,
+                commands::UserArgs {
+                    username,
+                    role,
+                    display_name,
+                },
+            )
+        }),
         Command::User {
             command: UserCommand::Approve { username },
-        } => approve_user(&settings, &username),
+        } => commands::with_audit_keys(&settings, || approve_user(&settings, &username)),
         Command::Keys {
             command: KeysCommand::Generate { out },
         } => generate_keyring(&out),
@@ -64,6 +68,9 @@ fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => rotate_keys(&settings),
+        Command::Keys {
+            command: KeysCommand::AddAuditKey,
+        } => add_audit_key(&settings),
         Command::Keys {
             command: KeysCommand::AddSigningKey,
         } => sanad::key_rotation::add_signing_key(&settings)
@@ -77,7 +84,14 @@ fn main() -> ExitCode {
         Command::Audit { .. } => Ok(()),
         Command::Stats {
             command: StatsCommand::Release,
-        } => stats_release(&settings),
+        } => commands::with_audit_keys(&settings, || stats_release(&settings)),
+        Command::Vacuum { wait_secs } => commands::vacuum(
+            &settings,
+            std::time::Duration::from_secs(wait_secs),
+        )
+        .map(|steps| {
+            println!("done: {}", steps.join("; "));
+        }),
         Command::Demo {
             command:
                 DemoCommand::Seed {
@@ -242,6 +256,15 @@ fn add_kek(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn add_audit_key(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = commands::connect(settings)?;
+    let id = sanad::key_rotation::add_audit_key(settings, &mut conn)?;
+    println!(
+        "audit key {id} added and active; restart every API node, and back the keyring up again"
+    );
+    Ok(())
+}
+
 fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = commands::connect(settings)?;
     let done = sanad::key_rotation::rotate(settings, &mut conn, sanad::key_rotation::BATCH, |p| {
@@ -258,44 +281,4 @@ fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
     }
     println!("every data key is under KEK {}", done.active);
     Ok(())
-}
-/// Exit 0 when the chain holds (and holds the anchor, if given), 1 when not.
-fn audit_verify(settings: &Settings, anchor: Option<&Anchor>) -> anyhow::Result<ExitCode> {
-    let mut conn = commands::connect(settings)?;
-    let report = sanad::audit::verify(&mut conn)?;
-    let head = match &report.head {
-        Some((seq, hash)) => format!("head: {seq}:{hash}"),
-        None => "head: none (empty log)".into(),
-    };
-    if !report.ok {
-        let id = report.first_broken_id.unwrap_or_default();
-        println!(
-            "broken: first broken event {id} (after {} intact events)",
-            report.events
-        );
-        println!("last intact {head}");
-        return Ok(ExitCode::from(1));
-    }
-    println!("ok: {} events", report.events);
-    println!("{head}");
-    if let Some(anchor) = anchor {
-        match sanad::audit::check_anchor(&mut conn, anchor)? {
-            AnchorCheck::Holds => println!("anchor {}: holds", anchor.seq),
-            AnchorCheck::Missing => {
-                println!(
-                    "broken: anchor {} is past the end: events were removed",
-                    anchor.seq
-                );
-                return Ok(ExitCode::from(1));
-            }
-            AnchorCheck::Differs => {
-                println!(
-                    "broken: event {} no longer has the anchored hash: the chain was rewritten",
-                    anchor.seq
-                );
-                return Ok(ExitCode::from(1));
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

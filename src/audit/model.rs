@@ -1,154 +1,19 @@
 //! What an audit event says, typed so that no field can carry a person's data:
-//! actions, outcomes and entity kinds are closed sets, ids are UUIDs, and the
-//! one free-text field, `detail`, is documented as never holding personal data.
+//! actions, outcomes, entity and subject kinds are closed sets
+//! (`vocabulary`), ids are UUIDs or blind indexes, and the one free-text
+//! field, `detail`, is documented as never holding personal data.
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use uuid::Uuid;
 
-use crate::db::schema::audit_events;
+use crate::crypto::BlindIndex;
+use crate::db::schema::{audit_events, audit_subjects};
 use crate::web::telemetry::RequestId;
+
+pub use super::vocabulary::{Action, Entity, Outcome, SubjectKind};
 
 /// Longest `detail` kept, in characters; longer text is cut.
 pub const DETAIL_MAX_CHARS: usize = 200;
-
-macro_rules! closed_set {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The stored spelling.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)+
-                }
-            }
-
-            /// The value with this stored spelling, if any.
-            pub fn parse(text: &str) -> Option<$name> {
-                match text {
-                    $($text => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-closed_set! {
-    /// What was done. The stored text is `<capability>.<verb>`.
-    Action {
-        AuthLogin => "auth.login",
-        AuthLoginFailed => "auth.login_failed",
-        AuthRefresh => "auth.refresh",
-        AuthLogout => "auth.logout",
-        AuthPasswordChange => "auth.password_change",
-        /// A person set their own password with an enrolment code.
-        AuthEnrol => "auth.enrol",
-        /// A second factor's secret made (not yet in use).
-        AuthTotpEnrol => "auth.totp_enrol",
-        /// A second factor confirmed with its first code: now required.
-        AuthTotpConfirm => "auth.totp_confirm",
-        UserCreate => "user.create",
-        /// A change of name or active flag.
-        UserUpdate => "user.update",
-        /// A change of role, cities or organisation: applied at once, or
-        /// pending a second person's approval (the detail says which).
-        UserGrant => "user.grant",
-        /// A grant request approved by a second person (or the operator).
-        UserApprove => "user.approve",
-        /// A grant request rejected.
-        UserReject => "user.reject",
-        /// An account's password and second factor cleared, its sessions
-        /// ended, a new enrolment code issued or requested.
-        UserReset => "user.reset",
-        PlaceCreate => "place.create",
-        OrganisationCreate => "organisation.create",
-        OrganisationUpdate => "organisation.update",
-        CaseCreate => "case.create",
-        CaseRead => "case.read",
-        CaseList => "case.list",
-        CaseUpdate => "case.update",
-        CaseSearch => "case.search",
-        CaseClose => "case.close",
-        CaseReopen => "case.reopen",
-        CaseErase => "case.erase",
-        NoteCreate => "note.create",
-        NoteList => "note.list",
-        HouseholdCreate => "household.create",
-        HouseholdRead => "household.read",
-        TransferCreate => "transfer.create",
-        TransferAccept => "transfer.accept",
-        TransferReject => "transfer.reject",
-        TransferCancel => "transfer.cancel",
-        ReferralCreate => "referral.create",
-        ReferralRead => "referral.read",
-        ReferralList => "referral.list",
-        ReferralTransition => "referral.transition",
-        StatsExport => "stats.export",
-        /// A statistical release made (by the server or the operator).
-        StatsRelease => "stats.release",
-        InstrumentPublish => "instrument.publish",
-        AssessmentCreate => "assessment.create",
-        AssessmentRead => "assessment.read",
-        AssessmentList => "assessment.list",
-        AssessmentUpdate => "assessment.update",
-        AssessmentSubmit => "assessment.submit",
-        AssessmentReview => "assessment.review",
-        AssessmentVoid => "assessment.void",
-        AuditRead => "audit.read",
-        AuditVerify => "audit.verify",
-        KeysGenerate => "keys.generate",
-        KeysRotate => "keys.rotate",
-        DemoSeed => "demo.seed",
-        /// A request refused by policy before any action was taken.
-        AccessDenied => "access.denied",
-    }
-}
-
-closed_set! {
-    /// How it ended.
-    Outcome {
-        Success => "success",
-        /// Refused by policy (403/404 for scope).
-        Denied => "denied",
-        /// Attempted and failed (wrong password, conflict, error).
-        Failure => "failure",
-    }
-}
-
-closed_set! {
-    /// The kind of thing an event is about.
-    Entity {
-        Case => "case",
-        Note => "note",
-        Household => "household",
-        Transfer => "transfer",
-        Referral => "referral",
-        User => "user",
-        Session => "session",
-        Governorate => "governorate",
-        City => "city",
-        Organisation => "organisation",
-        Key => "key",
-        AuditLog => "audit_log",
-        Stats => "stats",
-        Instrument => "instrument",
-        Assessment => "assessment",
-    }
-}
 
 /// An event to append. Built with [`NewEvent::new`] and the setters; the id
 /// and the time (truncated to microseconds, which both backends keep) are
@@ -166,6 +31,7 @@ pub struct NewEvent {
     outcome: Outcome,
     request_id: Option<String>,
     detail: Option<String>,
+    subjects: Vec<(SubjectKind, String)>,
 }
 
 impl NewEvent {
@@ -182,6 +48,7 @@ impl NewEvent {
             outcome,
             request_id: None,
             detail: None,
+            subjects: Vec::new(),
         }
     }
 
@@ -231,6 +98,36 @@ impl NewEvent {
         self
     }
 
+    /// The people (cases) the answer showed: `GET /audit?entity_id=` finds
+    /// the event under each of them.
+    pub fn showing<I: Into<Uuid>>(self, cases: impl IntoIterator<Item = I>) -> NewEvent {
+        self.subjects(SubjectKind::Case, cases)
+    }
+
+    /// Further subjects of one kind (referrals the action ended).
+    pub fn subjects<I: Into<Uuid>>(
+        mut self,
+        kind: SubjectKind,
+        ids: impl IntoIterator<Item = I>,
+    ) -> NewEvent {
+        for id in ids {
+            let id = id.into().hyphenated().to_string();
+            if !self.subjects.iter().any(|(k, s)| *k == kind && *s == id) {
+                self.subjects.push((kind, id));
+            }
+        }
+        self
+    }
+
+    /// A term a search looked for, as its blind index (never the term).
+    pub fn term(mut self, kind: SubjectKind, index: &BlindIndex) -> NewEvent {
+        let hex = index.as_hex();
+        if !self.subjects.iter().any(|(k, s)| *k == kind && *s == hex) {
+            self.subjects.push((kind, hex));
+        }
+        self
+    }
+
     /// Overrides the time (imports, tests). Truncated to microseconds.
     pub fn occurred_at(mut self, at: DateTime<Utc>) -> NewEvent {
         self.occurred_at = to_micros(at);
@@ -241,7 +138,8 @@ impl NewEvent {
         self.id
     }
 
-    pub(crate) fn row(&self) -> NewEventRow<'_> {
+    /// The row to insert, sealed under `key_id` with `mac`.
+    pub(crate) fn row<'a>(&'a self, key_id: &'a str, mac: Option<Vec<u8>>) -> NewEventRow<'a> {
         NewEventRow {
             id: self.id.hyphenated().to_string(),
             occurred_at: self.occurred_at,
@@ -254,7 +152,23 @@ impl NewEvent {
             outcome: self.outcome.as_str(),
             request_id: self.request_id.as_deref(),
             detail: self.detail.as_deref(),
+            key_id: Some(key_id),
+            mac,
         }
+    }
+
+    /// The subject rows to insert.
+    pub(crate) fn subject_rows(&self) -> Vec<SubjectRow> {
+        let event_id = self.id.hyphenated().to_string();
+        self.subjects
+            .iter()
+            .map(|(kind, id)| SubjectRow {
+                subject_id: id.clone(),
+                occurred_at: self.occurred_at,
+                event_id: event_id.clone(),
+                kind: kind.as_str().to_string(),
+            })
+            .collect()
     }
 }
 
@@ -269,17 +183,29 @@ fn to_micros(at: DateTime<Utc>) -> NaiveDateTime {
 #[derive(Debug, diesel::Insertable)]
 #[diesel(table_name = audit_events)]
 pub(crate) struct NewEventRow<'a> {
-    id: String,
-    occurred_at: NaiveDateTime,
-    actor_id: Option<String>,
-    actor_role: Option<&'a str>,
-    action: &'a str,
-    entity: Option<&'a str>,
-    entity_id: Option<&'a str>,
-    city_id: Option<String>,
-    outcome: &'a str,
-    request_id: Option<&'a str>,
-    detail: Option<&'a str>,
+    pub id: String,
+    pub occurred_at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<&'a str>,
+    pub action: &'a str,
+    pub entity: Option<&'a str>,
+    pub entity_id: Option<&'a str>,
+    pub city_id: Option<String>,
+    pub outcome: &'a str,
+    pub request_id: Option<&'a str>,
+    pub detail: Option<&'a str>,
+    pub key_id: Option<&'a str>,
+    pub mac: Option<Vec<u8>>,
+}
+
+/// One row of `audit_subjects`.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Insertable, diesel::Queryable)]
+#[diesel(table_name = audit_subjects)]
+pub struct SubjectRow {
+    pub subject_id: String,
+    pub occurred_at: NaiveDateTime,
+    pub event_id: String,
+    pub kind: String,
 }
 
 /// A stored event, as read back. Text fields hold what was stored (an action
@@ -302,7 +228,13 @@ pub struct Event {
     /// Position in the chain, from 1; `None` until the sequencer reaches it.
     pub seq: Option<i64>,
     pub prev_hash: Option<Vec<u8>>,
+    /// The chain MAC (a SHA-256 hash for an event not yet re-chained).
     pub hash: Option<Vec<u8>>,
+    /// The audit key the event was sealed with, and its MAC.
+    pub key_id: Option<String>,
+    pub mac: Option<Vec<u8>>,
+    /// The audit key the sequencer linked it with.
+    pub chain_key_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -310,43 +242,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_action_round_trips_and_is_unique() {
-        let mut seen = std::collections::HashSet::new();
-        for action in Action::ALL {
-            assert_eq!(Action::parse(action.as_str()), Some(*action));
-            assert!(seen.insert(action.as_str()), "{action} twice");
-        }
-        for required in [
-            "auth.login",
-            "auth.login_failed",
-            "auth.refresh",
-            "auth.logout",
-            "auth.password_change",
-            "case.read",
-            "case.erase",
-            "referral.transition",
-            "audit.verify",
-            "keys.rotate",
-            "access.denied",
-        ] {
-            assert!(Action::parse(required).is_some(), "{required}");
-        }
-        assert_eq!(Action::ALL.len(), 53);
-    }
-
-    #[test]
-    fn outcomes_are_the_three_the_table_accepts() {
-        let names: Vec<_> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
-        assert_eq!(names, ["success", "denied", "failure"]);
-    }
-
-    #[test]
     fn times_are_kept_to_the_microsecond() {
         let at = DateTime::parse_from_rfc3339("2026-11-22T10:00:00.123456789Z")
             .unwrap()
             .with_timezone(&Utc);
         let event = NewEvent::new(Action::CaseRead, Outcome::Success).occurred_at(at);
-        assert_eq!(event.row().occurred_at.nanosecond(), 123_456_000);
+        assert_eq!(event.row("k", None).occurred_at.nanosecond(), 123_456_000);
     }
 
     #[test]
@@ -354,8 +255,21 @@ mod tests {
         let event = NewEvent::new(Action::CaseRead, Outcome::Failure)
             .detail("ع".repeat(DETAIL_MAX_CHARS + 5));
         assert_eq!(
-            event.row().detail.unwrap().chars().count(),
+            event.row("k", None).detail.unwrap().chars().count(),
             DETAIL_MAX_CHARS
         );
+    }
+
+    #[test]
+    fn subjects_are_listed_once_each_with_the_events_time() {
+        let case = Uuid::new_v4();
+        let event = NewEvent::new(Action::CaseList, Outcome::Success)
+            .showing([case, case])
+            .subjects(SubjectKind::Referral, [case]);
+        let rows = event.subject_rows();
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.occurred_at == event.occurred_at
+            && r.event_id == event.id().to_string()
+            && r.subject_id == case.to_string()));
     }
 }

@@ -1,7 +1,7 @@
-//! `GET /audit` and `GET /audit/verify`, for auditors only. Reading the log
-//! is itself an audited event.
+//! `GET /audit`, `GET /audit/verify` and `POST /audit/lookups`, for
+//! auditors only. Reading the log is itself an audited event.
 
-use actix_web::{HttpRequest, HttpResponse, get};
+use actix_web::{HttpRequest, HttpResponse, get, post};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,9 +13,10 @@ use crate::domain::time;
 use crate::error::ApiError;
 use crate::pagination::{Listed, Page};
 use crate::web::context::Context;
-use crate::web::extract;
+use crate::web::extract::{self, ApiJson};
 
-use super::{Action, AuditFilter, Entity, Event, Outcome};
+use super::lookup::{self, LookupRequest};
+use super::{Action, AuditFilter, Entity, Event, Outcome, SubjectRow};
 
 #[derive(Debug, Deserialize, validator::Validate, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +50,25 @@ fn action_names() -> utoipa::openapi::schema::Object {
         .build()
 }
 
+/// Whom an event is about besides its entity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditSubject {
+    /// `case`: a person the answer showed; `referral`: one the action
+    /// ended; `national_id`, `phone`, `name`: a term a search looked for,
+    /// given as its blind index (16 hex digits), never the term.
+    #[schema(schema_with = subject_kinds)]
+    pub kind: String,
+    pub id: String,
+}
+
+fn subject_kinds() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(super::SubjectKind::ALL.iter().map(|k| k.as_str())))
+        .build()
+}
+
 /// One audit event as auditors see it. No field holds a person's data.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEvent {
@@ -75,11 +95,23 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     #[schema(required = true)]
     pub detail: Option<String>,
+    /// The people an answer showed, the referrals an action ended, the
+    /// terms a search looked for.
+    pub subjects: Vec<AuditSubject>,
 }
 
-impl From<Event> for AuditEvent {
-    fn from(e: Event) -> AuditEvent {
+impl AuditEvent {
+    /// The event as auditors see it, with its subject rows.
+    fn with_subjects(e: Event, subjects: Vec<SubjectRow>) -> AuditEvent {
+        let subjects = subjects
+            .into_iter()
+            .map(|s| AuditSubject {
+                kind: s.kind,
+                id: s.subject_id,
+            })
+            .collect();
         AuditEvent {
+            subjects,
             id: e.id,
             seq: e.seq,
             occurred_at: time::to_utc(e.occurred_at),
@@ -96,6 +128,22 @@ impl From<Event> for AuditEvent {
     }
 }
 
+/// A page of events, each with its subjects (one more query for the page).
+fn shown(
+    conn: &mut crate::db::AnyConnection,
+    events: Vec<Event>,
+) -> Result<Vec<AuditEvent>, ApiError> {
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    let mut subjects = super::store::subjects_of(conn, &ids)?;
+    Ok(events
+        .into_iter()
+        .map(|e| {
+            let listed = subjects.remove(&e.id).unwrap_or_default();
+            AuditEvent::with_subjects(e, listed)
+        })
+        .collect())
+}
+
 /// A page of the audit log.
 pub type AuditPage = Page<AuditEvent>;
 
@@ -107,8 +155,11 @@ impl Listed for AuditEvent {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VerifyResult {
     pub ok: bool,
-    /// Events found intact, in chain order.
+    /// Events found intact, in chain order, before the first broken one.
     pub events: u64,
+    /// Events that did not check out (inserted, changed, moved, or after a
+    /// removed one), in the whole chain.
+    pub broken: u64,
     #[schema(required = true)]
     pub first_broken_id: Option<String>,
     /// The last intact event's position and hash: record them outside the
@@ -151,7 +202,7 @@ pub async fn list_events(req: HttpRequest, ctx: Context) -> Result<HttpResponse,
                     super::list(tx.conn, &filter, &page)?,
                     super::store::position,
                 );
-                let items = events.into_iter().map(AuditEvent::from).collect();
+                let items = shown(tx.conn, events)?;
                 let event = tx
                     .event(Action::AuditRead)
                     .entity(Entity::AuditLog, uuid::Uuid::nil());
@@ -174,10 +225,13 @@ pub async fn verify_chain(ctx: Context) -> Result<HttpResponse, ApiError> {
     // whole log and must not hold the write lock meanwhile.
     ctx.may(PolicyAction::AuditRead).await?;
     let (principal, request) = (ctx.principal.clone(), ctx.request.clone());
+    let keys = ctx.database().audit_keys().cloned().ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("the server was started without audit keys"))
+    })?;
     let result = ctx
         .database()
         .run(move |conn| {
-            let verification = super::verify(conn)?;
+            let verification = super::verify(conn, &keys)?;
             let outcome = match verification.ok {
                 true => Outcome::Success,
                 false => Outcome::Failure,
@@ -188,6 +242,7 @@ pub async fn verify_chain(ctx: Context) -> Result<HttpResponse, ApiError> {
             Ok(VerifyResult {
                 ok: verification.ok,
                 events: verification.events,
+                broken: verification.broken,
                 first_broken_id: verification.first_broken_id,
                 head_seq: verification.head.as_ref().map(|h| h.0),
                 head_hash: verification.head.map(|h| h.1),
@@ -195,4 +250,43 @@ pub async fn verify_chain(ctx: Context) -> Result<HttpResponse, ApiError> {
         })
         .await?;
     Ok(HttpResponse::Ok().json(result))
+}
+
+/// Which events searched for a term: give one national ID, phone number or
+/// name; the server computes its blind index as the search did. The lookup
+/// is itself recorded, with the same index.
+#[utoipa::path(
+    tag = "audit",
+    request_body = LookupRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = AuditPage))
+)]
+#[post("/audit/lookups")]
+pub async fn lookups(ctx: Context, body: ApiJson<LookupRequest>) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    let page = ctx.page(request.limit, request.cursor.as_deref());
+    let input = page.map(|page| (request, page));
+    let page = ctx
+        .on_collection(
+            PolicyAction::AuditLookup,
+            input,
+            |tx, _, (request, page)| {
+                let term = request.term(tx.indexer)?;
+                let (events, next_cursor) = page.cut(
+                    lookup::searched_for(tx.conn, &term, &page)?,
+                    super::store::position,
+                );
+                let items = shown(tx.conn, events)?;
+                let mut event = tx
+                    .event(Action::AuditLookup)
+                    .entity(Entity::AuditLog, uuid::Uuid::nil())
+                    .detail(format!("{}: {} events", term.kind, items.len()));
+                for index in &term.indexes {
+                    event = event.term(term.kind, index);
+                }
+                Ok((Page { items, next_cursor }, Some(event)))
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -65,10 +65,13 @@ pub enum Action {
     AssessmentRead,
     /// Review or void an assessment (never one's own).
     AssessmentReview,
+    /// Ask which events searched for a term (the auditor types a national
+    /// ID, a phone number or a name into the system).
+    AuditLookup,
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -103,6 +106,7 @@ impl Action {
         Action::AssessmentWrite,
         Action::AssessmentRead,
         Action::AssessmentReview,
+        Action::AuditLookup,
     ];
 }
 
@@ -178,7 +182,7 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
 
         (R::CitySupervisor, A::StatsRead) => Some(OwnCities),
         (R::MinistryOfficial, A::StatsRead) => Some(Anything),
-        (R::Auditor, A::AuditRead) => Some(Anything),
+        (R::Auditor, A::AuditRead | A::AuditLookup) => Some(Anything),
         _ => None,
     }
 }

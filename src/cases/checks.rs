@@ -6,8 +6,8 @@
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 
-use crate::db::AnyConnection;
 use crate::db::schema::households;
+use crate::db::{AnyConnection, lock_row};
 use crate::domain::{
     CityId, HouseholdId, NationalId, NonBlank, OriginKind, Phone, Sex, UserId, VulnerabilityFlag,
 };
@@ -186,6 +186,9 @@ pub fn check_links(
 ) -> Result<Vec<FieldError>, ApiError> {
     let mut errors = Vec::new();
     if let Some(household) = household {
+        // Locked, so that a transfer moving the household cannot slip in
+        // between this check and the write that relies on it.
+        lock_row(conn, "households", household.into())?;
         let held_in: Option<CityId> = households::table
             .find(household)
             .select(households::city_id)

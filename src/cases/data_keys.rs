@@ -133,6 +133,21 @@ pub fn load_many<S: Into<SubjectId> + Copy>(
         .collect()
 }
 
+/// Replaces a subject's data key with a new one (`generate`): the old
+/// wrapped key is overwritten, and whatever was sealed under it can no
+/// longer be opened.
+pub fn replace(conn: &mut AnyConnection, key: &NewDataKey) -> Result<(), ApiError> {
+    diesel::update(data_keys::table.find(key.subject_id))
+        .set((
+            data_keys::kek_version.eq(key.kek_version),
+            data_keys::wrapped_key.eq(key.wrapped_key.clone()),
+            data_keys::created_at.eq(key.created_at),
+            data_keys::erased_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Crypto-shredding: the wrapped key is deleted, the row kept as a marker.
 pub fn erase(conn: &mut AnyConnection, subject: impl Into<SubjectId>) -> Result<(), ApiError> {
     diesel::update(data_keys::table.find(subject.into()))

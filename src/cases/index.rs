@@ -1,16 +1,15 @@
 //! A case's search index: its national ID, phone and name tokens kept as
-//! blind indexes (keyed HMACs) in `case_search_index`, and the candidates
-//! they give for a search. A candidate is only that: `search` opens it and
-//! decides on the plaintext.
-
-use std::collections::{BTreeMap, BTreeSet};
+//! blind indexes (keyed HMACs) in `case_search_index`, and the cases they
+//! give for a search. Such a case is a candidate only: `search` opens it
+//! and decides on the plaintext.
 
 use diesel::prelude::*;
 
-use crate::crypto::BlindIndexer;
-use crate::db::AnyConnection;
-use crate::db::schema::case_search_index;
-use crate::domain::{CaseId, CityId};
+use crate::audit::SubjectKind;
+use crate::crypto::{BlindIndex, BlindIndexer};
+use crate::db::schema::{case_search_index, cases};
+use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::{CaseId, CaseStatus, CityId};
 use crate::error::ApiError;
 
 use super::checks::NewSubject;
@@ -88,62 +87,50 @@ pub fn reindex(
     Ok(())
 }
 
-/// Candidate cases for a search, with their city, from blind indexes.
-/// Every given criterion must match, and for a name every token.
-pub fn candidates(
-    conn: &mut AnyConnection,
+/// What a search was given, as blind indexes: per kind of term, every
+/// index a case must have (one for a national ID or a phone, one per token
+/// of a name). A term that gives no index (a national ID with no digit) has
+/// none, and then nothing can match.
+pub fn wanted(
     indexer: &BlindIndexer,
     query: &SearchRequest,
-) -> Result<Vec<(CaseId, CityId)>, ApiError> {
-    let mut wanted: Vec<(&str, Vec<String>)> = Vec::new();
+) -> Vec<(SubjectKind, Vec<BlindIndex>)> {
+    let mut wanted = Vec::new();
     if let Some(v) = &query.national_id {
-        let index = indexer.national_id(v).map(|b| b.as_hex());
-        wanted.push(("national_id", index.into_iter().collect()));
+        wanted.push((
+            SubjectKind::NationalId,
+            indexer.national_id(v).into_iter().collect(),
+        ));
     }
     if let Some(v) = &query.phone {
-        let index = indexer.phone(v).map(|b| b.as_hex());
-        wanted.push(("phone", index.into_iter().collect()));
+        wanted.push((SubjectKind::Phone, indexer.phone(v).into_iter().collect()));
     }
     if let Some(v) = &query.name {
-        let mut tokens: Vec<String> = indexer.name_tokens(v).iter().map(|b| b.as_hex()).collect();
-        tokens.sort();
-        tokens.dedup();
-        wanted.push(("name", tokens));
+        wanted.push((SubjectKind::Name, indexer.name_tokens(v)));
     }
-    let mut result: Option<BTreeMap<CaseId, CityId>> = None;
-    for (kind, values) in wanted {
-        if values.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<(CaseId, String, CityId)> = case_search_index::table
-            .filter(case_search_index::kind.eq(kind))
-            .filter(case_search_index::value.eq_any(&values))
-            .select((
-                case_search_index::case_id,
-                case_search_index::value,
-                case_search_index::city_id,
-            ))
-            .load(conn)?;
-        let mut per_case: BTreeMap<CaseId, (CityId, BTreeSet<String>)> = BTreeMap::new();
-        for (case, value, city) in rows {
-            per_case
-                .entry(case)
-                .or_insert_with(|| (city, BTreeSet::new()))
-                .1
-                .insert(value);
-        }
-        let matched: BTreeMap<CaseId, CityId> = per_case
-            .into_iter()
-            .filter(|(_, (_, found))| found.len() == values.len())
-            .map(|(case, (city, _))| (case, city))
-            .collect();
-        result = Some(match result {
-            None => matched,
-            Some(previous) => previous
-                .into_iter()
-                .filter(|(case, _)| matched.contains_key(case))
-                .collect(),
-        });
+    wanted
+}
+
+/// The cases, not erased, that hold every wanted index: one subquery per
+/// kind of term on `case_search_index (kind, value)`, so the database finds
+/// them without a row being read, let alone opened. The caller adds the
+/// scope, the order and the page.
+pub fn matching(
+    wanted: &[(SubjectKind, Vec<BlindIndex>)],
+) -> cases::BoxedQuery<'static, MultiBackend> {
+    let mut query = cases::table
+        .filter(cases::status.ne(CaseStatus::Erased))
+        .into_boxed();
+    for (kind, indexes) in wanted {
+        let values: Vec<String> = indexes.iter().map(BlindIndex::as_hex).collect();
+        let count = i64::try_from(values.len()).unwrap_or(i64::MAX);
+        let holding = case_search_index::table
+            .filter(case_search_index::kind.eq(kind.as_str()))
+            .filter(case_search_index::value.eq_any(values))
+            .group_by(case_search_index::case_id)
+            .having(diesel::dsl::count_star().eq(count))
+            .select(case_search_index::case_id);
+        query = query.filter(cases::id.eq_any(holding));
     }
-    Ok(result.unwrap_or_default().into_iter().collect())
+    query
 }

@@ -1,17 +1,14 @@
-//! A case's life after creation: closing, reopening, erasure by
-//! crypto-shredding, and moving to another city (re-sealing every field for
-//! the new city, since the AAD names it).
+//! A case's life after creation: closing, reopening, and moving to another
+//! city (re-sealing every field for the new city, since the AAD names it).
+//! Erasure is `erasure`.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::crypto::{FieldCipher, Keyring, Opened, Sealed};
 use crate::db::AnyConnection;
-use crate::db::schema::{case_notes, case_search_index, cases, referrals, transfers};
-use crate::domain::{
-    CaseId, CaseStatus, CityId, HouseholdId, NonBlank, NoteId, ReferralState, TransferStatus,
-    UserId, time,
-};
+use crate::db::schema::{case_notes, case_search_index, cases};
+use crate::domain::{CaseId, CaseStatus, CityId, HouseholdId, NonBlank, NoteId, time};
 use crate::error::ApiError;
 
 use super::data_keys;
@@ -60,54 +57,6 @@ pub fn reopen(conn: &mut AnyConnection, row: &CaseRow) -> Result<(), ApiError> {
             cases::closed_at.eq(None::<NaiveDateTime>),
             cases::version.eq(cases::version + 1),
             cases::updated_at.eq(time::now()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Crypto-shredding: the person's data key is destroyed and their blind
-/// indexes removed. The sealed columns stay as they are — unreadable by
-/// anyone from now on — and the row keeps only what aggregates count.
-///
-/// What pointed at the person ends with them: their open referrals are
-/// cancelled (providers lose them at once rather than keep a nameless one)
-/// and a pending transfer is cancelled (there is no one left to move, and
-/// its reason can no longer be read). Runs inside the caller's transaction.
-pub fn erase(conn: &mut AnyConnection, row: &CaseRow, by: UserId) -> Result<(), ApiError> {
-    let now = time::now();
-    diesel::update(
-        referrals::table
-            .filter(referrals::case_id.eq(row.id))
-            .filter(referrals::state.eq_any(ReferralState::OPEN)),
-    )
-    .set((
-        referrals::state.eq(ReferralState::Cancelled),
-        referrals::cancelled_at.eq(Some(now)),
-        referrals::updated_by.eq(by),
-        referrals::version.eq(referrals::version + 1),
-        referrals::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    diesel::update(
-        transfers::table
-            .filter(transfers::case_id.eq(row.id))
-            .filter(transfers::status.eq(TransferStatus::Pending)),
-    )
-    .set((
-        transfers::status.eq(TransferStatus::Cancelled),
-        transfers::decided_by.eq(Some(by)),
-        transfers::decided_at.eq(Some(now)),
-    ))
-    .execute(conn)?;
-    data_keys::erase(conn, row.id)?;
-    diesel::delete(case_search_index::table.filter(case_search_index::case_id.eq(row.id)))
-        .execute(conn)?;
-    diesel::update(cases::table.find(row.id))
-        .set((
-            cases::status.eq(CaseStatus::Erased),
-            cases::erased_at.eq(Some(now)),
-            cases::version.eq(cases::version + 1),
-            cases::updated_at.eq(now),
         ))
         .execute(conn)?;
     Ok(())

@@ -8,12 +8,15 @@
 //!   [`store`]: queries on `cases`; [`sealing`]: sealing and opening a
 //!   case's fields; [`index`]: its blind indexes; [`search`]: the search;
 //!   [`data_keys`]: the per-person data keys;
-//! - [`lifecycle`]: closing, reopening, erasure, moving to another city;
-//!   [`notes`]: home visits and follow-ups;
+//! - [`lifecycle`]: closing, reopening, moving to another city;
+//!   [`erasure`]: erasing a person; [`ending`]: what ends with their
+//!   consent or with them; [`notes`]: home visits and follow-ups;
 //! - [`routes`]: the HTTP handlers.
 
 pub mod checks;
 pub mod data_keys;
+pub mod ending;
+pub mod erasure;
 pub mod index;
 pub mod lifecycle;
 pub mod model;

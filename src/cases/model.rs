@@ -265,6 +265,11 @@ pub struct SearchRequest {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    /// 1 to 100; default 20. Any larger value is cut to 100, 0 to 1.
+    #[schema(format = Int64, minimum = 0, maximum = 4294967295_u64)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page (with the same terms).
+    pub cursor: Option<String>,
 }
 
 impl SearchRequest {
@@ -280,10 +285,19 @@ impl SearchRequest {
     }
 }
 
+/// Search pages are smaller than list pages: each line is a person opened.
+pub const SEARCH_PAGE_DEFAULT: u32 = 20;
+pub const SEARCH_PAGE_MAX: u32 = 100;
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResult {
-    /// Matches in the caller's cities.
+    /// Matches in the caller's cities, newest first, one page.
     pub items: Vec<CaseSummary>,
+    /// Give it back as `cursor` for the next page; `null` on the last.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+    /// How many more matches the caller's cities hold after this page.
+    pub remaining: u64,
     /// How many matches are held by other cities (no details).
     pub elsewhere: u64,
 }

@@ -10,7 +10,7 @@ use crate::auth::policy::Scope;
 use crate::crypto::Crypto;
 use crate::db::column::TextSet;
 use crate::db::schema::{cases, cities};
-use crate::db::{AnyConnection, Backend};
+use crate::db::{AnyConnection, Backend, MultiBackend};
 use crate::domain::{CaseId, CaseStatus, CityId, HouseholdId, UserId, time};
 use crate::error::ApiError;
 use crate::pagination::{Cursor, PageRequest};
@@ -142,7 +142,6 @@ pub fn list(
     page: &PageRequest<NaiveDateTime>,
 ) -> Result<Vec<CaseRow>, ApiError> {
     let mut query = cases::table
-        .select(cases::all_columns)
         .filter(cases::status.ne(CaseStatus::Erased))
         .order((cases::created_at.desc(), cases::id.desc()))
         .limit(page.fetch())
@@ -163,19 +162,27 @@ pub fn list(
     if let Some(household) = filter.household_id {
         query = query.filter(cases::household_id.eq(household));
     }
-    if let Some(Cursor { key: at, id }) = &page.after {
-        let id = CaseId::from(*id);
-        // `created_at <= at` is implied by the rest, but it is what lets
-        // either database seek the index (city_id, created_at, id) to the
-        // cursor instead of walking every newer case of the city: at a
-        // million cases that was most of the time of a page.
-        query = query.filter(cases::created_at.le(*at)).filter(
-            cases::created_at
-                .lt(*at)
-                .or(cases::created_at.eq(*at).and(cases::id.lt(id))),
-        );
+    if let Some(cursor) = &page.after {
+        query = after(query, cursor);
     }
     Ok(query.load(conn)?)
+}
+
+/// The cases after `cursor` in list order (newest first).
+pub fn after(
+    query: cases::BoxedQuery<'static, MultiBackend>,
+    cursor: &Cursor<NaiveDateTime>,
+) -> cases::BoxedQuery<'static, MultiBackend> {
+    let (at, id) = (cursor.key, CaseId::from(cursor.id));
+    // `created_at <= at` is implied by the rest, but it is what lets
+    // either database seek the index (city_id, created_at, id) to the
+    // cursor instead of walking every newer case of the city: at a
+    // million cases that was most of the time of a page.
+    query.filter(cases::created_at.le(at)).filter(
+        cases::created_at
+            .lt(at)
+            .or(cases::created_at.eq(at).and(cases::id.lt(id))),
+    )
 }
 
 /// Where the next page starts after this row.

@@ -2,11 +2,13 @@
 //! parses and dispatches.
 
 use std::io::BufRead;
+use std::sync::Arc;
 
 use diesel::prelude::*;
 
-use crate::audit::{self, Entity, NewEvent, Outcome};
+use crate::audit::{self, Action, Entity, NewEvent, Outcome};
 use crate::auth::password;
+use crate::crypto::{AuditKeys, Keyring, audit_keys};
 use crate::db::schema::users as user_rows;
 use crate::db::{AnyConnection, ConnectionManager, migrations, write_transaction};
 use crate::domain::{Approval, RequestKind, Role, UserId};
@@ -22,6 +24,35 @@ pub fn connect(settings: &Settings) -> anyhow::Result<AnyConnection> {
         settings.database.sqlite_busy_timeout_ms,
     )?;
     Ok(manager.establish()?)
+}
+
+/// The audit keys of the configured keyring (loaded as the server loads
+/// it: in production a keyring without an audit key is an error).
+pub fn audit_keys(settings: &Settings) -> anyhow::Result<Arc<AuditKeys>> {
+    let keyring = Keyring::load(&settings.crypto, settings.environment)?;
+    Ok(Arc::new(AuditKeys::from_keyring(&keyring)?))
+}
+
+/// Runs a command that appends audit events with the audit keys in scope
+/// (`crypto::audit_keys::scope`).
+pub fn with_audit_keys<T>(
+    settings: &Settings,
+    command: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let keys = audit_keys(settings)?;
+    audit_keys::scope(&keys, command)
+}
+
+/// `sanad vacuum`: finishes erasures on disk (`db::erasure::vacuum`,
+/// waiting at most `wait` for older transactions) and records that it ran.
+pub fn vacuum(settings: &Settings, wait: std::time::Duration) -> anyhow::Result<Vec<&'static str>> {
+    let keys = audit_keys(settings)?;
+    let mut conn = connect(settings)?;
+    let done = crate::db::erasure::vacuum(&mut conn, wait)?;
+    let event =
+        NewEvent::new(Action::ErasureVacuum, Outcome::Success).detail(done.steps.join("; "));
+    crate::db::write_transaction(&mut conn, |conn| audit::append_with(conn, &keys, &event))?;
+    Ok(done.steps)
 }
 
 /// `sanad migrate`: applies pending migrations; returns how many ran.

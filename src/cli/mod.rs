@@ -1,7 +1,8 @@
-//! The command line: `sanad [serve|migrate|audit verify|…]`. This module
+//! The command line: `sanad [serve|migrate|audit verify|audit anchor|…]`. This module
 //! is what clap parses; [`commands`] holds what the commands that need a
 //! database connection do.
 
+pub mod audit;
 pub mod commands;
 
 use std::path::PathBuf;
@@ -50,6 +51,16 @@ pub enum Command {
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
+    },
+    /// Finish erasures on disk: on PostgreSQL, once the transactions older
+    /// than the call have ended (in the whole cluster), `VACUUM FULL
+    /// data_keys` and a CHECKPOINT
+    /// (run it as the owner role, with superuser, or pg_checkpoint and
+    /// pg_read_all_stats); on SQLite a WAL checkpoint that truncates the WAL.
+    Vacuum {
+        /// How long to wait for older transactions before giving up.
+        #[arg(long, default_value_t = 300)]
+        wait_secs: u64,
     },
 }
 
@@ -127,16 +138,26 @@ pub enum KeysCommand {
     /// Sign tokens with the most recently added signing key (restart nodes
     /// afterwards). Older keys keep verifying.
     ActivateSigningKey,
+    /// Add an audit key and make it the one the audit trail is sealed with
+    /// (restart every API node afterwards). A keyring from before the
+    /// audit trail was keyed needs this once before production starts.
+    AddAuditKey,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Chain any pending events, then check the whole hash chain. Exits 0
-    /// when it holds, 1 naming the first broken event otherwise.
+    /// Chain any pending events, then check every event's MAC and the whole
+    /// chain. Exits 0 when it holds, 1 naming the first broken event
+    /// otherwise.
     Verify {
-        /// A head printed by an earlier run (SEQ:HASH), kept outside the
-        /// database: also fail unless the chain still holds it.
-        #[arg(long, value_name = "SEQ:HASH")]
+        /// An anchor printed by `sanad audit anchor` (or a head SEQ:HASH),
+        /// kept outside the database: also fail unless the chain still
+        /// holds it and its signature verifies.
+        #[arg(long, value_name = "ANCHOR")]
         anchor: Option<crate::audit::Anchor>,
     },
+    /// Verify, then print the head (sequence, MAC, time) signed with the
+    /// audit key, for an outside witness. Exits 1 when the trail does not
+    /// verify.
+    Anchor,
 }

@@ -1,11 +1,13 @@
 //! Field encryption for the data of returnees: the keyring (key-encryption
-//! keys, blind-index root, token signing keys), per-person data keys, the
+//! keys, blind-index root, token signing keys, audit keys), per-person data
+//! keys, the audit trail's MAC keys, the
 //! AES-256-GCM envelope, the typed field API that models use, and blind
 //! indexes for exact-match lookups over encrypted columns.
 //!
 //! `docs/security.md` describes the key hierarchy, the ciphertext format and
 //! what blind indexes leak; keep it true when this module changes.
 
+pub mod audit_keys;
 pub mod blind_index;
 pub mod envelope;
 pub mod field;
@@ -14,6 +16,7 @@ mod secret;
 pub mod tag;
 pub mod wrapping;
 
+pub use audit_keys::AuditKeys;
 pub use blind_index::{BlindIndex, BlindIndexer};
 pub use envelope::{Aad, open, seal};
 pub use field::{FieldCipher, Opened, PersonKeys, Sealed};

@@ -1,6 +1,8 @@
 //! Embedded migrations, one set per backend, kept in lockstep: the same
 //! version names exist under `migrations/postgres` and `migrations/sqlite`.
 
+use diesel::backend::Backend;
+use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::{AnyConnection, DbError};
@@ -15,6 +17,32 @@ pub fn run(conn: &mut AnyConnection) -> Result<usize, DbError> {
         AnyConnection::Sqlite(lite) => lite.run_pending_migrations(SQLITE).map(|v| v.len()),
     };
     applied.map_err(|cause| DbError::Migration(cause.to_string()))
+}
+
+/// Applies the pending migrations older than `version` (its digits, such
+/// as `20261202000009`): the database as an older release left it, for
+/// testing what a migration and the code that follows it do to its data.
+pub fn run_before(conn: &mut AnyConnection, version: &str) -> Result<usize, DbError> {
+    let applied = match conn {
+        AnyConnection::Postgresql(pg) => run_older(pg, POSTGRES, version),
+        AnyConnection::Sqlite(lite) => run_older(lite, SQLITE, version),
+    };
+    applied.map_err(|cause| DbError::Migration(cause.to_string()))
+}
+
+fn run_older<DB: Backend, C: MigrationHarness<DB>>(
+    conn: &mut C,
+    source: impl MigrationSource<DB>,
+    version: &str,
+) -> diesel::migration::Result<usize> {
+    let mut applied = 0;
+    for migration in conn.pending_migrations(source)? {
+        if migration.name().version().to_string().as_str() < version {
+            conn.run_migration(&*migration)?;
+            applied += 1;
+        }
+    }
+    Ok(applied)
 }
 
 #[cfg(test)]

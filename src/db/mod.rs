@@ -4,15 +4,19 @@
 //! database without blocking the async executor.
 
 pub mod column;
+pub mod erasure;
 pub mod migrations;
 pub mod pool;
 pub mod schema;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 pub use pool::{Backend, ConnectionManager, DbError};
 
+use crate::crypto::AuditKeys;
+use crate::crypto::audit_keys;
 use crate::error::ApiError;
 
 /// One connection to whichever backend the URL named.
@@ -85,6 +89,19 @@ pub fn lock_row_and_case(
     );
     lock(conn, &case, id)?;
     lock_row(conn, table, id)
+}
+
+/// Locks every case of a household until the transaction ends (a household
+/// transfer moves them all; PostgreSQL only, as [`lock_row`]).
+pub fn lock_household_members(
+    conn: &mut AnyConnection,
+    household: uuid::Uuid,
+) -> Result<(), ApiError> {
+    lock(
+        conn,
+        "SELECT 1 FROM cases WHERE household_id = $1 ORDER BY id FOR UPDATE",
+        household,
+    )
 }
 
 fn lock(conn: &mut AnyConnection, sql: &str, id: uuid::Uuid) -> Result<(), ApiError> {
@@ -168,11 +185,14 @@ macro_rules! insert_batches {
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
-/// The pool plus what handlers need to use it well.
+/// The pool plus what handlers need to use it well: and the audit keys,
+/// which [`Database::run`] puts in scope for the work it runs, so that
+/// every event appended there is sealed (`crypto::audit_keys`).
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
     backend: Backend,
+    audit_keys: Option<Arc<AuditKeys>>,
 }
 
 impl Database {
@@ -200,7 +220,21 @@ impl Database {
             // restarted server does not leave stale sockets in the pool long.
             .idle_timeout(Some(Duration::from_secs(300)))
             .build_unchecked(manager);
-        Ok(Database { pool, backend })
+        Ok(Database {
+            pool,
+            backend,
+            audit_keys: None,
+        })
+    }
+
+    /// The audit keys every [`Database::run`] puts in scope.
+    pub fn with_audit_keys(mut self, keys: Arc<AuditKeys>) -> Database {
+        self.audit_keys = Some(keys);
+        self
+    }
+
+    pub fn audit_keys(&self) -> Option<&Arc<AuditKeys>> {
+        self.audit_keys.as_ref()
     }
 
     pub fn backend(&self) -> Backend {
@@ -223,11 +257,16 @@ impl Database {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let keys = self.audit_keys.clone();
         let span = tracing::Span::current();
         actix_web::web::block(move || {
             let _entered = span.enter();
             let mut conn = pool.get().map_err(ApiError::from)?;
-            match work(&mut conn) {
+            let done = match &keys {
+                Some(keys) => audit_keys::scope(keys, || work(&mut conn)),
+                None => work(&mut conn),
+            };
+            match done {
                 Err(ApiError::Internal(cause)) if conn.batch_execute("SELECT 1").is_err() => Err(
                     ApiError::Unavailable(format!("the database connection failed: {cause:#}")),
                 ),

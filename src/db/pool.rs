@@ -121,11 +121,15 @@ impl ConnectionManager {
                         }
                     })?;
                 // busy_timeout first: switching to WAL itself needs the lock.
+                // secure_delete: what a write removes or replaces (an erased
+                // person's wrapped data key) is overwritten with zeros, not
+                // left in a free page (docs/security.md, "Erasure").
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA secure_delete = ON;",
                     self.sqlite_busy_timeout_ms
                 ))
                 .map_err(DbError::Pragma)?;
@@ -215,7 +219,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn sqlite_connections_use_wal_and_foreign_keys() {
+    fn sqlite_connections_use_wal_foreign_keys_and_secure_delete() {
         use diesel::RunQueryDsl;
         use diesel::sql_types::{BigInt, Text};
 
@@ -229,6 +233,11 @@ pub(crate) mod tests {
             #[diesel(sql_type = BigInt)]
             foreign_keys: i64,
         }
+        #[derive(diesel::QueryableByName)]
+        struct Overwrite {
+            #[diesel(sql_type = BigInt)]
+            secure_delete: i64,
+        }
         let (_dir, mut conn) = scratch_sqlite();
         let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
             .get_result(&mut conn)
@@ -238,5 +247,10 @@ pub(crate) mod tests {
             .get_result(&mut conn)
             .unwrap();
         assert_eq!(fk.foreign_keys, 1);
+        // What a write removes is overwritten: erasure relies on it.
+        let overwrite: Overwrite = diesel::sql_query("PRAGMA secure_delete")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(overwrite.secure_delete, 1);
     }
 }

@@ -105,8 +105,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Append-only; see `migrations/*/2026-11-22-000003_audit`. `queue_no`
-    /// is an identity on PostgreSQL and the rowid on SQLite.
+    /// Append-only; see `migrations/*/2026-11-22-000003_audit` and
+    /// `2026-12-02-000009_audit_trail`. `queue_no` is an identity on
+    /// PostgreSQL and the rowid on SQLite.
     audit_events (id) {
         id -> Text,
         queue_no -> BigInt,
@@ -123,6 +124,27 @@ diesel::table! {
         seq -> Nullable<BigInt>,
         prev_hash -> Nullable<Binary>,
         hash -> Nullable<Binary>,
+        key_id -> Nullable<Text>,
+        mac -> Nullable<Binary>,
+        chain_key_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Append-only: whom an event is about besides its entity.
+    audit_subjects (subject_id, occurred_at, event_id, kind) {
+        subject_id -> Text,
+        occurred_at -> Timestamp,
+        event_id -> Text,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    /// One row: whether the events from before the audit key were re-chained.
+    audit_rechain (id) {
+        id -> Integer,
+        done_at -> Nullable<Timestamp>,
     }
 }
 
@@ -355,6 +377,7 @@ diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(grant_requests -> organisations (organisation_id));
 diesel::joinable!(grant_requests -> users (user_id));
 diesel::joinable!(organisations -> cities (city_id));
+diesel::joinable!(audit_subjects -> audit_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     governorates,
@@ -366,6 +389,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_attempts,
     refresh_tokens,
     audit_events,
+    audit_subjects,
+    audit_rechain,
     data_keys,
     households,
     case_counters,

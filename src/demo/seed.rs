@@ -149,8 +149,9 @@ pub fn seed(
         users,
         elapsed: started.elapsed(),
     };
-    audit::append(
+    audit::append_with(
         &mut conn,
+        &crate::crypto::AuditKeys::from_keyring(&keyring)?,
         &NewEvent::new(audit::Action::DemoSeed, Outcome::Success).detail(format!(
             "{} cases, {} households, {} referrals, {} assessments of demo data",
             report.cases, report.households, report.referrals, report.assessments

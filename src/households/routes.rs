@@ -67,10 +67,10 @@ pub async fn get_household(
             id.into_inner(),
             |tx, row: HouseholdRow| {
                 let household = store::view(tx.conn, tx.keyring, &row)?;
-                Ok((
-                    household,
-                    Some(tx.event_on(audit::Action::HouseholdRead, &row)),
-                ))
+                let event = tx
+                    .event_on(audit::Action::HouseholdRead, &row)
+                    .showing(household.members.iter().map(|m| m.id));
+                Ok((household, Some(event)))
             },
         )
         .await?;

@@ -1,5 +1,8 @@
 //! Household rows: the label sealed with the household's own data key, the
-//! members (their cases), and moving a household to another city.
+//! members (their cases), a member's erasure, and moving a household to
+//! another city.
+
+use std::collections::BTreeSet;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -8,10 +11,11 @@ use crate::audit::Entity;
 use crate::auth::guard::CityRow;
 use crate::cases::sealing::{open, summaries};
 use crate::cases::{data_keys, row as cases};
+use crate::crypto::blind_index::name_tokens;
 use crate::crypto::{Keyring, Sealed};
 use crate::db::schema::{data_keys as key_rows, households};
 use crate::db::{AnyConnection, lock_row};
-use crate::domain::{CityId, HouseholdId, UserId, time};
+use crate::domain::{CaseId, CityId, HouseholdId, UserId, time};
 use crate::error::ApiError;
 
 use super::model::Household;
@@ -149,6 +153,81 @@ pub fn create(
     Ok(row)
 }
 
+/// What became of a household's label when one of its members was erased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelAfter {
+    /// No label, or one that does not name the person: left as it was.
+    Kept,
+    /// The label named the person: sealed again without their names, under
+    /// a new data key (the old one destroyed).
+    Resealed,
+    /// The last member was erased, or nothing was left of the label once
+    /// their names were taken out: the label and its key are erased.
+    Erased,
+}
+
+/// A member, `erased`, is being erased (`cases::erasure`): the household
+/// loses them. `names` are the normalised tokens of their names. Runs in
+/// the caller's transaction; the household is locked.
+pub fn forget_member(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    household: HouseholdId,
+    erased: CaseId,
+    names: &BTreeSet<String>,
+) -> Result<LabelAfter, ApiError> {
+    let Some(row) = HouseholdRow::find_for_update(conn, household)? else {
+        return Ok(LabelAfter::Kept);
+    };
+    let Some(sealed) = &row.label_enc else {
+        return Ok(LabelAfter::Kept);
+    };
+    let others = cases::members(conn, household)?
+        .iter()
+        .any(|member| member.id != erased);
+    let keys = data_keys::load(conn, keyring, household)?;
+    let label = open(
+        &keys.row(household, row.city_id),
+        TABLE,
+        "label",
+        sealed,
+        household,
+    )?;
+    let kept = label.as_deref().map(|label| without_names(label, names));
+    let words = |text: &str| text.split_whitespace().count();
+    match (others, kept, label.as_deref()) {
+        (true, Some(kept), Some(label)) if words(&kept) == words(label) => Ok(LabelAfter::Kept),
+        (true, Some(kept), _) if !kept.is_empty() => {
+            let (key, fresh) = data_keys::generate(keyring, household, time::now())?;
+            let resealed = fresh
+                .row(household, row.city_id)
+                .seal_text(TABLE, "label", &kept)
+                .map_err(ApiError::internal)?;
+            data_keys::replace(conn, &key)?;
+            diesel::update(households::table.find(household))
+                .set(households::label_enc.eq(Some(resealed)))
+                .execute(conn)?;
+            Ok(LabelAfter::Resealed)
+        }
+        _ => {
+            diesel::update(households::table.find(household))
+                .set(households::label_enc.eq(None::<Sealed>))
+                .execute(conn)?;
+            data_keys::erase(conn, household)?;
+            Ok(LabelAfter::Erased)
+        }
+    }
+}
+
+/// The label's words, but those holding a token of `names`.
+fn without_names(label: &str, names: &BTreeSet<String>) -> String {
+    label
+        .split_whitespace()
+        .filter(|word| !name_tokens(word).iter().any(|token| names.contains(token)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Stores households and their label keys in multi-row INSERTs.
 pub fn insert_many(
     conn: &mut AnyConnection,
@@ -191,4 +270,23 @@ pub fn move_to_city(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(of: &str) -> BTreeSet<String> {
+        name_tokens(of).into_iter().collect()
+    }
+
+    #[test]
+    fn a_label_loses_the_words_that_hold_the_persons_names() {
+        let fatima = names("فاطمة أحمد Fatima Ahmed");
+        assert_eq!(without_names("عائلة فاطمة", &fatima), "عائلة");
+        assert_eq!(without_names("Fatima Ahmed's family", &fatima), "family");
+        assert_eq!(without_names("عائلة فاطمه", &fatima), "عائلة", "normalised");
+        assert_eq!(without_names("الطابق الثاني", &fatima), "الطابق الثاني");
+        assert_eq!(without_names("Fatima", &fatima), "");
+    }
 }

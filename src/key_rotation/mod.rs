@@ -53,17 +53,12 @@ fn keyring_path(settings: &Settings) -> Result<PathBuf, RotationError> {
 }
 
 fn read(path: &Path) -> Result<Keyring, RotationError> {
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path)?);
-    Ok(Keyring::from_json(&text)?)
+    Ok(Keyring::read_file(path)?)
 }
 
-/// Replaces the keyring file atomically (a 0600 temporary file renamed over
-/// it), so a crash leaves either the old or the new keyring, never half.
+/// Replaces the keyring file atomically (`Keyring::replace`).
 fn replace(path: &Path, keyring: &Keyring) -> Result<(), RotationError> {
-    let temporary = path.with_extension(format!("rotating-{}", uuid::Uuid::new_v4().simple()));
-    keyring.write_new(&temporary)?;
-    std::fs::rename(&temporary, path)?;
-    Ok(())
+    Ok(keyring.replace(path)?)
 }
 
 /// A copy of `keyring` edited through its JSON form (which `from_json`
@@ -92,19 +87,20 @@ fn with_active(keyring: &Keyring, version: u8) -> Result<Keyring, RotationError>
     })
 }
 
-/// A key operation done at the command line: no signed-in actor.
+/// A key operation done at the command line: no signed-in actor. Sealed
+/// with the keyring's own audit keys.
 fn record(
     conn: &mut AnyConnection,
+    keyring: &Keyring,
     action: audit::Action,
     version: u8,
     detail: String,
-) -> Result<(), ApiError> {
-    audit::append(
-        conn,
-        &NewEvent::new(action, Outcome::Success)
-            .entity_number(Entity::Key, u64::from(version))
-            .detail(detail),
-    )
+) -> Result<(), RotationError> {
+    let keys = crate::crypto::AuditKeys::from_keyring(keyring)?;
+    let event = NewEvent::new(action, Outcome::Success)
+        .entity_number(Entity::Key, u64::from(version))
+        .detail(detail);
+    Ok(audit::append_with(conn, &keys, &event)?)
 }
 
 /// `sanad keys add-kek`: adds a KEK that unwraps but is not yet used to
@@ -117,11 +113,31 @@ pub fn add_kek(settings: &Settings, conn: &mut AnyConnection) -> Result<u8, Rota
     replace(&path, &with_active(&keyring, active)?)?;
     record(
         conn,
+        &keyring,
         audit::Action::KeysGenerate,
         added,
         "key-encryption key added, not active".into(),
     )?;
     Ok(added)
+}
+
+/// `sanad keys add-audit-key`: adds an audit key and makes it the one new
+/// events are sealed with; older ones stay to verify. Records the change
+/// sealed under the new key. Returns its id.
+pub fn add_audit_key(
+    settings: &Settings,
+    conn: &mut AnyConnection,
+) -> Result<String, RotationError> {
+    let path = keyring_path(settings)?;
+    let mut keyring = read(&path)?;
+    let id = keyring.add_audit_key()?;
+    replace(&path, &keyring)?;
+    let keys = crate::crypto::AuditKeys::from_keyring(&keyring)?;
+    let event = NewEvent::new(audit::Action::KeysGenerate, Outcome::Success)
+        .entity(Entity::Key, uuid::Uuid::nil())
+        .detail(format!("audit key {id} added and active"));
+    write_transaction(conn, |conn| audit::append_with(conn, &keys, &event))?;
+    Ok(id)
 }
 
 /// `sanad keys add-signing-key`: adds an Ed25519 token signing key that
@@ -273,6 +289,7 @@ pub fn rotate(
     progress.remaining = remaining(conn, newest)?;
     record(
         conn,
+        &keyring,
         audit::Action::KeysRotate,
         newest,
         format!(

@@ -12,6 +12,7 @@ use crate::domain::{
     CaseId, CityId, Need, NonBlank, OrganisationId, OrganisationKind, ReferralId, ReferralState,
     Sex, UserId,
 };
+use crate::pagination::{Listed, Page};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +75,13 @@ pub struct ReferralQuery {
     pub organisation_id: Option<OrganisationId>,
     /// Only open referrals whose `due_by` has passed.
     pub overdue: Option<bool>,
+    /// 1 to `pagination.max_page_size` (100 unless configured); default
+    /// `pagination.default_page_size` (50). Any larger value is cut to the
+    /// maximum, 0 to 1; a value that is not a u32 is a 422.
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// A whole referral, decrypted: for the referring city.
@@ -169,6 +177,13 @@ pub enum ReferralView {
     Full(Referral),
     Minimal(ProviderReferral),
     Closed(ClosedReferral),
+}
+
+/// A page of referrals.
+pub type ReferralPage = Page<ReferralView>;
+
+impl Listed for ReferralView {
+    const PAGE: &'static str = "ReferralPage";
 }
 
 /// One row of `referrals`; a new one is inserted whole.

@@ -9,16 +9,17 @@ use crate::auth::policy::Action;
 use crate::cases::row::CaseRow;
 use crate::domain::{CaseId, ReferralId, Transition, time};
 use crate::error::{ApiError, Problem};
+use crate::pagination::Page;
 use crate::web::context::Context;
 use crate::web::extract::{self, ApiJson};
 
 use super::machine::{self, TransitionInput};
 use super::model::{
-    CompleteReferral, CreateReferral, DecisionReason, Referral, ReferralQuery, ReferralRow,
-    ReferralView,
+    CompleteReferral, CreateReferral, DecisionReason, Referral, ReferralPage, ReferralQuery,
+    ReferralRow, ReferralView,
 };
-use super::store::{self, ListFilter};
-use super::views::{view, view_for};
+use super::store::{self, ListFilter, ListKey};
+use super::views::{view, view_for, views_for};
 
 /// Refer a case to a provider organisation of the same kind. The person
 /// must have consented to sharing with providers.
@@ -49,38 +50,46 @@ pub async fn create_referral(
                 let row =
                     store::create(tx.conn, tx.keyring, &case, &referral, tx.principal.user_id)?;
                 let view = view(tx.conn, tx.keyring, &row)?;
-                Ok((view, Some(tx.event_on(audit::Action::ReferralCreate, &row))))
+                let event = tx.event_on(audit::Action::ReferralCreate, &row);
+                Ok((view, Some(event.showing([row.case_id]))))
             },
         )
         .await?;
     Ok(HttpResponse::Created().json(referral))
 }
 
-/// Referrals in the caller's reach: the referring cities' for social
-/// workers and supervisors (newest first); the open referrals addressed to
-/// their organisation for provider staff (pending first, then oldest
-/// first), in the minimal view.
+/// Referrals in the caller's reach, a page at a time: the referring
+/// cities' for social workers and supervisors (newest first); the open
+/// referrals addressed to their organisation for provider staff (pending
+/// first, then oldest first), in the minimal view. Recorded with the people
+/// the page showed.
 #[utoipa::path(
     tag = "referrals",
     params(ReferralQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<ReferralView>))
+    responses((status = 200, body = ReferralPage))
 )]
 #[get("/referrals")]
 pub async fn list_referrals(req: HttpRequest, ctx: Context) -> Result<HttpResponse, ApiError> {
-    let query = extract::parse_query::<ReferralQuery>(&req);
+    let input = extract::parse_query::<ReferralQuery>(&req).and_then(|query| {
+        let page = ctx.page::<ListKey>(query.limit, query.cursor.as_deref())?;
+        Ok((query, page))
+    });
     let list = ctx
-        .on_collection(Action::ReferralList, query, |tx, scope, query| {
+        .on_collection(Action::ReferralList, input, |tx, scope, (query, page)| {
             let filter = ListFilter::within(scope, query, time::today())?;
-            let items = store::list(tx.conn, &filter)?
+            let rows = store::list(tx.conn, &filter, &page)?;
+            let (rows, next_cursor) = page.cut(rows, |row| store::position(row, &filter));
+            let items = views_for(tx.conn, tx.keyring, tx.principal, &rows)?;
+            let shown = rows
                 .iter()
-                .map(|row| view_for(tx.conn, tx.keyring, tx.principal, row))
-                .collect::<Result<Vec<ReferralView>, ApiError>>()?;
-            let detail = format!("{} referrals", items.len());
-            Ok((
-                items,
-                Some(tx.event(audit::Action::ReferralList).detail(detail)),
-            ))
+                .zip(&items)
+                .filter(|(_, view)| view.shows_person());
+            let event = tx
+                .event(audit::Action::ReferralList)
+                .showing(shown.map(|(row, _)| row.case_id))
+                .detail(format!("{} referrals", items.len()));
+            Ok((Page { items, next_cursor }, Some(event)))
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
@@ -106,7 +115,8 @@ pub async fn get_referral(
             id.into_inner(),
             |tx, row: ReferralRow| {
                 let view = view_for(tx.conn, tx.keyring, tx.principal, &row)?;
-                Ok((view, Some(tx.event_on(audit::Action::ReferralRead, &row))))
+                let event = showing(tx.event_on(audit::Action::ReferralRead, &row), &row, &view);
+                Ok((view, Some(event)))
             },
         )
         .await?;
@@ -145,7 +155,17 @@ fn stepped(
     let event = event.detail(format!("{} -> {}", step.as_str(), to.as_str()));
     let row = store::find(tx.conn, row.id)?.ok_or(ApiError::NotFound)?;
     let view = view_for(tx.conn, tx.keyring, tx.principal, &row)?;
+    let event = showing(event, &row, &view);
     Ok((view, Some(event)))
+}
+
+/// The event of an answer that carries `view`: it names the person when
+/// the view shows them.
+fn showing(event: audit::NewEvent, row: &ReferralRow, view: &ReferralView) -> audit::NewEvent {
+    match view.shows_person() {
+        true => event.showing([row.case_id]),
+        false => event,
+    }
 }
 
 /// Accept a pending referral (provider staff of its organisation). No body.

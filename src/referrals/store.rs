@@ -22,6 +22,7 @@ use crate::domain::{
     ReferralState, UserId, time,
 };
 use crate::error::{ApiError, FieldError};
+use crate::pagination::{Cursor, CursorKey, PageRequest};
 
 use super::model::{CreateReferral, NewReferral, ReferralQuery, ReferralRow};
 
@@ -251,10 +252,53 @@ impl ListFilter {
     }
 }
 
-pub fn list(conn: &mut AnyConnection, filter: &ListFilter) -> Result<Vec<ReferralRow>, ApiError> {
+/// Where a referral stands in a list: its time, and in a provider's inbox
+/// its rank (0 pending, 1 accepted or in progress) before that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListKey {
+    pub rank: u8,
+    pub at: NaiveDateTime,
+}
+
+impl CursorKey for ListKey {
+    fn encode(&self) -> String {
+        format!("{}.{}", self.rank, self.at.encode())
+    }
+
+    fn decode(text: &str) -> Option<ListKey> {
+        let (rank, at) = text.split_once('.')?;
+        let rank = rank.parse().ok().filter(|r| *r <= 1)?;
+        Some(ListKey {
+            rank,
+            at: NaiveDateTime::decode(at)?,
+        })
+    }
+}
+
+/// Where the next page starts after this row.
+pub fn position(row: &ReferralRow, filter: &ListFilter) -> Cursor<ListKey> {
+    let rank = u8::from(filter.inbox_order && row.state != ReferralState::Pending);
+    Cursor::new(
+        ListKey {
+            rank,
+            at: row.created_at,
+        },
+        row.id,
+    )
+}
+
+/// A page of referrals in the filter's order, after the page's cursor. The
+/// city's order (newest first) is stable. In the inbox (pending first, then
+/// oldest first) a referral accepted between two pages moves from the first
+/// group to the second and may be listed twice; none is skipped.
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &ListFilter,
+    page: &PageRequest<ListKey>,
+) -> Result<Vec<ReferralRow>, ApiError> {
     let mut query = referrals::table
         .select(referrals::all_columns)
-        .limit(500)
+        .limit(page.fetch())
         .into_boxed();
     query = if filter.inbox_order {
         query.order((
@@ -285,6 +329,27 @@ pub fn list(conn: &mut AnyConnection, filter: &ListFilter) -> Result<Vec<Referra
     }
     if let Some(day) = filter.overdue_before {
         query = query.filter(referrals::due_by.lt(day));
+    }
+    if let Some(Cursor { key, id }) = &page.after {
+        let (at, id) = (key.at, ReferralId::from(*id));
+        let pending = referrals::state.eq(ReferralState::Pending);
+        let others = referrals::state.ne(ReferralState::Pending);
+        query = match (filter.inbox_order, key.rank) {
+            (false, _) => query.filter(
+                referrals::created_at
+                    .lt(at)
+                    .or(referrals::created_at.eq(at).and(referrals::id.lt(id))),
+            ),
+            (true, rank) => {
+                let later = referrals::created_at
+                    .gt(at)
+                    .or(referrals::created_at.eq(at).and(referrals::id.gt(id)));
+                match rank {
+                    0 => query.filter(pending.and(later).or(others)),
+                    _ => query.filter(others.and(later)),
+                }
+            }
+        };
     }
     Ok(query.load(conn)?)
 }

@@ -1,6 +1,10 @@
 //! A referral as each reader may see it: whole for the referring city; the
 //! minimal view of the person for the provider while the referral is open,
-//! and no more than its state after.
+//! and no more than its state after. A page of them is opened with one
+//! query for the people's data keys (and, for a provider, one for their
+//! cases), however long the page.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
@@ -8,11 +12,11 @@ use crate::auth::Principal;
 use crate::auth::policy::{self, Action, Scope};
 use crate::cases::data_keys;
 use crate::cases::model::age_on;
-use crate::cases::row::{self as cases, TABLE as CASES};
+use crate::cases::row::{self as cases, CaseRow, TABLE as CASES};
 use crate::cases::sealing::{self, integrity, open_opt};
-use crate::crypto::{Keyring, Opened};
+use crate::crypto::{Keyring, Opened, PersonKeys};
 use crate::db::AnyConnection;
-use crate::domain::time;
+use crate::domain::{CaseId, SubjectId, time};
 use crate::error::ApiError;
 
 use super::model::{
@@ -28,6 +32,10 @@ pub fn view(
     row: &ReferralRow,
 ) -> Result<Referral, ApiError> {
     let person = data_keys::load(conn, keyring, row.case_id)?;
+    full(row, &person)
+}
+
+fn full(row: &ReferralRow, person: &PersonKeys) -> Result<Referral, ApiError> {
     let cipher = person.row(row.id, row.city_id);
     let open = |column, sealed| open_opt(&cipher, TABLE, column, sealed, row.id);
     Ok(Referral {
@@ -56,18 +64,18 @@ pub fn view(
     })
 }
 
+fn missing_case() -> ApiError {
+    ApiError::internal(anyhow::anyhow!("corrupt row: a referral's case is missing"))
+}
+
 /// The minimal view for the provider: the given name, sex, age, and the
 /// phone only when the person consented to sharing with providers.
-pub fn provider_view(
-    conn: &mut AnyConnection,
-    keyring: &Keyring,
+fn minimal(
     row: &ReferralRow,
+    case: &CaseRow,
+    person: &PersonKeys,
     today: NaiveDate,
 ) -> Result<ProviderReferral, ApiError> {
-    let case = cases::find(conn, row.case_id)?.ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!("corrupt row: a referral's case is missing"))
-    })?;
-    let person = data_keys::load(conn, keyring, case.id)?;
     let cipher = person.row(case.id, case.city_id);
     let open = |column, sealed| sealing::open(&cipher, CASES, column, sealed, case.id);
     let given_name = open("full_name", &case.full_name_enc)?
@@ -112,21 +120,60 @@ pub fn view_for(
     principal: &Principal,
     row: &ReferralRow,
 ) -> Result<ReferralView, ApiError> {
-    match policy::scope(principal, Action::ReferralRead) {
-        Scope::Organisation(_) if !row.state.is_open() => {
-            Ok(ReferralView::Closed(ClosedReferral {
-                id: row.id,
-                kind: row.kind,
-                state: row.state,
-            }))
-        }
-        Scope::Organisation(_) => Ok(ReferralView::Minimal(provider_view(
-            conn,
-            keyring,
-            row,
-            time::today(),
-        )?)),
-        Scope::Cities(_) => Ok(ReferralView::Full(view(conn, keyring, row)?)),
-        Scope::National | Scope::Nothing => Err(ApiError::Forbidden),
+    let mut views = views_for(conn, keyring, principal, std::slice::from_ref(row))?;
+    views.pop().ok_or_else(missing_case)
+}
+
+/// [`view_for`] of a page of referrals, in order.
+pub fn views_for(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    principal: &Principal,
+    rows: &[ReferralRow],
+) -> Result<Vec<ReferralView>, ApiError> {
+    let scope = policy::scope(principal, Action::ReferralRead);
+    let provider = matches!(scope, Scope::Organisation(_));
+    let mut ids: Vec<CaseId> = rows
+        .iter()
+        .filter(|r| !provider || r.state.is_open())
+        .map(|r| r.case_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let people = data_keys::load_many(conn, keyring, &ids)?;
+    let held: HashMap<CaseId, CaseRow> = match provider {
+        true => cases::find_many(conn, &ids)?
+            .into_iter()
+            .map(|case| (case.id, case))
+            .collect(),
+        false => HashMap::new(),
+    };
+    let (erased, today) = (PersonKeys::erased(), time::today());
+    rows.iter()
+        .map(|row| {
+            let person = people.get(&SubjectId::from(row.case_id)).unwrap_or(&erased);
+            match &scope {
+                Scope::Organisation(_) if !row.state.is_open() => {
+                    Ok(ReferralView::Closed(ClosedReferral {
+                        id: row.id,
+                        kind: row.kind,
+                        state: row.state,
+                    }))
+                }
+                Scope::Organisation(_) => {
+                    let case = held.get(&row.case_id).ok_or_else(missing_case)?;
+                    Ok(ReferralView::Minimal(minimal(row, case, person, today)?))
+                }
+                Scope::Cities(_) => Ok(ReferralView::Full(full(row, person)?)),
+                Scope::National | Scope::Nothing => Err(ApiError::Forbidden),
+            }
+        })
+        .collect()
+}
+
+impl ReferralView {
+    /// Whether the view shows the person (the closed view does not).
+    pub fn shows_person(&self) -> bool {
+        !matches!(self, ReferralView::Closed(_))
     }
 }

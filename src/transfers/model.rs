@@ -8,6 +8,7 @@ use validator::Validate;
 use crate::crypto::Sealed;
 use crate::domain::{CaseId, CityId, NonBlank, TransferId, TransferStatus, UserId};
 use crate::error::ApiError;
+use crate::pagination::{Listed, Page};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -71,6 +72,13 @@ pub struct TransferQuery {
     #[param(inline)]
     pub direction: Option<Direction>,
     pub status: Option<TransferStatus>,
+    /// 1 to `pagination.max_page_size` (100 unless configured); default
+    /// `pagination.default_page_size` (50). Any larger value is cut to the
+    /// maximum, 0 to 1; a value that is not a u32 is a 422.
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -96,6 +104,13 @@ pub struct Transfer {
     pub decided_by: Option<UserId>,
     #[schema(required = true)]
     pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// A page of transfers.
+pub type TransferPage = Page<Transfer>;
+
+impl Listed for Transfer {
+    const PAGE: &'static str = "TransferPage";
 }
 
 /// One row of `transfers`; a new one is inserted whole.

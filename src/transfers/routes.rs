@@ -2,16 +2,20 @@
 //! `POST /transfers/{id}/{accept|reject|cancel}`.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::NaiveDateTime;
 
 use crate::audit;
 use crate::auth::guard::{Done, Tx};
 use crate::auth::policy::{Action, Scope};
 use crate::domain::{CaseId, TransferId, TransferStatus};
 use crate::error::{ApiError, Problem};
+use crate::pagination::Page;
 use crate::web::context::Context;
 use crate::web::extract::{self, ApiJson};
 
-use super::model::{CreateTransfer, RejectTransfer, Transfer, TransferQuery, TransferRow};
+use super::model::{
+    CreateTransfer, RejectTransfer, Transfer, TransferPage, TransferQuery, TransferRow,
+};
 use super::store;
 
 /// Ask to move a case (and optionally its whole household) to another city.
@@ -41,33 +45,42 @@ pub async fn create_transfer(
             |tx, case, new| {
                 let row = store::create(tx.conn, tx.keyring, &case, &new, tx.principal.user_id)?;
                 let view = store::view(tx.conn, tx.keyring, &row)?;
-                Ok((view, Some(tx.event_on(audit::Action::TransferCreate, &row))))
+                let event = tx.event_on(audit::Action::TransferCreate, &row);
+                Ok((view, Some(event.showing([row.case_id]))))
             },
         )
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
 
-/// Transfers into or out of the caller's cities, newest first.
+/// Transfers into or out of the caller's cities, newest first, a page at a
+/// time; recorded with the people the page showed (each transfer's reasons
+/// are opened).
 #[utoipa::path(
     tag = "transfers",
     params(TransferQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<Transfer>))
+    responses((status = 200, body = TransferPage))
 )]
 #[get("/transfers")]
 pub async fn list_transfers(req: HttpRequest, ctx: Context) -> Result<HttpResponse, ApiError> {
-    let query = extract::parse_query::<TransferQuery>(&req);
+    let input = extract::parse_query::<TransferQuery>(&req).and_then(|query| {
+        let page = ctx.page::<NaiveDateTime>(query.limit, query.cursor.as_deref())?;
+        Ok((query, page))
+    });
     let list = ctx
-        .on_collection(Action::TransferList, query, |tx, scope, query| {
+        .on_collection(Action::TransferList, input, |tx, scope, (query, page)| {
             let Scope::Cities(cities) = scope else {
                 return Err(ApiError::Forbidden);
             };
-            let list = store::list(tx.conn, &cities, query.direction, query.status)?
-                .iter()
-                .map(|row| store::view(tx.conn, tx.keyring, row))
-                .collect::<Result<Vec<Transfer>, ApiError>>()?;
-            Ok((list, None))
+            let rows = store::list(tx.conn, &cities, query.direction, query.status, &page)?;
+            let (rows, next_cursor) = page.cut(rows, store::position);
+            let items = store::views(tx.conn, tx.keyring, &rows)?;
+            let event = tx
+                .event(audit::Action::TransferList)
+                .showing(rows.iter().map(|row| row.case_id))
+                .detail(format!("{} transfers", items.len()));
+            Ok((Page { items, next_cursor }, Some(event)))
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
@@ -102,10 +115,12 @@ fn ended(
 ) -> Result<Done<Transfer>, ApiError> {
     let by = tx.principal.user_id;
     store::decide(tx.conn, tx.keyring, &row, status, by, reason.as_deref())?;
-    let mut event = tx.event_on(event, &row);
+    let mut event = tx.event_on(event, &row).showing([row.case_id]);
     if status == TransferStatus::Accepted {
         let moved = store::carry_out(tx.conn, tx.keyring, &row)?;
-        event = event.detail(format!("{} case(s) moved", moved.len()));
+        event = event
+            .detail(format!("{} case(s) moved", moved.len()))
+            .showing(moved);
     }
     let row = store::find(tx.conn, row.id)?.ok_or(ApiError::NotFound)?;
     Ok((store::view(tx.conn, tx.keyring, &row)?, Some(event)))

@@ -1,5 +1,6 @@
 //! Queries on `transfers`, and the move itself.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::audit::Entity;
@@ -9,12 +10,13 @@ use crate::cases::data_keys;
 use crate::cases::lifecycle;
 use crate::cases::row::{self as cases, CaseRow};
 use crate::cases::sealing::open_opt;
-use crate::crypto::Keyring;
+use crate::crypto::{Keyring, PersonKeys};
 use crate::db::schema::{cities, transfers};
-use crate::db::{AnyConnection, lock_row_and_case};
+use crate::db::{AnyConnection, lock_household_members, lock_row_and_case};
 use crate::domain::{CaseId, CityId, HouseholdId, TransferId, TransferStatus, UserId, time};
 use crate::error::{ApiError, FieldError};
 use crate::households::store as households;
+use crate::pagination::{Cursor, PageRequest};
 use crate::referrals::store as referrals;
 
 use super::model::{Direction, NewTransfer, Transfer, TransferRow};
@@ -126,18 +128,19 @@ pub fn create(
     Ok(row)
 }
 
-/// Transfers touching `cities` in the given direction (both when `None`),
-/// newest first.
+/// A page of the transfers touching `cities` in the given direction (both
+/// when `None`), newest first, after the page's cursor.
 pub fn list(
     conn: &mut AnyConnection,
     cities: &[CityId],
     direction: Option<Direction>,
     status: Option<TransferStatus>,
+    page: &PageRequest<NaiveDateTime>,
 ) -> Result<Vec<TransferRow>, ApiError> {
     let mut query = transfers::table
         .select(transfers::all_columns)
         .order((transfers::requested_at.desc(), transfers::id.desc()))
-        .limit(500)
+        .limit(page.fetch())
         .into_boxed();
     query = match direction {
         Some(Direction::Incoming) => query.filter(transfers::to_city_id.eq_any(cities.to_vec())),
@@ -151,7 +154,20 @@ pub fn list(
     if let Some(status) = status {
         query = query.filter(transfers::status.eq(status));
     }
+    if let Some(Cursor { key: at, id }) = &page.after {
+        let id = TransferId::from(*id);
+        query = query.filter(
+            transfers::requested_at
+                .lt(*at)
+                .or(transfers::requested_at.eq(*at).and(transfers::id.lt(id))),
+        );
+    }
     Ok(query.load(conn)?)
+}
+
+/// Where the next page starts after this row.
+pub fn position(row: &TransferRow) -> Cursor<NaiveDateTime> {
+    Cursor::new(row.requested_at, row.id)
 }
 
 /// The transfer, its reasons opened (`null` once the person is erased).
@@ -161,6 +177,24 @@ pub fn view(
     row: &TransferRow,
 ) -> Result<Transfer, ApiError> {
     let person = data_keys::load(conn, keyring, row.case_id)?;
+    opened(row, &person)
+}
+
+/// [`view`] of a page of transfers, with one query for the people's keys.
+pub fn views(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    rows: &[TransferRow],
+) -> Result<Vec<Transfer>, ApiError> {
+    let ids: Vec<CaseId> = rows.iter().map(|r| r.case_id).collect();
+    let people = data_keys::load_many(conn, keyring, &ids)?;
+    let erased = PersonKeys::erased();
+    rows.iter()
+        .map(|row| opened(row, people.get(&row.case_id.into()).unwrap_or(&erased)))
+        .collect()
+}
+
+fn opened(row: &TransferRow, person: &PersonKeys) -> Result<Transfer, ApiError> {
     let cipher = person.row(row.id, row.from_city_id);
     let open = |column, sealed| open_opt(&cipher, TABLE, column, sealed, row.id);
     Ok(Transfer {
@@ -244,6 +278,10 @@ pub fn carry_out(
     let (from, to) = (row.from_city_id, row.to_city_id);
     match (row.with_household, case.household_id) {
         (true, Some(household)) => {
+            // Read locked: a member changed by its city meanwhile (a note,
+            // a PATCH, an erasure) is moved as it now is, or waits for the
+            // move and then finds it in the new city.
+            lock_household_members(conn, household.into())?;
             let members = cases::members(conn, household)?;
             households::move_to_city(conn, keyring, household, from, to)?;
             let mut moved = Vec::new();

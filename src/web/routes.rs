@@ -81,7 +81,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(stats::routes::assessment_stats)
                 .service(stats::routes::releases)
                 .service(audit::routes::list_events)
-                .service(audit::routes::verify_chain),
+                .service(audit::routes::verify_chain)
+                .service(audit::routes::lookups),
         );
 }
 
@@ -252,6 +253,7 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
     ("get", "/api/v1/stats/releases", Some(Action::StatsRead)),
     ("get", "/api/v1/audit", Some(Action::AuditRead)),
     ("get", "/api/v1/audit/verify", Some(Action::AuditRead)),
+    ("post", "/api/v1/audit/lookups", Some(Action::AuditLookup)),
 ];
 
 #[cfg(test)]

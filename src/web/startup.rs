@@ -1,6 +1,7 @@
 //! Builds the application: database, HTTP server, middleware and routes.
 //! Tests call [`Application::build`] with port 0 and read [`Application::port`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -15,7 +16,7 @@ use crate::auth::password;
 use crate::auth::state::AuthState;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::work::PasswordWork;
-use crate::crypto::{Keyring, KeyringError, Tagger};
+use crate::crypto::{AuditKeys, Keyring, KeyringError, Tagger};
 use crate::db::{Database, DbError};
 use crate::error::ApiError;
 use crate::settings::{Settings, SettingsError};
@@ -50,6 +51,8 @@ pub enum StartupError {
     TokenKeys(#[from] TokenKeyError),
     #[error("could not prepare password checks: {0}")]
     Password(crate::error::ApiError),
+    #[error("could not re-chain the audit events from before the audit key: {0}")]
+    Rechain(crate::error::ApiError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error("could not store the built-in assessment instrument: {0}")]
@@ -79,7 +82,10 @@ impl Application {
         // same limits.
         settings.validate()?;
         let keyring = Keyring::load(&settings.crypto, settings.environment)?;
-        let db = Database::connect(&settings.database, settings.database.run_migrations)?;
+        let audit_keys = Arc::new(AuditKeys::from_keyring(&keyring)?);
+        let db = Database::connect(&settings.database, settings.database.run_migrations)?
+            .with_audit_keys(Arc::clone(&audit_keys));
+        rechain_once(&db, &audit_keys)?;
         // The built-in assessment instrument, stored once (idempotent).
         db.pool()
             .get()
@@ -88,7 +94,8 @@ impl Application {
             .map_err(StartupError::Instrument)?;
         let (server, port) = serve(db.clone(), keyring, &settings)?;
         tokio::runtime::Handle::try_current().map_err(|_| StartupError::NoRuntime)?;
-        let sequencer = crate::audit::spawn_sequencer(db.clone(), AUDIT_SEQUENCER_INTERVAL);
+        let sequencer =
+            crate::audit::spawn_sequencer(db.clone(), audit_keys, AUDIT_SEQUENCER_INTERVAL);
         let releases = settings
             .stats
             .auto_release
@@ -131,6 +138,28 @@ impl Application {
             releases.abort();
         }
         served
+    }
+}
+
+/// The events from before the audit key, sealed and chained once, before
+/// anything is served (`audit::rechain`).
+fn rechain_once(db: &Database, keys: &AuditKeys) -> Result<(), StartupError> {
+    let mut conn = db
+        .pool()
+        .get()
+        .map_err(|err| StartupError::Rechain(ApiError::from(err)))?;
+    match crate::audit::rechain::run_once(&mut conn, keys) {
+        Ok(Some(done)) => {
+            tracing::warn!(
+                chained = done.chained,
+                pending = done.pending,
+                legacy_chain_held = done.legacy_broken_at.is_none(),
+                "the audit events from before the audit key were sealed and chained again (once)"
+            );
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(err) => Err(StartupError::Rechain(err)),
     }
 }
 

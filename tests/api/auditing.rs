@@ -161,3 +161,109 @@ async fn an_admins_read_of_a_case_is_refused_and_the_refusal_audited() {
     assert_eq!(event["detail"], "CaseRead");
     assert!(s.app.audit_events("case.read").await.is_empty());
 }
+
+/// A body each route parses, so that what answers is the policy.
+fn valid_body(method: &str, path: &str, city: sanad::domain::CityId) -> Value {
+    let id = uuid::Uuid::new_v4();
+    match (method, path) {
+        ("post", "/api/v1/governorates") => {
+            serde_json::json!({"code": "IQ-ZZ", "name_en": "Z", "name_ar": "ز"})
+        }
+        ("post", "/api/v1/cities") => {
+            serde_json::json!({"code": "ZZZ", "name_en": "Z", "name_ar": "ز", "governorate_id": id})
+        }
+        ("post", "/api/v1/organisations") => {
+            serde_json::json!({"name": "Centre", "kind": "psychosocial", "city_id": city})
+        }
+        ("post", "/api/v1/users") => serde_json::json!({
+            "username": "someone", "display_name": "S", "role": "auditor"
+        }),
+        ("post", "/api/v1/users/{id}/approve") | ("post", "/api/v1/users/{id}/reject") => {
+            serde_json::json!({"request_id": id})
+        }
+        ("post", "/api/v1/cases") => new_case(city, "x"),
+        ("post", "/api/v1/cases/search") | ("post", "/api/v1/audit/lookups") => {
+            serde_json::json!({"name": "x"})
+        }
+        ("post", "/api/v1/cases/{id}/notes") => serde_json::json!({"body": "x"}),
+        ("post", "/api/v1/cases/{id}/close")
+        | ("post", "/api/v1/cases/{id}/erase")
+        | ("post", "/api/v1/transfers/{id}/reject") => serde_json::json!({"reason": "x"}),
+        ("post", "/api/v1/households") => serde_json::json!({"city_id": city}),
+        ("post", "/api/v1/cases/{id}/transfers") => {
+            serde_json::json!({"to_city_id": id, "reason": "x"})
+        }
+        ("post", "/api/v1/cases/{id}/referrals") => serde_json::json!({
+            "kind": "psychosocial", "organisation_id": id, "reason": "x"
+        }),
+        ("post", "/api/v1/referrals/{id}/complete") => serde_json::json!({"outcome": "other"}),
+        ("patch", "/api/v1/organisations/{id}") => serde_json::json!({"active": true}),
+        ("patch", "/api/v1/users/{id}") => serde_json::json!({"display_name": "S"}),
+        _ => serde_json::json!({}),
+    }
+}
+
+/// Every route a role may never use answers it 403, and every such 403 is
+/// a committed `access.denied` event naming the action.
+#[tokio::test]
+async fn every_role_forbidden_attempt_on_every_route_is_recorded() {
+    use diesel::prelude::*;
+    use sanad::auth::policy::{self, Resource};
+    use sanad::db::schema::audit_events;
+
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let org = app.organisation(sanad::domain::OrganisationKind::Psychosocial, city);
+    let mut tokens = std::collections::HashMap::new();
+    for role in Role::ALL {
+        let (cities, organisation) = match role {
+            Role::ProviderStaff => (vec![], Some(org)),
+            role if role.is_city_scoped() => (vec![city], None),
+            _ => (vec![], None),
+        };
+        let user = app.user(role, &cities, organisation);
+        tokens.insert(role, (app.token(&user).await, user));
+    }
+    let mut expected: std::collections::BTreeMap<String, usize> = Default::default();
+    for (method, path, action) in sanad::web::routes::ACCESS {
+        let Some(action) = *action else { continue };
+        let refused = Role::ALL.into_iter().find(|&role| {
+            let (_, user) = &tokens[&role];
+            let principal = sanad::auth::Principal {
+                user_id: user.id.parse().unwrap(),
+                username: user.username.clone(),
+                role,
+                city_ids: vec![],
+                organisation_id: None,
+                token_version: 1,
+                totp_enabled: false,
+                second_factor_missing: false,
+            };
+            policy::authorize(&principal, action, Resource::Collection).is_err()
+        });
+        let Some(role) = refused else { continue };
+        let url = path.replace("{id}", &uuid::Uuid::new_v4().to_string());
+        let body = valid_body(method, path, city);
+        let request = match *method {
+            "get" => app.client.get(app.url(&url)),
+            "post" => app.client.post(app.url(&url)).json(&body),
+            "patch" => app.client.patch(app.url(&url)).json(&body),
+            other => panic!("no {other} routes"),
+        };
+        let response = request.bearer_auth(&tokens[&role].0).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 403, "{role:?} {method} {path}");
+        *expected.entry(format!("{action:?}")).or_default() += 1;
+    }
+
+    let recorded: Vec<Option<String>> = audit_events::table
+        .filter(audit_events::action.eq("access.denied"))
+        .select(audit_events::detail)
+        .load(&mut app.conn())
+        .unwrap();
+    let mut counted: std::collections::BTreeMap<String, usize> = Default::default();
+    for detail in recorded.into_iter().flatten() {
+        *counted.entry(detail).or_default() += 1;
+    }
+    assert!(expected.len() > 20, "{expected:?}");
+    assert_eq!(counted, expected);
+}

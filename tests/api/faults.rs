@@ -269,7 +269,7 @@ async fn check_chain(app: &TestApp) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let verification = sanad::audit::verify(&mut conn).unwrap();
+    let verification = sanad::audit::verify(&mut conn, &app.audit_keys()).unwrap();
     assert!(verification.ok, "{verification:?}");
 }
 

@@ -11,6 +11,7 @@
 //! ```
 
 mod accounts;
+pub mod audit;
 mod database;
 
 use std::future::{Future, IntoFuture};
@@ -25,7 +26,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub use accounts::{ENROLLED, totp_code};
-pub use database::{TestDatabase, contains, database_bytes};
+pub use database::{TestDatabase, contains, contains_bytes, database_bytes};
 
 pub struct TestApp {
     pub address: String,
@@ -350,19 +351,44 @@ impl TestApp {
             .expect("request sent")
     }
 
-    /// The audit events of one action, as an auditor reads them.
-    pub async fn audit_events(&self, action: &str) -> Vec<Value> {
-        let auditor = self.signed_in(Role::Auditor, &[], None).await;
-        let page: Value = self
-            .get_as(
-                &auditor,
-                &format!("/api/v1/audit?action={action}&limit=100"),
-            )
+    /// Every item of a paged list, following `next_cursor` to the end (the
+    /// path may carry a query string already).
+    pub async fn all_items(&self, token: &str, path: &str) -> Value {
+        let mut items = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let url = match &next {
+                None => path.to_string(),
+                Some(cursor) if path.contains('?') => format!("{path}&cursor={cursor}"),
+                Some(cursor) => format!("{path}?cursor={cursor}"),
+            };
+            let response = self.get_as(token, &url).await;
+            assert_eq!(response.status().as_u16(), 200, "list {path}");
+            let page: Value = response.json().await.expect("a page");
+            items.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(cursor) => next = Some(cursor.to_string()),
+                None => return Value::Array(items),
+            }
+        }
+    }
+
+    /// Gives or withdraws the person's consent to share with providers, as
+    /// a worker does (a PATCH with the ETag just read); the answer's status.
+    pub async fn set_consent(&self, token: &str, case: &str, share: bool) -> u16 {
+        let read = self.get_as(token, &format!("/api/v1/cases/{case}")).await;
+        let etag = read.headers()["etag"].to_str().unwrap().to_string();
+        let consent = json!({"share_with_providers": share, "given_by": "self", "given_at": "2026-04-01T09:00:00Z"});
+        self.client
+            .patch(self.url(&format!("/api/v1/cases/{case}")))
+            .bearer_auth(token)
+            .header("if-match", etag)
+            .json(&json!({ "consent": consent }))
+            .send()
             .await
-            .json()
-            .await
-            .unwrap();
-        page["items"].as_array().cloned().unwrap_or_default()
+            .expect("request sent")
+            .status()
+            .as_u16()
     }
 }
 

@@ -123,12 +123,7 @@ async fn the_whole_state_machine_and_every_illegal_transition() {
     )
     .await;
     assert_problem(step(app, &w.provider, id, "start", &json!({})).await, 404).await;
-    let inbox: Value = app
-        .get_as(&w.provider, "/api/v1/referrals")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox: Value = app.all_items(&w.provider, "/api/v1/referrals").await;
     assert_eq!(inbox, json!([]));
 
     let full: Value = app
@@ -262,12 +257,7 @@ async fn the_provider_sees_only_the_minimal_view_of_its_own_open_referrals() {
     }
 
     // Lists give the same minimal view.
-    let inbox: Value = app
-        .get_as(&w.provider, "/api/v1/referrals")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox: Value = app.all_items(&w.provider, "/api/v1/referrals").await;
     assert_eq!(inbox.as_array().unwrap().len(), 1);
     assert_eq!(inbox[0], view);
 
@@ -282,12 +272,7 @@ async fn the_provider_sees_only_the_minimal_view_of_its_own_open_referrals() {
     )
     .await;
     assert_problem(step(app, &other, id, "accept", &json!({})).await, 404).await;
-    let theirs: Value = app
-        .get_as(&other, "/api/v1/referrals")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let theirs: Value = app.all_items(&other, "/api/v1/referrals").await;
     assert_eq!(theirs, json!([]));
     // Other roles: never.
     let official = app.signed_in(Role::MinistryOfficial, &[], None).await;
@@ -298,28 +283,18 @@ async fn the_provider_sees_only_the_minimal_view_of_its_own_open_referrals() {
     )
     .await;
 
-    // Consent withdrawn: the phone is no longer shown.
-    let case = app
-        .get_as(&w.worker, &format!("/api/v1/cases/{}", w.case))
-        .await;
-    let etag = case.headers()["etag"].to_str().unwrap().to_string();
-    let changed = app
-        .client
-        .patch(app.url(&format!("/api/v1/cases/{}", w.case)))
-        .bearer_auth(&w.worker)
-        .header("if-match", etag)
-        .json(&json!({"consent": {"share_with_providers": false, "given_by": "self", "given_at": "2026-04-01T09:00:00Z"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status().as_u16(), 200);
-    let view: Value = app
-        .get_as(&w.provider, &format!("/api/v1/referrals/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(sorted_keys(&view["person"]), ["age", "given_name", "sex"]);
+    // Consent withdrawn: the provider loses the referral at once.
+    assert_eq!(app.set_consent(&w.worker, &w.case, false).await, 200);
+    assert_problem(
+        app.get_as(&w.provider, &format!("/api/v1/referrals/{id}"))
+            .await,
+        404,
+    )
+    .await;
+    assert_eq!(
+        app.all_items(&w.provider, "/api/v1/referrals").await,
+        json!([])
+    );
 
     // The city sees the whole referral.
     let full: Value = app
@@ -343,12 +318,7 @@ async fn the_provider_sees_only_the_minimal_view_of_its_own_open_referrals() {
         404,
     )
     .await;
-    let theirs: Value = app
-        .get_as(&outsider, "/api/v1/referrals")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let theirs: Value = app.all_items(&outsider, "/api/v1/referrals").await;
     assert_eq!(theirs, json!([]));
 }
 
@@ -491,12 +461,7 @@ async fn lists_filter_and_a_providers_inbox_puts_pending_first() {
     step(app, &w.provider, &id(&first), "accept", &json!({})).await;
     step(app, &w.provider, &id(&third), "decline", &json!({})).await;
 
-    let inbox: Value = app
-        .get_as(&w.provider, "/api/v1/referrals")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox: Value = app.all_items(&w.provider, "/api/v1/referrals").await;
     let ids: Vec<&str> = inbox
         .as_array()
         .unwrap()
@@ -505,31 +470,20 @@ async fn lists_filter_and_a_providers_inbox_puts_pending_first() {
         .collect();
     assert_eq!(ids, [id(&second), id(&first)]);
 
-    let city: Value = app
-        .get_as(&w.worker, "/api/v1/referrals")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let city: Value = app.all_items(&w.worker, "/api/v1/referrals").await;
     assert_eq!(city.as_array().unwrap().len(), 3);
     assert!(city[0]["case_id"].is_string());
     let declined: Value = app
-        .get_as(
+        .all_items(
             &w.worker,
             "/api/v1/referrals?status=declined&kind=psychosocial",
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(declined.as_array().unwrap().len(), 1);
     assert_eq!(declined[0]["id"], id(&third).as_str());
     let other_kind: Value = app
-        .get_as(&w.worker, "/api/v1/referrals?kind=education")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .all_items(&w.worker, "/api/v1/referrals?kind=education")
+        .await;
     assert_eq!(other_kind, json!([]));
     assert_problem(
         app.get_as(&w.worker, "/api/v1/referrals?status=lost").await,
@@ -548,11 +502,8 @@ async fn lists_filter_and_a_providers_inbox_puts_pending_first() {
             .unwrap();
     }
     let overdue: Value = app
-        .get_as(&w.worker, "/api/v1/referrals?overdue=true")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .all_items(&w.worker, "/api/v1/referrals?overdue=true")
+        .await;
     let mut ids: Vec<&str> = overdue
         .as_array()
         .unwrap()
@@ -617,12 +568,7 @@ async fn an_accepted_transfer_carries_an_open_referral_to_the_new_city() {
     )
     .await;
     assert_problem(step(app, &w.worker, id, "cancel", &json!({})).await, 404).await;
-    let theirs: Value = app
-        .get_as(&w.worker, "/api/v1/referrals")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let theirs: Value = app.all_items(&w.worker, "/api/v1/referrals").await;
     assert_eq!(theirs, json!([]));
     // The provider keeps serving the person.
     let view: Value = app
@@ -696,12 +642,7 @@ async fn a_household_transfer_carries_every_members_referrals() {
         )
         .await;
     assert_eq!(accepted.status().as_u16(), 200);
-    let listed: Value = app
-        .get_as(&receiver, "/api/v1/referrals")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.all_items(&receiver, "/api/v1/referrals").await;
     assert_eq!(listed.as_array().unwrap().len(), 2);
     for id in &referrals {
         let read: Value = app
@@ -754,12 +695,7 @@ async fn erasing_a_person_ends_their_open_referrals_and_a_closed_case_is_not_ref
         404,
     )
     .await;
-    let inbox: Value = app
-        .get_as(&w.provider, "/api/v1/referrals")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox: Value = app.all_items(&w.provider, "/api/v1/referrals").await;
     assert!(inbox.as_array().unwrap().is_empty(), "{inbox}");
 
     let other = create(app, &w.worker, &new_case(w.city, "سلمى")).await["id"]

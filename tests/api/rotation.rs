@@ -91,3 +91,56 @@ async fn rotation_rewraps_every_data_key_with_no_failed_read() {
     let after: serde_json::Value = node.get_as(&token, &urls[0]).await.json().await.unwrap();
     assert_eq!(after["subject"]["full_name"], "شخص 0");
 }
+
+/// A new audit key: events are sealed under it from the next start on, the
+/// old key keeps verifying the events it sealed, and a node still on the
+/// old keyring goes on chaining the new node's events.
+#[tokio::test]
+async fn a_new_audit_key_seals_what_follows_and_the_old_one_still_verifies() {
+    use diesel::prelude::*;
+    use sanad::db::schema::audit_events;
+
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let user = app.user(Role::SocialWorker, &[city], None);
+    let token = app.token(&user).await;
+    create(&app, &token, &new_case(city, "قديم")).await;
+    let old = app.audit_keys().active().to_string();
+    let settings = test_settings(&app.db, &app.keyring_path);
+
+    let added = sanad::key_rotation::add_audit_key(&settings, &mut app.conn()).unwrap();
+    let node = spawn_second_node(&app).await;
+    let token = node.token(&user).await;
+    create(&node, &token, &new_case(city, "جديد")).await;
+
+    let keys = app.audit_keys();
+    assert_eq!(keys.active(), added);
+    assert_ne!(added, old);
+    let report = sanad::audit::verify(&mut app.conn(), &keys).unwrap();
+    assert!(report.ok, "{report:?}");
+    let sealed: Vec<Option<String>> = audit_events::table
+        .select(audit_events::key_id)
+        .distinct()
+        .load(&mut app.conn())
+        .unwrap();
+    assert!(sealed.contains(&Some(old.clone())) && sealed.contains(&Some(added.clone())));
+    // Without the new key the new events cannot be verified: the keyring
+    // must be backed up again.
+    let old_only = {
+        let mut json: serde_json::Value =
+            serde_json::from_str(&app.keyring().to_json().unwrap()).unwrap();
+        json["audit_keys"] = serde_json::json!(
+            json["audit_keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|k| k["id"] == old.as_str())
+                .cloned()
+                .collect::<Vec<_>>()
+        );
+        json["active_audit_key"] = old.as_str().into();
+        let keyring = sanad::crypto::Keyring::from_json(&json.to_string()).unwrap();
+        sanad::crypto::AuditKeys::from_keyring(&keyring).unwrap()
+    };
+    assert!(!sanad::audit::verify(&mut app.conn(), &old_only).unwrap().ok);
+}

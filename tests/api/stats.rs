@@ -29,14 +29,17 @@ pub fn release_at(
     settings: &StatsSettings,
     now: &str,
 ) -> Result<Made, ReleaseError> {
-    release::make(
-        &mut app.conn(),
-        settings,
-        Trigger::Operator,
-        at(now),
-        &GaussianCounts,
-        &mut |_| {},
-    )
+    // As `sanad stats release` does, with the audit keys in scope.
+    sanad::crypto::audit_keys::scope(&app.audit_keys(), || {
+        release::make(
+            &mut app.conn(),
+            settings,
+            Trigger::Operator,
+            at(now),
+            &GaussianCounts,
+            &mut |_| {},
+        )
+    })
     .map(|made| made.expect("an operator's release is always made"))
 }
 
@@ -468,15 +471,18 @@ async fn a_released_month_never_changes_and_the_ledger_caps_the_year() {
 async fn the_server_releases_each_settled_month_once_a_first_release_exists() {
     let app = spawn_app().await;
     let settings = stats_settings(&app);
+    let keys = app.audit_keys();
     let scheduled = |now: &str| {
-        release::make(
-            &mut app.conn(),
-            &settings,
-            Trigger::Scheduled,
-            at(now),
-            &GaussianCounts,
-            &mut |_| {},
-        )
+        sanad::crypto::audit_keys::scope(&keys, || {
+            release::make(
+                &mut app.conn(),
+                &settings,
+                Trigger::Scheduled,
+                at(now),
+                &GaussianCounts,
+                &mut |_| {},
+            )
+        })
         .unwrap()
     };
     assert!(

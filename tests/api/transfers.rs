@@ -1,17 +1,12 @@
 //! Returnees move: a transfer asked by the sending city, decided by the
 //! receiving city's supervisor, moves the case (and its household) with its
-//! notes, re-encrypted, and the sending city loses access at once.
+//! notes, re-encrypted, and the sending city loses access at once (`races`:
+//! even when it acts while the move commits).
 
-use std::time::Duration;
-
-use sanad::crypto::Keyring;
-use sanad::db::write_transaction;
-use sanad::domain::{Role, TransferId, TransferStatus, UserId};
-use sanad::settings::{CryptoSettings, Environment};
-use sanad::transfers::store;
+use sanad::domain::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, create, id_of, new_case, spawn_app};
+use crate::helpers::{assert_problem, create, new_case, spawn_app};
 
 #[tokio::test]
 async fn an_accepted_household_transfer_moves_everyone_and_access_follows() {
@@ -69,14 +64,11 @@ async fn an_accepted_household_transfer_moves_everyone_and_access_follows() {
     assert_problem(again, 409).await;
 
     let incoming: Value = app
-        .get_as(
+        .all_items(
             &receiver,
             "/api/v1/transfers?direction=incoming&status=pending",
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(incoming.as_array().unwrap().len(), 1);
     assert_eq!(incoming[0]["reason"], "Family moved");
     let tid = transfer["id"].as_str().unwrap();
@@ -253,11 +245,8 @@ async fn a_transfer_can_be_rejected_or_cancelled_and_the_case_stays() {
     let read = app.get_as(&sender, &format!("/api/v1/cases/{id}")).await;
     assert_eq!(read.status().as_u16(), 200);
     let outgoing: Value = app
-        .get_as(&sender, "/api/v1/transfers?direction=outgoing")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .all_items(&sender, "/api/v1/transfers?direction=outgoing")
+        .await;
     assert_eq!(outgoing.as_array().unwrap().len(), 2);
     let bad_city = app
         .post_as(
@@ -273,7 +262,7 @@ async fn a_transfer_can_be_rejected_or_cancelled_and_the_case_stays() {
 }
 
 #[tokio::test]
-async fn erasing_a_person_cancels_their_pending_transfer() {
+async fn erasing_a_person_ends_their_pending_transfer_and_leaves_no_trace_of_it() {
     let app = spawn_app().await;
     let mosul = app.city("MOS");
     let telafar = app.city("TAF");
@@ -304,7 +293,8 @@ async fn erasing_a_person_cancels_their_pending_transfer() {
         .await;
     assert_eq!(erased.status().as_u16(), 204);
 
-    // Neither side can act on it any more, and it still lists, unreadable.
+    // Neither side can act on it any more: a move between cities is a link
+    // the erasure removes, so the transfer is gone from both.
     for (token, action, body) in [
         (&receiver, "reject", json!({"reason": "x"})),
         (&receiver, "accept", json!({})),
@@ -317,93 +307,9 @@ async fn erasing_a_person_cancels_their_pending_transfer() {
                 &body,
             )
             .await;
-        assert_problem(response, 409).await;
+        assert_problem(response, 404).await;
     }
-    let listed = app.get_as(&receiver, "/api/v1/transfers").await;
-    assert_eq!(listed.status().as_u16(), 200);
-    let listed: Value = listed.json().await.unwrap();
-    assert_eq!(listed[0]["status"], "cancelled");
-    assert!(listed[0]["reason"].is_null(), "{listed}");
-}
-
-/// The old city's supervisor closes a case while its transfer is being
-/// accepted: the acceptance has moved the case but not committed yet. The
-/// close waits for it, then finds the case in the new city, out of its
-/// reach: 404, recorded as a refusal, and the case stays open. (Checked
-/// outside its transaction, the close would have passed the policy on the
-/// old city and then closed the moved case.)
-#[tokio::test]
-async fn a_close_racing_the_acceptance_of_a_transfer_fails() {
-    let s = spawn_app()
-        .with_city("MOS")
-        .signed_in(Role::SocialWorker)
-        .await;
-    let app = &s.app;
-    let telafar = app.city("TAF");
-    let old_supervisor = app.signed_in(Role::CitySupervisor, &[s.city], None).await;
-    let receiver = app.user(Role::CitySupervisor, &[telafar], None);
-    let receiver_token = app.token(&receiver).await;
-    let case = create(app, &s.token, &new_case(s.city, "رحاب")).await;
-    let id = id_of(&case).to_string();
-    let asked = app
-        .post_as(
-            &s.token,
-            &format!("/api/v1/cases/{id}/transfers"),
-            &json!({"to_city_id": telafar, "reason": "Family moved"}),
-        )
-        .await;
-    let transfer: TransferId = id_of(&asked.json().await.unwrap()).parse().unwrap();
-    let keyring = Keyring::load(
-        &CryptoSettings {
-            keyring_file: Some(app.keyring_path.clone()),
-            keyring_json: None,
-        },
-        Environment::Local,
-    )
-    .unwrap();
-    let by: UserId = receiver.id.parse().unwrap();
-    let mut conn = app.conn();
-    let (moved, case_moved) = std::sync::mpsc::channel();
-
-    // The acceptance, as its route runs it, held open for a while.
-    let accepting = tokio::task::spawn_blocking(move || {
-        write_transaction(&mut conn, |conn| {
-            let row = store::find(conn, transfer)?.unwrap();
-            store::decide(conn, &keyring, &row, TransferStatus::Accepted, by, None)?;
-            store::carry_out(conn, &keyring, &row)?;
-            moved.send(()).unwrap();
-            std::thread::sleep(Duration::from_millis(1500));
-            Ok(())
-        })
-    });
-    tokio::task::spawn_blocking(move || case_moved.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    let close = app
-        .post_as(
-            &old_supervisor,
-            &format!("/api/v1/cases/{id}/close"),
-            &json!({"reason": "No longer here"}),
-        )
-        .await;
-
-    assert_problem(close, 404).await;
-    accepting.await.unwrap().unwrap();
-    let now: Value = app
-        .get_as(&receiver_token, &format!("/api/v1/cases/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(now["city_id"], telafar.to_string());
-    assert_eq!(now["status"], "open");
-    let denied = app.audit_events("access.denied").await;
-    assert!(
-        denied
-            .iter()
-            .any(|e| e["entity_id"] == id.as_str() && e["detail"] == "CaseClose"),
-        "{denied:?}"
-    );
-    assert!(app.audit_events("case.close").await.is_empty());
+    for token in [&receiver, &supervisor] {
+        assert_eq!(app.all_items(token, "/api/v1/transfers").await, json!([]));
+    }
 }

@@ -8,7 +8,7 @@ use crate::domain::UserId;
 /// action, per role in the order SW CS PS MO AU AD:
 /// `A` anything, `C` own cities, `O` own organisation's open referrals,
 /// `-` never.
-const EXPECTED: [(Action, [char; 6]); 34] = [
+const EXPECTED: [(Action, [char; 6]); 35] = [
     (Action::SelfService, ['A', 'A', 'A', 'A', 'A', 'A']),
     (Action::PlaceRead, ['A', 'A', 'A', 'A', 'A', 'A']),
     (Action::PlaceWrite, ['-', '-', '-', '-', '-', 'A']),
@@ -43,6 +43,7 @@ const EXPECTED: [(Action, [char; 6]); 34] = [
     (Action::AssessmentWrite, ['C', 'C', '-', '-', '-', '-']),
     (Action::AssessmentRead, ['C', 'C', '-', '-', '-', '-']),
     (Action::AssessmentReview, ['-', 'C', '-', '-', '-', '-']),
+    (Action::AuditLookup, ['-', '-', '-', '-', 'A', '-']),
 ];
 
 struct World {

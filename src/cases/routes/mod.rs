@@ -19,11 +19,12 @@ use crate::web::extract::{self, ApiJson};
 
 use super::checks::{self, all_or_nothing};
 use super::model::{
-    CaseListQuery, CasePage, CaseView, CreateCase, SearchRequest, SearchResult, UpdateCase,
+    CaseListQuery, CasePage, CaseView, CreateCase, SEARCH_PAGE_DEFAULT, SEARCH_PAGE_MAX,
+    SearchRequest, SearchResult, UpdateCase,
 };
 use super::row::{self, CaseRow};
 use super::store::{self, ListFilter};
-use super::{sealing, search};
+use super::{ending, sealing, search};
 
 pub mod notes;
 pub mod status;
@@ -130,6 +131,7 @@ pub async fn list_cases(req: HttpRequest, ctx: Context) -> Result<HttpResponse, 
             let items = sealing::summaries(tx.conn, tx.keyring, &rows, time::today())?;
             let event = tx
                 .event(audit::Action::CaseList)
+                .showing(items.iter().map(|c| c.id))
                 .detail(format!("{} cases", items.len()));
             Ok((Page { items, next_cursor }, Some(event)))
         })
@@ -198,6 +200,8 @@ pub async fn update_case(
 
 /// Applies a PATCH: its own fields and links checked (422), then the
 /// version it was made against (412), then the merged case parsed again.
+/// Consent to share withdrawn cancels the person's open referrals in the
+/// same transaction, each with the reason, and the event names them.
 fn change(
     tx: &mut Tx<'_>,
     case: CaseRow,
@@ -214,11 +218,30 @@ fn change(
     let current = sealing::load_view(tx.conn, tx.keyring, &case)?;
     let merged = checks::merge(&current, patch, today)?;
     store::update(tx.conn, tx.crypto(), &case, case.version, &merged)?;
-    answer(tx, case.id, audit::Action::CaseUpdate)
+    let withdrawn = case.consent_share && !merged.consent.share_with_providers;
+    if !withdrawn {
+        return answer(tx, case.id, audit::Action::CaseUpdate);
+    }
+    let by = tx.principal.user_id;
+    let reason = Some(ending::CONSENT_WITHDRAWN);
+    let ended = ending::cancel_open_referrals(tx.conn, tx.keyring, &case, by, reason)?;
+    let (view, event) = answer(tx, case.id, audit::Action::CaseUpdate)?;
+    let event = event.map(|event| {
+        event
+            .subjects(audit::SubjectKind::Referral, ended.iter().copied())
+            .detail(format!(
+                "consent to share withdrawn: {} open referral(s) cancelled",
+                ended.len()
+            ))
+    });
+    Ok((view, event))
 }
 
-/// Find a person before opening a case: matches in the caller's cities, and
-/// a count of matches held elsewhere (so a transfer can be asked for).
+/// Find a person before opening a case: matches in the caller's cities, a
+/// page at a time (`limit`, default 20, at most 100; `cursor`), how many
+/// more there are, and a count of matches held elsewhere (so a transfer can
+/// be asked for). The search is recorded with the people it showed and the
+/// blind index of each term, never the terms.
 #[utoipa::path(
     tag = "cases",
     request_body = SearchRequest,
@@ -230,19 +253,30 @@ pub async fn search_cases(
     ctx: Context,
     body: ApiJson<SearchRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = body.0.given();
+    let limit = body.0.limit.unwrap_or(SEARCH_PAGE_DEFAULT);
+    let size = ctx.page_size(Some(limit)).min(SEARCH_PAGE_MAX);
+    let input = body.0.given().and_then(|query| {
+        let page = PageRequest::new(size, query.cursor.as_deref())?;
+        Ok((query, page))
+    });
     let result = ctx
-        .on_collection(Action::CaseSearch, query, |tx, scope, query| {
-            let result = search::search(tx.conn, tx.crypto(), scope, &query, time::today())?;
+        .on_collection(Action::CaseSearch, input, |tx, scope, (query, page)| {
+            let found = search::search(tx.conn, tx.crypto(), scope, &query, &page, time::today())?;
+            let result = found.result;
             let detail = format!(
-                "{} here, {} elsewhere",
+                "{} here, {} more here, {} elsewhere",
                 result.items.len(),
+                result.remaining,
                 result.elsewhere
             );
-            Ok((
-                result,
-                Some(tx.event(audit::Action::CaseSearch).detail(detail)),
-            ))
+            let mut event = tx
+                .event(audit::Action::CaseSearch)
+                .showing(result.items.iter().map(|c| c.id))
+                .detail(detail);
+            for (kind, index) in &found.terms {
+                event = event.term(*kind, index);
+            }
+            Ok((result, Some(event)))
         })
         .await?;
     Ok(HttpResponse::Ok().json(result))

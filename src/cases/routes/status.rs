@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, post, web};
 
 use crate::audit;
 use crate::auth::policy::Action;
-use crate::cases::lifecycle;
 use crate::cases::model::{CaseView, Reason};
 use crate::cases::row::CaseRow;
+use crate::cases::{erasure, lifecycle};
 use crate::domain::{CaseId, NonBlank};
 use crate::error::{ApiError, Problem};
 use crate::web::context::Context;
@@ -73,8 +73,12 @@ pub async fn reopen_case(ctx: Context, id: web::Path<CaseId>) -> Result<HttpResp
 }
 
 /// Erase a person (supervisor): their data key is destroyed, so every field
-/// of theirs is unreadable for good, and no search finds them. The case then
-/// answers 410. The reason is not stored: it could name the person.
+/// of theirs is unreadable for good; their open referrals are cancelled;
+/// their notes, transfers, blind indexes and household link are removed
+/// (the household's label erased with its last member, or sealed again
+/// without their names); only the coarse categories the statistics count
+/// stay. The case then answers 410. The reason is not stored: it could name
+/// the person.
 #[utoipa::path(
     tag = "cases",
     params(("id" = String, Path, format = Uuid)),
@@ -91,19 +95,38 @@ pub async fn erase_case(
     id: web::Path<CaseId>,
     body: ApiJson<Reason>,
 ) -> Result<HttpResponse, ApiError> {
+    let db = ctx.database().clone();
     ctx.act_with(
         Action::CaseErase,
         id.into_inner(),
         reason(body),
         |tx, case: CaseRow, _| {
-            lifecycle::erase(tx.conn, &case, tx.principal.user_id)?;
-            let event = tx.event_on(audit::Action::CaseErase, &case);
-            Ok((
-                (),
-                Some(event.detail("erased by crypto-shredding; reason given, not stored")),
-            ))
+            let erased = erasure::erase(tx.conn, tx.keyring, &case, tx.principal.user_id)?;
+            let household = match erased.household {
+                None => "no household".to_string(),
+                Some(label) => format!("household label {label:?}").to_lowercase(),
+            };
+            let event = tx
+                .event_on(audit::Action::CaseErase, &case)
+                .subjects(audit::SubjectKind::Referral, erased.referrals.iter().copied())
+                .detail(format!(
+                    "erased by crypto-shredding; reason given, not stored; {} open referral(s) cancelled; {household}",
+                    erased.referrals.len()
+                ));
+            Ok(((), Some(event)))
         },
     )
     .await?;
+    // The old page images of the person's row leave the SQLite WAL now
+    // (`db::erasure`); on PostgreSQL `sanad vacuum` finishes the job.
+    match db.run(crate::db::erasure::checkpoint).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            "the WAL checkpoint after an erasure did not complete (a reader held it); run `sanad vacuum`"
+        ),
+        Err(err) => {
+            tracing::warn!(error = %err, "the WAL checkpoint after an erasure failed; run `sanad vacuum`")
+        }
+    }
     Ok(HttpResponse::NoContent().finish())
 }

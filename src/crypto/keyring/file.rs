@@ -1,6 +1,8 @@
 //! Where a keyring lives: the keyring file (written 0600, never
-//! overwritten), `SANAD__CRYPTO__KEYRING_JSON`, and what happens when
-//! neither holds one (generated in local mode, an error in production).
+//! overwritten, replaced only whole), `SANAD__CRYPTO__KEYRING_JSON`, and
+//! what happens when neither holds one (generated in local mode, an error
+//! in production) or when it predates the audit key (one added in local
+//! mode, an error in production).
 
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{self, Write};
@@ -46,9 +48,23 @@ impl Keyring {
         Ok(())
     }
 
+    /// Replaces the keyring file atomically (a 0600 temporary file renamed
+    /// over it), so a crash leaves either the old or the new keyring, never
+    /// half of one.
+    pub fn replace(&self, path: &Path) -> Result<(), KeyringError> {
+        let temporary = path.with_extension(format!("rotating-{}", uuid::Uuid::new_v4().simple()));
+        self.write_new(&temporary)?;
+        fs::rename(&temporary, path).map_err(|source| KeyringError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
     /// The keyring for this process: `SANAD__CRYPTO__KEYRING_JSON` if set,
     /// else the keyring file. A missing file is generated in local mode (with
-    /// a warning) and is an error in production.
+    /// a warning) and is an error in production. A keyring without an audit
+    /// key is given one in local mode (the file rewritten, with a warning)
+    /// and is an error in production: `sanad keys add-audit-key` adds it.
     pub fn load(
         settings: &CryptoSettings,
         environment: Environment,
@@ -56,7 +72,7 @@ impl Keyring {
         if let Some(json) = &settings.keyring_json
             && !json.expose_secret().trim().is_empty()
         {
-            return Keyring::from_json(json.expose_secret());
+            return with_audit_key(Keyring::from_json(json.expose_secret())?);
         }
         let path = settings
             .keyring_file
@@ -72,9 +88,39 @@ impl Keyring {
                     Environment::Local => generate_local(path),
                 }
             }
+            Ok(keyring) if keyring.active_audit_key_id().is_none() => match environment {
+                Environment::Production => Err(KeyringError::NoAuditKey),
+                Environment::Local => add_audit_key_locally(path, keyring),
+            },
             other => other,
         }
     }
+
+    /// Reads the keyring file as it is, for the commands that change it.
+    pub fn read_file(path: &Path) -> Result<Keyring, KeyringError> {
+        read_keyring_file(path)
+    }
+}
+
+fn with_audit_key(keyring: Keyring) -> Result<Keyring, KeyringError> {
+    match keyring.active_audit_key_id() {
+        Some(_) => Ok(keyring),
+        None => Err(KeyringError::NoAuditKey),
+    }
+}
+
+/// A local keyring from before the audit trail was keyed: an audit key is
+/// added and the file replaced.
+fn add_audit_key_locally(path: &Path, mut keyring: Keyring) -> Result<Keyring, KeyringError> {
+    let id = keyring.add_audit_key()?;
+    keyring.replace(path)?;
+    tracing::warn!(
+        path = %path.display(),
+        audit_key = %id,
+        "ADDED AN AUDIT KEY to the keyring (local mode, it had none). Back the keyring up \
+         again: the audit trail cannot be verified without it. Production never does this."
+    );
+    Ok(keyring)
 }
 
 fn read_keyring_file(path: &Path) -> Result<Keyring, KeyringError> {
@@ -218,6 +264,50 @@ mod tests {
             first.kek(1).unwrap().expose(),
             second.kek(1).unwrap().expose()
         );
+    }
+
+    /// The keyring file of a deployment from before the audit trail was
+    /// keyed.
+    fn old_keyring_file(dir: &Path) -> PathBuf {
+        let json = super::super::keyring_json_without_audit_keys();
+        let path = dir.join("old.json");
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .unwrap();
+        file.write_all(json.to_string().as_bytes()).unwrap();
+        path
+    }
+
+    #[test]
+    fn an_old_keyring_gets_an_audit_key_in_local_mode_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = old_keyring_file(dir.path());
+        let first = Keyring::load(&settings(Some(path.clone()), None), Environment::Local).unwrap();
+        let id = first.active_audit_key_id().unwrap().to_string();
+        let again = Keyring::load(&settings(Some(path.clone()), None), Environment::Local).unwrap();
+        assert_eq!(again.active_audit_key_id(), Some(id.as_str()));
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn an_old_keyring_stops_production_until_the_audit_key_is_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = old_keyring_file(dir.path());
+        let before = fs::read(&path).unwrap();
+        let err = Keyring::load(&settings(Some(path.clone()), None), Environment::Production)
+            .unwrap_err();
+        assert!(matches!(err, KeyringError::NoAuditKey));
+        assert!(err.to_string().contains("sanad keys add-audit-key"));
+        assert_eq!(fs::read(&path).unwrap(), before);
+        let json = String::from_utf8(before).unwrap();
+        let err = Keyring::load(&settings(None, Some(&json)), Environment::Local).unwrap_err();
+        assert!(matches!(err, KeyringError::NoAuditKey));
     }
 
     #[test]

@@ -3,17 +3,24 @@
 //! - key-encryption keys (KEKs), versioned 1..=255, one active; the older
 //!   ones only unwrap data keys until `sanad keys rotate` has rewrapped them;
 //! - the blind-index root key, one per deployment;
-//! - Ed25519 token signing keys, by `kid`, one active.
+//! - Ed25519 token signing keys, by `kid`, one active;
+//! - audit keys, by id, one active: the keys the audit trail is MACed
+//!   with (`audit_keys.rs`, `crypto::audit_keys`).
 //!
 //! It is read from `SANAD__CRYPTO__KEYRING_JSON` or from the keyring file
 //! (see [`Keyring::load`]). Secret bytes live in zeroize-on-drop types and no
 //! `Debug` or error message of this module prints them.
 
+mod audit_keys;
+mod error;
 mod file;
 
+pub use error::KeyringError;
+
+#[cfg(test)]
+pub(crate) use audit_keys::keyring_json_without_audit_keys;
+
 use std::collections::{BTreeMap, HashSet};
-use std::io;
-use std::path::PathBuf;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -31,66 +38,6 @@ const KID_MAX_LEN: usize = 64;
 /// Comfortably above a keyring with 255 KEKs and a few signing keys.
 const JSON_CAPACITY: usize = 64 * 1024;
 
-#[derive(Debug, thiserror::Error)]
-pub enum KeyringError {
-    // serde_json's own messages quote offending values, which could be key
-    // material: keep only the position and the kind of error.
-    #[error(
-        "keyring JSON is invalid at line {line}, column {column} ({kind}); values are not shown because they may be keys"
-    )]
-    Json {
-        line: usize,
-        column: usize,
-        kind: &'static str,
-    },
-    #[error("keyring format version {0} is not supported (expected 1)")]
-    UnsupportedVersion(u32),
-    #[error("keyring field {field} is not valid base64")]
-    Base64 { field: String },
-    #[error("keyring field {field} holds {len} bytes; a key must be exactly 32")]
-    KeyLength { field: String, len: usize },
-    #[error("keyring has no key-encryption keys")]
-    NoKeks,
-    #[error("key-encryption key version {0} is outside 1..=255")]
-    KekVersionOutOfRange(u32),
-    #[error("key-encryption key version {0} appears twice")]
-    DuplicateKek(u8),
-    #[error("active_kek {0} names no key-encryption key in the keyring")]
-    ActiveKekMissing(u32),
-    #[error("keyring already holds key-encryption key version 255; retire old versions first")]
-    KekVersionsExhausted,
-    #[error("keyring has no signing keys")]
-    NoSigningKeys,
-    #[error("signing key id {kid:?} must be 1 to 64 characters of A-Z a-z 0-9 - _")]
-    BadKid { kid: String },
-    #[error("signing key id {0:?} appears twice")]
-    DuplicateKid(String),
-    #[error("signing key {kid:?} is not an Ed25519 PKCS#8 v2 document")]
-    BadSigningKey { kid: String },
-    #[error("active_signing_kid {0:?} names no signing key in the keyring")]
-    ActiveSigningKidMissing(String),
-    #[error(
-        "no keyring at {path}; production never generates one. Point SANAD__CRYPTO__KEYRING_FILE at the keyring made by `sanad keys generate --out FILE`, or put its JSON in SANAD__CRYPTO__KEYRING_JSON"
-    )]
-    MissingInProduction { path: PathBuf },
-    #[error(
-        "no keyring configured: set SANAD__CRYPTO__KEYRING_FILE (a file made by `sanad keys generate --out FILE`) or SANAD__CRYPTO__KEYRING_JSON"
-    )]
-    NotConfigured,
-    #[error("{path} already exists; a keyring is never overwritten")]
-    AlreadyExists { path: PathBuf },
-    #[error("keyring file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("the system random number generator failed")]
-    Random,
-    #[error("the keyring could not be serialised")]
-    Serialize,
-}
-
 /// The on-disk form. Wiped on drop: it holds every key in base64.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +48,18 @@ struct KeyringFile {
     blind_index_key: String,
     signing_keys: Vec<SigningEntry>,
     active_signing_kid: String,
+    /// Absent from keyrings made before the audit trail was keyed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    audit_keys: Vec<AuditKeyEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    active_audit_key: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct AuditKeyEntry {
+    id: String,
+    key: String,
 }
 
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -133,22 +92,30 @@ pub struct Keyring {
     signing: SigningKey,
     /// Older signing keys: still published so their tokens verify.
     older_signing: Vec<SigningKey>,
+    /// Audit keys by id; older ones only verify.
+    audit_keys: BTreeMap<String, Key256>,
+    active_audit_key: Option<String>,
 }
 
 impl Keyring {
-    /// A fresh keyring: KEK version 1, a blind-index root, one signing key.
+    /// A fresh keyring: KEK version 1, a blind-index root, one signing key,
+    /// one audit key.
     pub fn generate() -> Result<Keyring, KeyringError> {
         let rng = SystemRandom::new();
         let kek = Key256::generate(&rng).map_err(|_| KeyringError::Random)?;
         let blind_index_root = Key256::generate(&rng).map_err(|_| KeyringError::Random)?;
         let signing = generate_signing_key(&rng)?;
-        Ok(Keyring {
+        let mut keyring = Keyring {
             keks: BTreeMap::from([(1, kek)]),
             active_kek: 1,
             blind_index_root,
             signing,
             older_signing: Vec::new(),
-        })
+            audit_keys: BTreeMap::new(),
+            active_audit_key: None,
+        };
+        keyring.add_audit_key()?;
+        Ok(keyring)
     }
 
     /// Parses and validates the JSON form.
@@ -223,6 +190,8 @@ impl Keyring {
                 KeyringError::ActiveSigningKidMissing(file.active_signing_kid.clone())
             })?;
         let signing = signing_keys.swap_remove(active);
+        let (audit_keys, active_audit_key) =
+            audit_keys::parse(&file.audit_keys, file.active_audit_key.as_deref())?;
 
         Ok(Keyring {
             keks,
@@ -230,6 +199,8 @@ impl Keyring {
             blind_index_root,
             signing,
             older_signing: signing_keys,
+            audit_keys,
+            active_audit_key,
         })
     }
 
@@ -256,6 +227,8 @@ impl Keyring {
                 })
                 .collect(),
             active_signing_kid: self.signing.kid.clone(),
+            audit_keys: audit_keys::entries(&self.audit_keys),
+            active_audit_key: self.active_audit_key.clone(),
         };
         // Sized up front so the buffer never reallocates, which would leave
         // an unwiped copy of the keys in freed memory.
@@ -331,6 +304,8 @@ impl std::fmt::Debug for Keyring {
                 &self.signing_keys().map(|k| &k.kid).collect::<Vec<_>>(),
             )
             .field("active_signing_kid", &self.signing.kid)
+            .field("audit_key_ids", &self.audit_keys.keys().collect::<Vec<_>>())
+            .field("active_audit_key", &self.active_audit_key)
             .field("keys", &"<redacted>")
             .finish()
     }
@@ -370,10 +345,15 @@ fn generate_signing_key(rng: &SystemRandom) -> Result<SigningKey, KeyringError> 
     let document = Ed25519KeyPair::generate_pkcs8(rng).map_err(|_| KeyringError::Random)?;
     let pkcs8 = Zeroizing::new(document.as_ref().to_vec());
     let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| KeyringError::Random)?;
-    let mut kid_bytes = [0u8; KID_RANDOM_BYTES];
-    rng.fill(&mut kid_bytes).map_err(|_| KeyringError::Random)?;
-    let kid = kid_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let kid = random_id(rng)?;
     Ok(SigningKey { kid, pkcs8, pair })
+}
+
+/// A new key id: random, 16 lower-case hex digits.
+fn random_id(rng: &SystemRandom) -> Result<String, KeyringError> {
+    let mut bytes = [0u8; KID_RANDOM_BYTES];
+    rng.fill(&mut bytes).map_err(|_| KeyringError::Random)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]

@@ -137,3 +137,12 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
         .iter()
         .any(|n| haystack.windows(n.len()).any(|w| w == *n))
 }
+
+/// Whether these bytes are in `haystack`, raw or as the hex `pg_dump`
+/// writes `bytea` values in.
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    let hex: String = needle.iter().map(|b| format!("{b:02x}")).collect();
+    [needle, hex.as_bytes()]
+        .iter()
+        .any(|n| haystack.windows(n.len()).any(|w| w == *n))
+}

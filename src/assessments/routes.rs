@@ -334,7 +334,7 @@ fn answer(
     action: audit::Action,
 ) -> Result<(AssessmentView, Option<audit::NewEvent>), ApiError> {
     let view = store::view_whole(tx.conn, tx.keyring, row)?;
-    Ok((view, Some(tx.event_on(action, row))))
+    Ok((view, Some(tx.event_on(action, row).showing([row.case_id]))))
 }
 
 /// Nobody reviews or voids their own assessment: 403, with the refusal

@@ -267,6 +267,29 @@ async fn baseline_referral_follow_up_and_review_with_scores_the_server_computes(
         .await
         .unwrap();
     assert_eq!(whole["answers"]["housing"], "secure");
+    // Every look at the assessments is found under the person.
+    let auditor = app.signed_in(Role::Auditor, &[], None).await;
+    let about: Value = app
+        .get_as(
+            &auditor,
+            &format!("/api/v1/audit?entity_id={case}&limit=100"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = about["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in ["assessment.read", "assessment.list", "assessment.submit"] {
+        assert!(
+            actions.contains(&action),
+            "{action} under the case: {actions:?}"
+        );
+    }
     for action in [
         "assessment.create",
         "assessment.submit",

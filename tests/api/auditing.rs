@@ -197,6 +197,17 @@ fn valid_body(method: &str, path: &str, city: sanad::domain::CityId) -> Value {
             "kind": "psychosocial", "organisation_id": id, "reason": "x"
         }),
         ("post", "/api/v1/referrals/{id}/complete") => serde_json::json!({"outcome": "other"}),
+        ("post", "/api/v1/instruments") => {
+            let mut definition: Value =
+                serde_json::from_str(sanad::assessments::instrument::DEFAULT).unwrap();
+            definition["code"] = serde_json::json!("another-instrument");
+            definition
+        }
+        ("post", "/api/v1/cases/{id}/assessments") => {
+            serde_json::json!({"instrument_id": id, "stage": "baseline"})
+        }
+        ("patch", "/api/v1/assessments/{id}") => serde_json::json!({"answers": {}}),
+        ("post", "/api/v1/assessments/{id}/void") => serde_json::json!({"reason": "x"}),
         ("patch", "/api/v1/organisations/{id}") => serde_json::json!({"active": true}),
         ("patch", "/api/v1/users/{id}") => serde_json::json!({"display_name": "S"}),
         _ => serde_json::json!({}),

@@ -21,6 +21,9 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde_json::{Value, json};
 
+#[path = "bench/login_burst.rs"]
+mod login_burst;
+
 use sanad::crypto::{BlindIndexer, Keyring};
 use sanad::db::schema::{case_search_index, cases, cities, data_keys, referrals};
 use sanad::db::{AnyConnection, ConnectionManager};
@@ -58,7 +61,9 @@ struct Args {
     sanad: PathBuf,
     /// Only these operations (comma separated, e.g. read,search); the
     /// others are skipped. Names: create, read, search, list, transition,
-    /// stats.
+    /// stats, login (the login burst: the server's peak memory while 200
+    /// clients sign in at once). `--only login` skips everything else but
+    /// the seeding.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Also write the table as Markdown here.
@@ -139,6 +144,8 @@ struct Table {
     release: (f64, u64),
     rows: Vec<Row>,
     peak_rss_kib: u64,
+    /// The login bursts, when measured.
+    bursts: Vec<login_burst::Burst>,
 }
 
 #[derive(Default, Clone)]
@@ -305,6 +312,11 @@ struct Server {
 
 impl Server {
     fn start(args: &Args, t: &Target) -> Res<Server> {
+        Server::start_with(args, t, &[])
+    }
+
+    /// A server with these settings in its environment as well.
+    fn start_with(args: &Args, t: &Target, env: &[(&str, &str)]) -> Res<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -312,6 +324,7 @@ impl Server {
         let child = sanad(args, t)
             .arg("serve")
             .env("SANAD__SERVER__PORT", port.to_string())
+            .envs(env.iter().copied())
             .stdout(log)
             .stderr(Stdio::null())
             .spawn()?;
@@ -687,6 +700,22 @@ fn bench_one(
 ) -> Res<Table> {
     let t = target(args, backend, size)?;
     let (accounts, seed_secs) = seed(args, backend, &t, size)?;
+    let bursts = if span(args, "login") > 0 {
+        login_burst::measure(args, runtime, &t, &accounts)?
+    } else {
+        Vec::new()
+    };
+    if args.only.iter().all(|o| o == "login") && !args.only.is_empty() {
+        return Ok(Table {
+            backend,
+            cases: size,
+            seed_secs,
+            release: (0.0, 0),
+            rows: Vec::new(),
+            peak_rss_kib: 0,
+            bursts,
+        });
+    }
     let release = make_release(args, &t)?;
     let mut fx = fixture(&t)?;
     let server = Server::start(args, &t)?;
@@ -921,6 +950,7 @@ fn bench_one(
         release,
         rows,
         peak_rss_kib,
+        bursts,
     })
 }
 
@@ -1148,6 +1178,9 @@ fn read_cases(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<usize> {
 }
 
 fn print_table(t: &Table) {
+    if t.rows.is_empty() {
+        return;
+    }
     println!();
     println!(
         "{} at {} cases{}; release made in {:.1} s, peak RSS {:.0} MiB; server peak RSS {:.0} MiB",
@@ -1192,6 +1225,10 @@ fn print_table(t: &Table) {
 }
 
 fn markdown(t: &Table, args: &Args) -> String {
+    let bursts = login_burst::markdown(&t.bursts);
+    if t.rows.is_empty() {
+        return format!("### {} — {} cases\n\n{bursts}", t.backend, t.cases);
+    }
     let mut s = format!(
         "### {} — {} cases\n\n{}A statistical release: {:.1} s, peak RSS {:.0} MiB. Concurrency {} ({} for stats), {} s per operation. Server peak RSS: {:.0} MiB.\n\n",
         t.backend,
@@ -1223,6 +1260,10 @@ fn markdown(t: &Table, args: &Args) -> String {
             r.direct.p99_ms,
             100.0 * r.api.rate() / r.direct.rate().max(1e-9)
         ));
+    }
+    if !t.bursts.is_empty() {
+        s.push('\n');
+        s.push_str(&bursts);
     }
     s
 }

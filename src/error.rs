@@ -61,8 +61,16 @@ pub enum ApiError {
     CrossOriginRefused,
     #[error("unauthenticated")]
     Unauthorized,
+    /// The password was right, but the second factor is missing, wrong or
+    /// already used: a 401 naming `totp_code`.
+    #[error("second factor refused")]
+    SecondFactor(&'static str),
     #[error("forbidden")]
     Forbidden,
+    /// The role must sign in with a second factor and this account has
+    /// none yet: it may only enrol one.
+    #[error("second factor required")]
+    SecondFactorRequired,
     /// Also what an object outside the caller's scope answers.
     #[error("not found")]
     NotFound,
@@ -83,6 +91,9 @@ pub enum ApiError {
     Unavailable(String),
     #[error("request timed out")]
     Timeout,
+    /// Every password-check worker is busy and the queue is full.
+    #[error("password checks are saturated")]
+    Busy,
     /// An error status that the HTTP layer chose itself (431, 408, …).
     #[error("http error {0}")]
     Http(StatusCode),
@@ -111,7 +122,9 @@ impl ApiError {
                 ("cross-origin-refused", "Cross-origin request refused")
             }
             ApiError::Unauthorized => ("unauthorized", "Authentication required"),
+            ApiError::SecondFactor(_) => ("second-factor", "Second factor refused"),
             ApiError::Forbidden => ("forbidden", "Not allowed"),
+            ApiError::SecondFactorRequired => ("second-factor-required", "Second factor required"),
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
@@ -121,6 +134,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Timeout => ("timeout", "Request timed out"),
+            ApiError::Busy => ("busy", "Too busy"),
             ApiError::Http(_) => ("http", "Request not accepted"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }
@@ -141,7 +155,15 @@ impl ApiError {
                 "Cross-origin requests from this origin are not allowed.".into()
             }
             ApiError::Unauthorized => "A valid bearer token is required.".into(),
+            ApiError::SecondFactor(_) => {
+                "The code of the second factor is missing, wrong or already used; see errors."
+                    .into()
+            }
             ApiError::Forbidden => "Your role may not do this.".into(),
+            ApiError::SecondFactorRequired => {
+                "Your role signs in with a second factor: enrol one (POST /api/v1/me/totp), then sign in again with its code."
+                    .into()
+            }
             ApiError::NotFound => "No such resource.".into(),
             ApiError::MethodNotAllowed => "This resource does not accept that method.".into(),
             ApiError::Conflict(msg) => msg.clone(),
@@ -155,6 +177,7 @@ impl ApiError {
                 "The service cannot reach its database right now; try again shortly.".into()
             }
             ApiError::Timeout => "The request took too long and was abandoned.".into(),
+            ApiError::Busy => "Too many passwords are being checked; try again shortly.".into(),
             ApiError::Http(status) => status
                 .canonical_reason()
                 .unwrap_or("The request was not accepted.")
@@ -172,6 +195,7 @@ impl ApiError {
             detail: self.detail(),
             errors: match self {
                 ApiError::Validation(errors) => errors.clone(),
+                ApiError::SecondFactor(message) => vec![FieldError::new("totp_code", *message)],
                 _ => Vec::new(),
             },
         }
@@ -187,8 +211,8 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::CrossOriginRefused => StatusCode::FORBIDDEN,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Unauthorized | ApiError::SecondFactor(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden | ApiError::SecondFactorRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -196,7 +220,9 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Timeout | ApiError::Busy => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Http(status) => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -217,10 +243,13 @@ impl ResponseError for ApiError {
         if let ApiError::TooManyRequests { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
-        if matches!(self, ApiError::Unauthorized) {
+        if matches!(self, ApiError::Unauthorized | ApiError::SecondFactor(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if matches!(self, ApiError::Unavailable(_) | ApiError::Timeout) {
+        if matches!(
+            self,
+            ApiError::Unavailable(_) | ApiError::Timeout | ApiError::Busy
+        ) {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         if matches!(self, ApiError::BodyTimeout) {

@@ -44,20 +44,21 @@ fn main() -> ExitCode {
                 UserCommand::Create {
                     username,
                     role,
-                    cities,
-                    organisation,
                     display_name,
                 },
-        } => create_user(
-            &settings,
-            commands::UserArgs {
-                username,
-                role,
-                cities,
-                organisation,
-                display_name,
-            },
-        ),
+        } => commands::with_audit_keys(&settings, || {
+            create_user(
+                &settings,
+                commands::UserArgs {
+                    username,
+                    role,
+                    display_name,
+                },
+            )
+        }),
+        Command::User {
+            command: UserCommand::Approve { username },
+        } => commands::with_audit_keys(&settings, || approve_user(&settings, &username)),
         Command::Keys {
             command: KeysCommand::Generate { out },
         } => generate_keyring(&out),
@@ -145,6 +146,17 @@ fn create_user(settings: &Settings, args: commands::UserArgs) -> anyhow::Result<
     let username = args.username.clone();
     let id = commands::create_user(settings, args, &mut std::io::stdin().lock())?;
     println!("created user {username} ({id})");
+    Ok(())
+}
+
+/// `sanad user approve`: the code, when one is issued, on standard output
+/// (once: only its hash is kept).
+fn approve_user(settings: &Settings, username: &str) -> anyhow::Result<()> {
+    let approved = commands::approve_user(settings, username)?;
+    println!("approved: {} of {username}", approved.kind.as_str());
+    if let Some((code, expires_at)) = approved.code {
+        println!("enrolment code for {username}: {code} (good until {expires_at} UTC)");
+    }
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! environment variables `SANAD__SECTION__KEY`. Secrets are wrapped so that a
 //! `Debug` print of the settings never shows them.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -122,6 +123,14 @@ pub struct ServerSettings {
     pub cors_allowed_origins: Vec<String>,
     /// How long a browser may cache a preflight answer.
     pub cors_max_age_secs: u32,
+    /// Reverse proxies (exact addresses) trusted to name the client in
+    /// `client_address_header`. Empty (the default): the client is the TCP
+    /// peer, and the header is never read.
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// The header a trusted proxy names the client in (`X-Forwarded-For`;
+    /// the proxy must set it, not pass on what the client sent).
+    pub client_address_header: String,
 }
 
 impl ServerSettings {
@@ -174,24 +183,7 @@ pub struct CryptoSettings {
     pub keyring_json: Option<SecretString>,
 }
 
-/// Tokens, passwords and login throttling.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AuthSettings {
-    /// `iss` of every access token, checked on every request.
-    pub issuer: String,
-    /// `aud` of every access token, checked on every request.
-    pub audience: String,
-    /// Lifetime of an access token; at most 15 minutes.
-    pub access_token_ttl_secs: u64,
-    /// Lifetime of a refresh token.
-    pub refresh_token_ttl_secs: u64,
-    pub password_min_chars: usize,
-    /// Failed logins allowed per username, and per client address, within
-    /// the window before further attempts answer 429.
-    pub max_failures_per_username: u32,
-    pub max_failures_per_address: u32,
-    pub failure_window_secs: u64,
-}
+pub use crate::auth::settings::AuthSettings;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
@@ -212,10 +204,13 @@ fn environment_variables() -> config::Environment {
         .prefix_separator("__")
         .separator("__")
         .try_parsing(true)
-        // `SANAD__SERVER__CORS_ALLOWED_ORIGINS=https://a,https://b`; no
-        // other key is split (the keyring JSON has commas).
+        // `SANAD__SERVER__CORS_ALLOWED_ORIGINS=https://a,https://b`, and
+        // the same for the trusted proxies and the roles that need a second
+        // factor; no other key is split (the keyring JSON has commas).
         .list_separator(",")
         .with_list_parse_key("server.cors_allowed_origins")
+        .with_list_parse_key("server.trusted_proxies")
+        .with_list_parse_key("auth.totp_required_roles")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -279,24 +274,15 @@ impl Settings {
                 "must not exceed database.pool_max_size",
             );
         }
-        if self.auth.access_token_ttl_secs == 0 || self.auth.access_token_ttl_secs > 900 {
-            return invalid(
-                "auth.access_token_ttl_secs",
-                "must be between 1 and 900 (15 minutes)",
-            );
-        }
-        if self.auth.password_min_chars < 12 {
-            return invalid("auth.password_min_chars", "must be at least 12");
-        }
         if !(7..=730).contains(&self.assessments.follow_up_days) {
             return invalid("assessments.follow_up_days", "must be from 7 to 730");
         }
-        self.stats
-            .check()
-            .map_err(|(field, message)| SettingsError::Invalid {
+        for checked in [self.auth.check(), self.stats.check()] {
+            checked.map_err(|(field, message)| SettingsError::Invalid {
                 field,
                 message: message.to_string(),
             })?;
+        }
         self.check_limits()?;
         self.cors_policy()?;
         Ok(())
@@ -404,6 +390,13 @@ impl Settings {
             0,
             server.request_timeout_ms,
         )?;
+        let header = &server.client_address_header;
+        if actix_web::http::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
+            return Err(SettingsError::Invalid {
+                field: "server.client_address_header",
+                message: "must be a header name".into(),
+            });
+        }
         let pages = &self.pagination;
         within(
             "pagination.max_page_size",
@@ -447,7 +440,20 @@ mod tests {
     #[test]
     fn every_limit_out_of_range_stops_start_up() {
         type Change = fn(&mut Settings);
-        let cases: [(&str, Change); 17] = [
+        let cases: [(&str, Change); 22] = [
+            ("auth.password_workers", |s| {
+                s.auth.password_workers = 10_000
+            }),
+            ("auth.password_queue", |s| s.auth.password_queue = 100_000),
+            ("auth.max_concurrent_logins_per_address", |s| {
+                s.auth.max_concurrent_logins_per_address = 0
+            }),
+            ("auth.enrolment_code_ttl_hours", |s| {
+                s.auth.enrolment_code_ttl_hours = 0
+            }),
+            ("server.client_address_header", |s| {
+                s.server.client_address_header = "not a header".into()
+            }),
             ("server.body_limit_bytes", |s| {
                 s.server.body_limit_bytes = 10
             }),

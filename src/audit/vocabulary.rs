@@ -46,8 +46,25 @@ closed_set! {
         AuthRefresh => "auth.refresh",
         AuthLogout => "auth.logout",
         AuthPasswordChange => "auth.password_change",
+        /// A person set their own password with an enrolment code.
+        AuthEnrol => "auth.enrol",
+        /// A second factor's secret made (not yet in use).
+        AuthTotpEnrol => "auth.totp_enrol",
+        /// A second factor confirmed with its first code: now required.
+        AuthTotpConfirm => "auth.totp_confirm",
         UserCreate => "user.create",
+        /// A change of name or active flag.
         UserUpdate => "user.update",
+        /// A change of role, cities or organisation: applied at once, or
+        /// pending a second person's approval (the detail says which).
+        UserGrant => "user.grant",
+        /// A grant request approved by a second person (or the operator).
+        UserApprove => "user.approve",
+        /// A grant request rejected.
+        UserReject => "user.reject",
+        /// An account's password and second factor cleared, its sessions
+        /// ended, a new enrolment code issued or requested.
+        UserReset => "user.reset",
         PlaceCreate => "place.create",
         OrganisationCreate => "organisation.create",
         OrganisationUpdate => "organisation.update",
@@ -180,7 +197,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 51);
+        assert_eq!(Action::ALL.len(), 58);
     }
 
     #[test]

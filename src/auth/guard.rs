@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::audit::{self, Entity, NewEvent, Outcome};
 use crate::crypto::{BlindIndexer, Crypto, Keyring};
 use crate::db::{AnyConnection, write_transaction};
-use crate::domain::CityId;
+use crate::domain::{CityId, UserId};
 use crate::error::ApiError;
 use crate::web::telemetry::RequestId;
 
@@ -56,6 +56,15 @@ pub trait CityRow: Sized {
     fn usable(&self) -> Result<(), ApiError> {
         Ok(())
     }
+}
+
+/// A staff account as the guarded action needs to know it: how to find
+/// and lock it, and what the policy decides on (whose it is, and the grant
+/// waiting on it).
+pub trait AccountRow: Sized {
+    fn find_for_update(conn: &mut AnyConnection, id: UserId) -> Result<Option<Self>, ApiError>;
+
+    fn account(&self) -> policy::Account<'_>;
 }
 
 /// Who is asking, and the keys their work may need.
@@ -134,15 +143,9 @@ where
             id: id.into(),
             city,
         };
-        if role_refused(caller.principal, action) {
+        if let Some(refusal) = role_refusal(caller.principal, action) {
             let city = R::find_for_update(conn, id)?.map(|row| row.city());
-            return refuse(
-                conn,
-                caller,
-                action,
-                Some(target(city)),
-                ApiError::Forbidden,
-            );
+            return refuse(conn, caller, action, Some(target(city)), refusal);
         }
         let input = input?;
         let row = R::find_for_update(conn, id)?.ok_or(ApiError::NotFound)?;
@@ -197,8 +200,8 @@ where
     F: FnOnce(&mut Tx<'_>, Scope, I) -> Result<Done<T>, ApiError>,
 {
     committed(write_transaction(conn, |conn| {
-        if role_refused(caller.principal, action) {
-            return refuse(conn, caller, action, None, ApiError::Forbidden);
+        if let Some(refusal) = role_refusal(caller.principal, action) {
+            return refuse(conn, caller, action, None, refusal);
         }
         let input = input?;
         let scope = policy::scope(caller.principal, action);
@@ -206,12 +209,46 @@ where
     }))
 }
 
-/// Whether the principal's role may never do `action`, whatever the object.
-pub fn role_refused(principal: &Principal, action: Action) -> bool {
-    matches!(
-        policy::authorize(principal, action, Resource::Collection),
-        Err(ApiError::Forbidden)
-    )
+/// Steps 1 to 6 on the staff account `id` (`policy::authorize_account`
+/// at step 4).
+pub fn on_account<R, I, T, F>(
+    conn: &mut AnyConnection,
+    caller: &Caller<'_>,
+    action: Action,
+    id: UserId,
+    input: Result<I, ApiError>,
+    work: F,
+) -> Result<T, ApiError>
+where
+    R: AccountRow,
+    F: FnOnce(&mut Tx<'_>, R, I) -> Result<Done<T>, ApiError>,
+{
+    committed(write_transaction(conn, |conn| {
+        let target = Some(Target {
+            entity: Entity::User,
+            id: id.as_uuid(),
+            city: None,
+        });
+        if let Some(refusal) = role_refusal(caller.principal, action) {
+            return refuse(conn, caller, action, target, refusal);
+        }
+        let input = input?;
+        let row = R::find_for_update(conn, id)?.ok_or(ApiError::NotFound)?;
+        if let Err(refusal) = policy::authorize_account(caller.principal, action, &row.account()) {
+            return refuse(conn, caller, action, target, refusal);
+        }
+        finish(conn, caller, |tx| work(tx, row, input))
+    }))
+}
+
+/// Why the principal may not do `action` whatever the object: the role may
+/// never do it (403), or the account must first enrol a second factor
+/// (403, `second-factor-required`).
+pub fn role_refusal(principal: &Principal, action: Action) -> Option<ApiError> {
+    match policy::authorize(principal, action, Resource::Collection) {
+        Err(refusal @ (ApiError::Forbidden | ApiError::SecondFactorRequired)) => Some(refusal),
+        _ => None,
+    }
 }
 
 /// Records the refusal; the transaction commits with it (`Ok`), and the

@@ -190,6 +190,11 @@ pub(crate) mod tests {
             max_failures_per_username: 5,
             max_failures_per_address: 30,
             failure_window_secs: 900,
+            password_workers: 1,
+            password_queue: 4,
+            max_concurrent_logins_per_address: 8,
+            enrolment_code_ttl_hours: 72,
+            totp_required_roles: Vec::new(),
         }
     }
 

@@ -1,7 +1,10 @@
 //! The signed-in caller. Extracting a `Principal` verifies the bearer token
 //! and then re-reads the user, so a disabled account, or a role, city or
 //! organisation change (which bumps `token_version`), takes effect on the
-//! very next request.
+//! very next request. An account whose role must sign in with a second
+//! factor (`auth.totp_required_roles`) and has none yet is marked
+//! `second_factor_missing`: the policy then lets it do only what every
+//! role may (its own account, enrolling the second factor, reading places).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,7 +19,7 @@ use crate::error::ApiError;
 use crate::users::store as users;
 use crate::web::telemetry::RequestId;
 
-use super::routes::AuthState;
+use super::state::AuthState;
 
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -26,6 +29,10 @@ pub struct Principal {
     pub city_ids: Vec<CityId>,
     pub organisation_id: Option<OrganisationId>,
     pub token_version: i64,
+    /// Whether the account signs in with a second factor.
+    pub totp_enabled: bool,
+    /// The role needs a second factor and the account has none yet.
+    pub second_factor_missing: bool,
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {
@@ -53,10 +60,12 @@ impl FromRequest for Principal {
             let token = token.ok_or(ApiError::Unauthorized)?;
             let claims = auth.keys.verify(&token)?;
             let user_id: UserId = claims.sub.parse().map_err(|_| ApiError::Unauthorized)?;
-            let principal = db
+            let mut principal = db
                 .run(move |conn| users::load_principal(conn, user_id))
                 .await?
                 .ok_or(ApiError::Unauthorized)?;
+            principal.second_factor_missing =
+                auth.settings.totp_required(principal.role) && !principal.totp_enabled;
             if principal.token_version != claims.tv {
                 tracing::info!(
                     user_id = %user_id,

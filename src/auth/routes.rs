@@ -1,7 +1,6 @@
-//! `POST /auth/login`, `/auth/refresh`, `/auth/logout`, `GET /me`,
-//! `POST /me/password` and `GET /.well-known/jwks.json`.
-
-use std::net::IpAddr;
+//! `POST /auth/refresh`, `/auth/logout`, `GET /me`, `POST /me/password`,
+//! `POST /me/totp`, `POST /me/totp/confirm` and `GET /.well-known/jwks.json`.
+//! Signing in is `login.rs`, enrolling `enrol.rs`.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -9,42 +8,22 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::audit::{self, Entity, NewEvent, Outcome};
-use crate::db::Database;
-use crate::domain::UserId;
+use crate::crypto::Keyring;
+use crate::db::{Database, write_transaction};
+use crate::domain::time;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::settings::AuthSettings;
 use crate::users::model::{ChangePassword, Me};
 use crate::users::store as users;
 use crate::web::extract::ApiJson;
 use crate::web::telemetry::RequestId;
 
 use super::Principal;
-use super::jwt::{Jwks, TokenKeys};
+use super::jwt::Jwks;
 use super::password::{self, Verified};
 use super::policy::{self, Action, Resource};
+use super::state::{self, AuthState};
 use super::store::{self as refresh, Spent};
-use super::throttle::LoginThrottle;
-use super::trail;
-
-/// What the auth routes share, built once at start-up.
-pub struct AuthState {
-    pub keys: TokenKeys,
-    pub settings: AuthSettings,
-    pub throttle: LoginThrottle,
-    /// Verified against when the username is unknown, to spend the same time.
-    pub dummy_hash: String,
-}
-
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
-    pub username: String,
-    #[validate(length(min = 1, max = 256))]
-    #[schema(min_length = 1, max_length = 256)]
-    pub password: String,
-}
+use super::{totp, trail};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,119 +43,6 @@ pub struct TokenPair {
     #[schema(minimum = 1)]
     pub expires_in: i64,
     pub refresh_token: String,
-}
-
-fn client_address(req: &HttpRequest) -> Option<IpAddr> {
-    req.peer_addr().map(|a| a.ip())
-}
-
-fn pair(
-    auth: &AuthState,
-    user: UserId,
-    token_version: i64,
-    refresh_token: String,
-) -> Result<TokenPair, ApiError> {
-    Ok(TokenPair {
-        access_token: auth.keys.issue(user, token_version)?,
-        token_type: "Bearer",
-        expires_in: auth.keys.ttl_secs(),
-        refresh_token,
-    })
-}
-
-/// Runs a password check off the async executor (Argon2 is deliberately slow).
-async fn check_password(password: String, stored: String) -> Result<Verified, ApiError> {
-    web::block(move || password::verify(&password, &stored))
-        .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("password check failed: {e}")))
-}
-
-/// Sign in with a username and password.
-#[utoipa::path(
-    tag = "auth",
-    request_body = LoginRequest,
-    responses(
-        (status = 200, body = TokenPair),
-        (status = 401, description = "Wrong username or password (no hint which)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/auth/login")]
-pub async fn login(
-    req: HttpRequest,
-    request: RequestId,
-    body: ApiJson<LoginRequest>,
-    auth: web::Data<AuthState>,
-    db: web::Data<Database>,
-) -> Result<HttpResponse, ApiError> {
-    let LoginRequest { username, password } = body.0;
-    let address = client_address(&req);
-    if let Some(retry_after_secs) = auth.throttle.retry_after(&username, address) {
-        let event = NewEvent::new(audit::Action::AuthLoginFailed, Outcome::Denied)
-            .request(&request)
-            .detail("throttled");
-        db.run(move |conn| audit::append(conn, &event)).await?;
-        return Err(ApiError::TooManyRequests { retry_after_secs });
-    }
-    let lookup = username.clone();
-    let user = db
-        .run(move |conn| users::find_by_username(conn, &lookup))
-        .await?;
-    // Unknown and disabled users are checked against a dummy hash so that
-    // every failure costs the same time and says the same thing.
-    let stored = match &user {
-        Some(row) if row.active => row.password_hash.clone(),
-        _ => auth.dummy_hash.clone(),
-    };
-    let verified = check_password(password.clone(), stored).await?;
-    let user = match (user, verified) {
-        (Some(row), Verified::Current | Verified::NeedsRehash) if row.active => row,
-        (row, _) => {
-            auth.throttle.record_failure(&username, address);
-            tracing::info!("login failed");
-            // The event names the account when there is one; the client is
-            // told nothing either way.
-            let mut event =
-                NewEvent::new(audit::Action::AuthLoginFailed, Outcome::Failure).request(&request);
-            if let Some(id) = row.map(|r| r.id) {
-                event = event.entity(Entity::User, id.as_uuid());
-            }
-            db.run(move |conn| audit::append(conn, &event)).await?;
-            return Err(ApiError::Unauthorized);
-        }
-    };
-    auth.throttle.record_success(&username);
-    let user_id = user.id;
-    let rehash = if verified == Verified::NeedsRehash {
-        Some(
-            web::block(move || password::hash(&password))
-                .await
-                .map_err(ApiError::internal)??,
-        )
-    } else {
-        None
-    };
-    let ttl = auth.settings.refresh_token_ttl_secs;
-    let role = user.role;
-    let refresh_token = db
-        .run(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                if let Some(hash) = rehash {
-                    users::set_password(conn, user_id, &hash, false)?;
-                }
-                audit::append(
-                    conn,
-                    &NewEvent::new(audit::Action::AuthLogin, Outcome::Success)
-                        .actor(user_id.as_uuid(), role.as_str())
-                        .entity(Entity::User, user_id.as_uuid())
-                        .request(&request),
-                )?;
-                refresh::issue(conn, user_id, None, ttl)
-            })
-        })
-        .await?;
-    tracing::info!(user_id = %user_id, "login succeeded");
-    Ok(HttpResponse::Ok().json(pair(&auth, user_id, user.token_version, refresh_token)?))
 }
 
 /// Trade a refresh token for a new pair; the presented token is spent.
@@ -237,7 +103,7 @@ pub async fn refresh_tokens(
         })
         .await?;
     let (user, token_version, next) = outcome.ok_or(ApiError::Unauthorized)?;
-    Ok(HttpResponse::Ok().json(pair(&auth, user, token_version, next)?))
+    Ok(HttpResponse::Ok().json(auth.pair(user, token_version, next)?))
 }
 
 /// End this session: its refresh-token family is revoked.
@@ -286,7 +152,11 @@ pub async fn logout(
     )
 )]
 #[get("/me")]
-pub async fn me(principal: Principal, db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
+pub async fn me(
+    principal: Principal,
+    db: web::Data<Database>,
+    auth: web::Data<AuthState>,
+) -> Result<HttpResponse, ApiError> {
     policy::authorize(&principal, Action::SelfService, Resource::Collection)?;
     let id = principal.user_id;
     let row = db
@@ -300,11 +170,14 @@ pub async fn me(principal: Principal, db: web::Data<Database>) -> Result<HttpRes
         role: principal.role,
         city_ids: principal.city_ids,
         organisation_id: principal.organisation_id,
+        totp_enabled: principal.totp_enabled,
+        totp_required: auth.settings.totp_required(principal.role),
     }))
 }
 
 /// Change one's own password. Every session of the account ends, this one
-/// included: sign in again with the new password.
+/// included: sign in again with the new password. A wrong current password
+/// counts in the login throttle.
 #[utoipa::path(
     tag = "auth",
     request_body = ChangePassword,
@@ -329,58 +202,172 @@ pub async fn change_password(
         current_password,
         new_password,
     } = body.0;
-    let address = client_address(&req);
-    if let Some(retry_after_secs) = auth.throttle.retry_after(&principal.username, address) {
-        return Err(ApiError::TooManyRequests { retry_after_secs });
+    let min_chars = auth.settings.password_min_chars;
+    if let Some(message) = password::weakness(&new_password, &principal.username, min_chars) {
+        return Err(FieldError::new("new_password", message).into());
     }
-    if let Some(message) = password::weakness(
-        &new_password,
-        &principal.username,
-        auth.settings.password_min_chars,
-    ) {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "new_password",
-            message,
-        )]));
-    }
+    let (attempt, slot) = auth.attempt_with_work(&req, &principal.username)?;
     let id = principal.user_id;
-    let row = db
-        .run(move |conn| users::find(conn, id))
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    if check_password(current_password, row.password_hash).await? == Verified::Mismatch {
-        auth.throttle.record_failure(&principal.username, address);
-        let event = trail::event(
+    let event = |outcome| {
+        trail::event(
             &principal,
             &request,
             audit::Action::AuthPasswordChange,
-            Outcome::Failure,
+            outcome,
         )
-        .entity(Entity::User, id.as_uuid());
-        db.run(move |conn| audit::append(conn, &event)).await?;
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "current_password",
-            "is not correct",
-        )]));
-    }
-    let hash = web::block(move || password::hash(&new_password))
-        .await
-        .map_err(ApiError::internal)??;
+        .entity(Entity::User, id.as_uuid())
+    };
+    let throttled = event(Outcome::Denied).detail("throttled");
+    let row = state::reserve(&auth, &db, attempt.keys.clone(), throttled, move |conn| {
+        users::find(conn, id)?.ok_or(ApiError::Unauthorized)
+    })
+    .await?;
+    let stored = row.password_hash;
+    // The check and the new hash in one piece of work: one slot.
+    let hash = auth
+        .work
+        .run(slot, move || {
+            match password::verify(&current_password, &stored) {
+                Verified::Mismatch => Ok(None),
+                Verified::Current | Verified::NeedsRehash => {
+                    password::hash(&new_password).map(Some)
+                }
+            }
+        })
+        .await??;
+    let Some(hash) = hash else {
+        let failed = event(Outcome::Failure);
+        db.run(move |conn| audit::append(conn, &failed)).await?;
+        return Err(FieldError::new("current_password", "is not correct").into());
+    };
+    let (done, keys, state) = (event(Outcome::Success), attempt.keys.clone(), auth.clone());
     db.run(move |conn| {
-        crate::db::write_transaction(conn, |conn| {
+        write_transaction(conn, |conn| {
             users::set_password(conn, id, &hash, true)?;
             refresh::revoke_all(conn, id)?;
-            audit::append(
-                conn,
-                &trail::event(
-                    &principal,
-                    &request,
-                    audit::Action::AuthPasswordChange,
-                    Outcome::Success,
-                )
-                .entity(Entity::User, id.as_uuid()),
-            )
+            state.throttle.succeeded(conn, &keys)?;
+            audit::append(conn, &done)
         })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A second factor's new secret, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpSecret {
+    /// For an authenticator app (as a QR code, or opened on the phone).
+    #[schema(pattern = "^otpauth://totp/")]
+    pub otpauth_uri: String,
+    /// The same secret in base32, to type into an app by hand.
+    #[schema(pattern = "^[A-Z2-7]+$")]
+    pub secret: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmTotp {
+    /// The code the authenticator app shows now.
+    #[validate(custom(function = "super::login::six_digits"))]
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub totp_code: String,
+}
+
+/// Begin a second factor (TOTP): a new secret, not in use until its first
+/// code is confirmed (`POST /me/totp/confirm`). Beginning again replaces an
+/// unconfirmed secret.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = TotpSecret),
+        (status = 409, description = "A second factor is on already (an admin reset removes it)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/me/totp")]
+pub async fn begin_totp(
+    principal: Principal,
+    request: RequestId,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::SelfService, Resource::Collection)?;
+    let secret = db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let row = users::find(conn, principal.user_id)?.ok_or(ApiError::Unauthorized)?;
+                let secret = totp::begin(conn, &keyring, &row)?;
+                audit::append(
+                    conn,
+                    &trail::event(
+                        &principal,
+                        &request,
+                        audit::Action::AuthTotpEnrol,
+                        Outcome::Success,
+                    )
+                    .entity(Entity::User, row.id.as_uuid()),
+                )?;
+                Ok(secret)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(TotpSecret {
+        otpauth_uri: secret.otpauth_uri,
+        secret: secret.secret,
+    }))
+}
+
+/// Confirm the second factor with the code the app shows now: from then on
+/// every sign-in needs a code, and every session of the account ends (sign
+/// in again, with a code). A wrong code counts in the login throttle.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ConfirmTotp,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "On; every session has ended"),
+        (status = 409, description = "No second factor is waiting for its first code", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not the current code; `errors` names `totp_code`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/me/totp/confirm")]
+pub async fn confirm_totp(
+    req: HttpRequest,
+    request: RequestId,
+    principal: Principal,
+    body: ApiJson<ConfirmTotp>,
+    auth: web::Data<AuthState>,
+    db: web::Data<Database>,
+    keyring: web::Data<Keyring>,
+) -> Result<HttpResponse, ApiError> {
+    policy::authorize(&principal, Action::SelfService, Resource::Collection)?;
+    let code = body.0.totp_code;
+    let attempt = auth.attempt(&req, &principal.username)?;
+    let id = principal.user_id;
+    let event = move |outcome| {
+        trail::event(
+            &principal,
+            &request,
+            audit::Action::AuthTotpConfirm,
+            outcome,
+        )
+        .entity(Entity::User, id.as_uuid())
+    };
+    let throttled = event(Outcome::Denied).detail("throttled");
+    let (state, keys) = (auth.clone(), attempt.keys.clone());
+    state::reserve(&auth, &db, attempt.keys.clone(), throttled, move |conn| {
+        let row = users::find(conn, id)?.ok_or(ApiError::Unauthorized)?;
+        match totp::confirm(conn, &keyring, &row, &code, time::now()) {
+            Ok(()) => {
+                state.throttle.succeeded(conn, &keys)?;
+                audit::append(conn, &event(Outcome::Success))
+            }
+            Err(refusal) => {
+                audit::append(conn, &event(Outcome::Failure))?;
+                Err(refusal)
+            }
+        }
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

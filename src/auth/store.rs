@@ -15,7 +15,7 @@ use crate::db::schema::refresh_tokens as rt;
 use crate::domain::{UserId, time};
 use crate::error::ApiError;
 
-fn digest(token: &str) -> String {
+pub(crate) fn digest(token: &str) -> String {
     let hash = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
     hash.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

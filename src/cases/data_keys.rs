@@ -94,6 +94,22 @@ pub fn load(
     }
 }
 
+/// The subject's keys, made and stored on first use (a staff account's,
+/// when it first enrols a second factor).
+pub fn load_or_create(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    subject: impl Into<SubjectId>,
+) -> Result<PersonKeys, ApiError> {
+    let subject = subject.into();
+    let stored: i64 = data_keys::table.find(subject).count().get_result(conn)?;
+    if stored == 0 {
+        create(conn, keyring, subject)
+    } else {
+        load(conn, keyring, subject)
+    }
+}
+
 /// Keys of several subjects in one query.
 pub fn load_many<S: Into<SubjectId> + Copy>(
     conn: &mut AnyConnection,

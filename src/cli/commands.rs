@@ -6,13 +6,15 @@ use std::sync::Arc;
 
 use diesel::prelude::*;
 
-use crate::audit::{self, Action, NewEvent, Outcome};
+use crate::audit::{self, Action, Entity, NewEvent, Outcome};
 use crate::auth::password;
 use crate::crypto::{AuditKeys, Keyring, audit_keys};
-use crate::db::schema::cities;
-use crate::db::{AnyConnection, ConnectionManager, migrations};
-use crate::domain::{CityId, OrganisationId, Role, UserId};
+use crate::db::schema::users as user_rows;
+use crate::db::{AnyConnection, ConnectionManager, migrations, write_transaction};
+use crate::domain::{Approval, RequestKind, Role, UserId};
+use crate::error::ApiError;
 use crate::settings::Settings;
+use crate::users::grants;
 use crate::users::store::{self as users, NewUser};
 
 /// A direct connection for command-line work.
@@ -64,13 +66,30 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<usize> {
 pub struct UserArgs {
     pub username: String,
     pub role: String,
-    pub cities: Vec<String>,
-    pub organisation: Option<String>,
     pub display_name: Option<String>,
 }
 
-/// `sanad user create`: makes an account, reading its password from one line
-/// of `input`. Returns the new user's id.
+/// An API error as the command line says it: the fields named, or the
+/// error itself.
+fn said(err: ApiError) -> anyhow::Error {
+    match err {
+        ApiError::Validation(fields) => anyhow::anyhow!(
+            "{}",
+            fields
+                .iter()
+                .map(|f| format!("{} {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        ApiError::Conflict(message) => anyhow::anyhow!("{message}"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// `sanad user create`: makes the first admin, reading its password from
+/// one line of `input`, and records it in the audit log. Refused once an
+/// approved, active admin exists: every other account is made through the
+/// API, without a password, and enrols itself. Returns the new user's id.
 pub fn create_user(
     settings: &Settings,
     args: UserArgs,
@@ -80,6 +99,12 @@ pub fn create_user(
         .role
         .parse()
         .map_err(|_| anyhow::anyhow!("unknown role {:?}", args.role))?;
+    if role != Role::Admin {
+        anyhow::bail!(
+            "sanad user create makes the first admin only; an admin makes every other account \
+             with POST /api/v1/users (docs/operations.md, \"The first accounts\")"
+        );
+    }
     let mut password = String::new();
     input.read_line(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
@@ -88,26 +113,23 @@ pub fn create_user(
     {
         anyhow::bail!("the password {why}");
     }
-    let organisation_id = args
-        .organisation
-        .as_deref()
-        .map(str::parse::<OrganisationId>)
-        .transpose()
-        .map_err(|_| anyhow::anyhow!("--organisation must be an organisation id"))?;
     let hash = password::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let mut conn = connect(settings)?;
     migrations::run(&mut conn)?;
-    conn.transaction(|conn| {
-        let mut city_ids = Vec::new();
-        for code in &args.cities {
-            let id: Option<CityId> = cities::table
-                .filter(cities::code.eq(code.trim().to_uppercase()))
-                .select(cities::id)
-                .first(conn)
-                .optional()?;
-            let id = id.ok_or_else(|| anyhow::anyhow!("no city has the code {code:?}"))?;
-            city_ids.push(id);
+    write_transaction(&mut conn, |conn| {
+        let admins: i64 = user_rows::table
+            .filter(user_rows::role.eq(Role::Admin))
+            .filter(user_rows::active.eq(true))
+            .filter(user_rows::approval.eq(Approval::Approved))
+            .count()
+            .get_result(conn)?;
+        if admins > 0 {
+            return Err(ApiError::Conflict(
+                "an admin exists already: sanad user create makes the first admin only; \
+                 other accounts are made with POST /api/v1/users"
+                    .into(),
+            ));
         }
         let display_name = args
             .display_name
@@ -120,23 +142,59 @@ pub fn create_user(
                 display_name: &display_name,
                 password_hash: &hash,
                 role,
-                city_ids: &city_ids,
-                organisation_id,
+                city_ids: &[],
+                organisation_id: None,
             },
-        )
-        .map_err(|e| match e {
-            crate::error::ApiError::Validation(fields) => anyhow::anyhow!(
-                "{}",
-                fields
-                    .iter()
-                    .map(|f| format!("{} {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            other => anyhow::anyhow!("{other}"),
-        })?;
+        )?;
+        audit::append(
+            conn,
+            &NewEvent::new(audit::Action::UserCreate, Outcome::Success)
+                .entity(Entity::User, row.id.as_uuid())
+                .detail("role admin; the first admin, on the command line"),
+        )?;
         Ok(row.id)
     })
+    .map_err(said)
+}
+
+/// What `sanad user approve` did: the kind of grant, and the enrolment
+/// code issued with it (with its expiry, UTC).
+pub struct Approved {
+    pub kind: RequestKind,
+    pub code: Option<(String, chrono::NaiveDateTime)>,
+}
+
+/// `sanad user approve`: approves the grant waiting on `username` as the
+/// operator (no signed-in approver: the event names none and says so).
+pub fn approve_user(settings: &Settings, username: &str) -> anyhow::Result<Approved> {
+    let ttl = chrono::Duration::hours(
+        i64::try_from(settings.auth.enrolment_code_ttl_hours).unwrap_or(72),
+    );
+    let mut conn = connect(settings)?;
+    migrations::run(&mut conn)?;
+    write_transaction(&mut conn, |conn| {
+        let row = users::find_by_username(conn, username)?
+            .ok_or_else(|| ApiError::Conflict(format!("no account is named {username:?}")))?;
+        let grant = crate::users::requests::pending_of(conn, row.id)?.ok_or_else(|| {
+            ApiError::Conflict(format!("nothing waits for approval on {username:?}"))
+        })?;
+        let (row, code) = grants::approve(conn, &grant, None, ttl)?;
+        audit::append(
+            conn,
+            &NewEvent::new(audit::Action::UserApprove, Outcome::Success)
+                .entity(Entity::User, row.id.as_uuid())
+                .detail(format!(
+                    "{} of role {}; by the operator, on the command line",
+                    grant.kind.as_str(),
+                    grant.role
+                )),
+        )?;
+        Ok(Approved {
+            kind: grant.kind,
+            code: code.map(|issued| (issued.code, issued.expires_at)),
+        })
+    })
+    .map_err(said)
 }
 
 /// `sanad stats release`: a release made now by the operator, reporting

@@ -26,7 +26,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Manage user accounts (the first admin is made here).
+    /// Staff accounts: the first admin is made here, and the first city
+    /// supervisors approved.
     User {
         #[command(subcommand)]
         command: UserCommand,
@@ -95,21 +96,24 @@ pub enum DemoCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user; the password is read from standard input (one line).
+    /// Create the first admin; the password is read from standard input
+    /// (one line). Refused once an admin exists: every other account is
+    /// made through the API (`POST /api/v1/users`).
     Create {
         #[arg(long)]
         username: String,
-        /// social_worker, city_supervisor, provider_staff, ministry_official, auditor or admin.
+        /// Only `admin` is accepted.
         #[arg(long)]
         role: String,
-        /// A city code (e.g. MOS); repeat for several cities.
-        #[arg(long = "city")]
-        cities: Vec<String>,
-        /// The organisation id, for provider_staff.
-        #[arg(long)]
-        organisation: Option<String>,
         #[arg(long)]
         display_name: Option<String>,
+    },
+    /// Approve the grant waiting on an account, as the operator (for the
+    /// very first city supervisors, whom no supervisor can approve yet).
+    /// Prints the account's enrolment code when one is issued. Audited.
+    Approve {
+        #[arg(long)]
+        username: String,
     },
 }
 

@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod field;
 pub mod keyring;
 mod secret;
+pub mod tag;
 pub mod wrapping;
 
 pub use audit_keys::AuditKeys;
@@ -21,6 +22,7 @@ pub use envelope::{Aad, open, seal};
 pub use field::{FieldCipher, Opened, PersonKeys, Sealed};
 pub use keyring::{Keyring, KeyringError};
 pub use secret::Key256;
+pub use tag::Tagger;
 pub use wrapping::{DataKey, WrappedDataKey, rewrap, unwrap, wrap};
 
 /// What a store needs besides the connection to seal, open and index a

@@ -171,7 +171,7 @@ impl r2d2::HandleError<DbError> for LogErrors {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -206,6 +206,18 @@ mod tests {
         assert!(!text.contains("Invalid connection url"), "{text}");
     }
 
+    /// A connection to a new SQLite file in a directory of its own (kept
+    /// while the directory lives), as every connection is opened.
+    pub fn scratch_sqlite() -> (tempfile::TempDir, super::super::AnyConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let conn = ConnectionManager::new(&url, 1000)
+            .unwrap()
+            .establish()
+            .unwrap();
+        (dir, conn)
+    }
+
     #[test]
     fn sqlite_connections_use_wal_foreign_keys_and_secure_delete() {
         use diesel::RunQueryDsl;
@@ -226,12 +238,7 @@ mod tests {
             #[diesel(sql_type = BigInt)]
             secure_delete: i64,
         }
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/t.db", dir.path().display());
-        let mut conn = ConnectionManager::new(&url, 1000)
-            .unwrap()
-            .establish()
-            .unwrap();
+        let (_dir, mut conn) = scratch_sqlite();
         let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
             .get_result(&mut conn)
             .unwrap();

@@ -46,6 +46,12 @@ diesel::table! {
         token_version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        approval -> Text,
+        enrolment_code_hash -> Nullable<Text>,
+        enrolment_expires_at -> Nullable<Timestamp>,
+        totp_secret_enc -> Nullable<Binary>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
     }
 }
 
@@ -53,6 +59,35 @@ diesel::table! {
     user_cities (user_id, city_id) {
         user_id -> Text,
         city_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// A grant waiting for, or given by, a second person; see
+    /// `migrations/*/2026-12-02-000008_accounts`.
+    grant_requests (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        role -> Text,
+        organisation_id -> Nullable<Text>,
+        city_ids -> Text,
+        approver -> Text,
+        concerned_city_ids -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Login attempts per keyed hash of a username or client address.
+    login_attempts (key) {
+        key -> Text,
+        window_start -> Timestamp,
+        attempts -> Integer,
     }
 }
 
@@ -339,6 +374,8 @@ diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(user_cities -> users (user_id));
 diesel::joinable!(user_cities -> cities (city_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(grant_requests -> organisations (organisation_id));
+diesel::joinable!(grant_requests -> users (user_id));
 diesel::joinable!(organisations -> cities (city_id));
 diesel::joinable!(audit_subjects -> audit_events (event_id));
 
@@ -348,6 +385,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
     user_cities,
+    grant_requests,
+    login_attempts,
     refresh_tokens,
     audit_events,
     audit_subjects,

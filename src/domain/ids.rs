@@ -119,8 +119,14 @@ id_type!(
     TransferId
 );
 id_type!(
-    /// Whose data key: a case (the person) or a household (its label).
+    /// Whose data key: a case (the person), a household (its label) or a
+    /// staff account (its second factor's secret).
     SubjectId
+);
+id_type!(
+    /// A grant waiting for a second person: a new account, a wider reach,
+    /// or a reset.
+    GrantRequestId
 );
 id_type!(
     /// A published version of an assessment instrument.
@@ -133,6 +139,13 @@ id_type!(
 
 impl From<CaseId> for SubjectId {
     fn from(id: CaseId) -> SubjectId {
+        SubjectId(id.0)
+    }
+}
+
+/// A staff account's data key seals its second factor's secret.
+impl From<UserId> for SubjectId {
+    fn from(id: UserId) -> SubjectId {
         SubjectId(id.0)
     }
 }

@@ -50,6 +50,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod account;
 pub mod assessment;
 pub mod case;
 pub mod ids;
@@ -60,11 +61,15 @@ pub mod text;
 pub mod time;
 pub mod transfer;
 
+pub use account::{
+    Approval, Approver, Needed, Reach, RequestKind, RequestStatus, needed_for_change,
+    needed_for_new,
+};
 pub use assessment::{AssessmentState, ScoreDimension, Stage};
 pub use case::{CaseStatus, ConsentGiver, OriginKind, Sex, VulnerabilityFlag};
 pub use ids::{
-    AssessmentId, CaseId, CityId, GovernorateId, HouseholdId, InstrumentId, NoteId, OrganisationId,
-    ReferralId, SubjectId, TransferId, UserId,
+    AssessmentId, CaseId, CityId, GovernorateId, GrantRequestId, HouseholdId, InstrumentId, NoteId,
+    OrganisationId, ReferralId, SubjectId, TransferId, UserId,
 };
 pub use month::{Month, Period};
 pub use referral::{Need, ReferralState, Transition};

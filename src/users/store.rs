@@ -3,14 +3,15 @@
 
 use diesel::prelude::*;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Scope};
 use crate::db::AnyConnection;
-use crate::db::schema::{cities, organisations, user_cities, users};
-use crate::domain::{CityId, OrganisationId, Role, UserId, time};
+use crate::db::schema::{cities, grant_requests, organisations, user_cities, users};
+use crate::domain::{Approval, CityId, OrganisationId, Reach, RequestStatus, Role, UserId, time};
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{Cursor, PageRequest};
 
 use super::model::{User, UserRow};
+use super::requests::{self, GrantRequestRow};
 
 pub fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<UserRow>, ApiError> {
     Ok(users::table
@@ -39,12 +40,14 @@ pub fn cities_of(conn: &mut AnyConnection, id: UserId) -> Result<Vec<CityId>, Ap
         .load(conn)?)
 }
 
-/// The principal for an active user, or `None` (unknown or disabled).
+/// The principal for an approved, active user, or `None`. Whether a
+/// missing second factor restricts it is the extractor's to say (it knows
+/// the settings); here it is `false`.
 pub fn load_principal(conn: &mut AnyConnection, id: UserId) -> Result<Option<Principal>, ApiError> {
     let Some(row) = find(conn, id)? else {
         return Ok(None);
     };
-    if !row.active {
+    if !row.active || row.approval != Approval::Approved {
         return Ok(None);
     }
     let city_ids = cities_of(conn, id)?;
@@ -55,17 +58,20 @@ pub fn load_principal(conn: &mut AnyConnection, id: UserId) -> Result<Option<Pri
         city_ids,
         organisation_id: row.organisation_id,
         token_version: row.token_version,
+        totp_enabled: row.totp_enabled(),
+        second_factor_missing: false,
     }))
 }
 
-/// The user as admins see them, with their cities read.
+/// The user as admins see them, with their cities and pending grant read.
 pub fn load_view(conn: &mut AnyConnection, row: &UserRow) -> Result<User, ApiError> {
     let cities = cities_of(conn, row.id)?;
-    view(row, cities)
+    let pending = requests::pending_of(conn, row.id)?;
+    Ok(view(row, cities, pending.as_ref()))
 }
 
-pub fn view(row: &UserRow, city_ids: Vec<CityId>) -> Result<User, ApiError> {
-    Ok(User {
+pub fn view(row: &UserRow, city_ids: Vec<CityId>, pending: Option<&GrantRequestRow>) -> User {
+    User {
         id: row.id,
         username: row.username.clone(),
         display_name: row.display_name.clone(),
@@ -73,13 +79,17 @@ pub fn view(row: &UserRow, city_ids: Vec<CityId>) -> Result<User, ApiError> {
         city_ids,
         organisation_id: row.organisation_id,
         active: row.active,
+        approval: row.approval,
+        enrolled: row.enrolled(),
+        totp_enabled: row.totp_enabled(),
+        pending_grant: pending.map(GrantRequestRow::view),
         created_at: time::to_utc(row.created_at),
         updated_at: time::to_utc(row.updated_at),
-    })
+    }
 }
 
 /// The role's rules on cities and organisation, and that they exist.
-fn check_assignment(
+pub fn check_assignment(
     conn: &mut AnyConnection,
     role: Role,
     city_ids: &[CityId],
@@ -135,6 +145,8 @@ fn check_assignment(
     }
 }
 
+/// An account made with its password: the first admin (`sanad user
+/// create`), demo accounts, test fixtures. Approved at once.
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
@@ -145,8 +157,39 @@ pub struct NewUser<'a> {
 }
 
 pub fn create(conn: &mut AnyConnection, new: NewUser<'_>) -> Result<UserRow, ApiError> {
-    check_assignment(conn, new.role, new.city_ids, new.organisation_id)?;
-    let username = new.username.trim().to_lowercase();
+    let reach = Reach::new(new.role, new.city_ids, new.organisation_id);
+    insert(
+        conn,
+        new.username,
+        new.display_name,
+        &reach,
+        new.password_hash,
+        Approval::Approved,
+    )
+}
+
+/// An account made through the API: no password (the person sets it with
+/// an enrolment code), approved or waiting for a second person.
+pub fn create_account(
+    conn: &mut AnyConnection,
+    username: &str,
+    display_name: &str,
+    reach: &Reach,
+    approval: Approval,
+) -> Result<UserRow, ApiError> {
+    insert(conn, username, display_name, reach, "", approval)
+}
+
+fn insert(
+    conn: &mut AnyConnection,
+    username: &str,
+    display_name: &str,
+    reach: &Reach,
+    password_hash: &str,
+    approval: Approval,
+) -> Result<UserRow, ApiError> {
+    check_assignment(conn, reach.role, &reach.cities, reach.organisation)?;
+    let username = username.trim().to_lowercase();
     if find_by_username(conn, &username)?.is_some() {
         return Err(ApiError::Conflict("That username is taken.".into()));
     }
@@ -156,21 +199,27 @@ pub fn create(conn: &mut AnyConnection, new: NewUser<'_>) -> Result<UserRow, Api
         .values((
             users::id.eq(id),
             users::username.eq(&username),
-            users::display_name.eq(new.display_name.trim()),
-            users::password_hash.eq(new.password_hash),
-            users::role.eq(new.role),
-            users::organisation_id.eq(new.organisation_id),
+            users::display_name.eq(display_name.trim()),
+            users::password_hash.eq(password_hash),
+            users::role.eq(reach.role),
+            users::organisation_id.eq(reach.organisation),
             users::active.eq(true),
             users::token_version.eq(1_i64),
             users::created_at.eq(now),
             users::updated_at.eq(now),
+            users::approval.eq(approval),
         ))
         .execute(conn)?;
-    set_cities(conn, id, new.city_ids)?;
+    set_cities(conn, id, &reach.cities)?;
     find(conn, id)?.ok_or(ApiError::NotFound)
 }
 
-fn set_cities(conn: &mut AnyConnection, id: UserId, city_ids: &[CityId]) -> Result<(), ApiError> {
+/// Replaces the account's cities.
+pub fn set_cities(
+    conn: &mut AnyConnection,
+    id: UserId,
+    city_ids: &[CityId],
+) -> Result<(), ApiError> {
     diesel::delete(user_cities::table.filter(user_cities::user_id.eq(id))).execute(conn)?;
     let mut distinct = city_ids.to_vec();
     distinct.sort();
@@ -184,55 +233,52 @@ fn set_cities(conn: &mut AnyConnection, id: UserId, city_ids: &[CityId]) -> Resu
     Ok(())
 }
 
-pub struct Changes {
-    pub display_name: Option<String>,
-    pub role: Option<Role>,
-    pub city_ids: Option<Vec<CityId>>,
-    pub organisation_id: Option<Option<OrganisationId>>,
-    pub active: Option<bool>,
-}
-
-/// Applies an admin's changes. Any change to what the user may reach (role,
-/// cities, organisation, active) bumps `token_version`, so their tokens stop
-/// working at once.
-pub fn update(conn: &mut AnyConnection, id: UserId, changes: Changes) -> Result<UserRow, ApiError> {
-    let row = find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let current_role = row.role;
-    let current_cities = cities_of(conn, id)?;
-    let role = changes.role.unwrap_or(current_role);
-    let city_ids = changes.city_ids.clone().unwrap_or(current_cities.clone());
-    let organisation_id = match changes.organisation_id {
-        Some(org) => org,
-        None => row.organisation_id,
-    };
-    check_assignment(conn, role, &city_ids, organisation_id)?;
-
-    let mut sorted_new = city_ids.clone();
-    sorted_new.sort();
-    sorted_new.dedup();
-    let reach_changed = role != current_role
-        || sorted_new != current_cities
-        || organisation_id != row.organisation_id
-        || changes.active.is_some_and(|a| a != row.active);
-    let now = time::now();
+/// Gives the account `reach`: role, organisation and cities, with its
+/// sessions ended (a new `token_version`, every refresh family revoked).
+pub fn apply_reach(conn: &mut AnyConnection, id: UserId, reach: &Reach) -> Result<(), ApiError> {
+    check_assignment(conn, reach.role, &reach.cities, reach.organisation)?;
     diesel::update(users::table.find(id))
         .set((
-            users::display_name.eq(changes
-                .display_name
-                .as_deref()
-                .map(str::trim)
-                .unwrap_or(&row.display_name)),
-            users::role.eq(role),
-            users::organisation_id.eq(organisation_id),
-            users::active.eq(changes.active.unwrap_or(row.active)),
-            users::token_version.eq(row.token_version + i64::from(reach_changed)),
-            users::updated_at.eq(now),
+            users::role.eq(reach.role),
+            users::organisation_id.eq(reach.organisation),
+            users::updated_at.eq(time::now()),
         ))
         .execute(conn)?;
-    if changes.city_ids.is_some() {
-        set_cities(conn, id, &city_ids)?;
+    set_cities(conn, id, &reach.cities)?;
+    end_sessions(conn, id)
+}
+
+/// Ends every session of the account: its access tokens stop at their next
+/// request, its refresh families are revoked.
+pub fn end_sessions(conn: &mut AnyConnection, id: UserId) -> Result<(), ApiError> {
+    diesel::update(users::table.find(id))
+        .set(users::token_version.eq(users::token_version + 1))
+        .execute(conn)?;
+    crate::auth::store::revoke_all(conn, id)
+}
+
+/// Changes the account's display name and active flag; a change of the
+/// flag ends every session (a disabled account stops at its next request).
+/// Returns whether the sessions ended.
+pub fn update_profile(
+    conn: &mut AnyConnection,
+    row: &UserRow,
+    display_name: Option<&str>,
+    active: Option<bool>,
+) -> Result<bool, ApiError> {
+    let active = active.unwrap_or(row.active);
+    diesel::update(users::table.find(row.id))
+        .set((
+            users::display_name.eq(display_name.map_or(row.display_name.as_str(), str::trim)),
+            users::active.eq(active),
+            users::updated_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    let ended = active != row.active;
+    if ended {
+        end_sessions(conn, row.id)?;
     }
-    find(conn, id)?.ok_or(ApiError::NotFound)
+    Ok(ended)
 }
 
 /// Stores a new password hash; with `end_sessions` every token the user
@@ -253,16 +299,38 @@ pub fn set_password(
     Ok(())
 }
 
-/// A page of users ordered by username, after the page's cursor.
+/// An account as listed: its row, its cities and its pending grant.
+pub type Listed = (UserRow, Vec<CityId>, Option<GrantRequestRow>);
+
+/// A page of users ordered by username, after the page's cursor, within
+/// the caller's scope: every account (admins; `pending_only` keeps those
+/// with a pending grant), or, for a city supervisor, the accounts whose
+/// pending grant they may decide.
 pub fn list(
     conn: &mut AnyConnection,
+    scope: &Scope,
+    pending_only: bool,
     page: &PageRequest<String>,
-) -> Result<Vec<(UserRow, Vec<CityId>)>, ApiError> {
+) -> Result<Vec<Listed>, ApiError> {
     let mut query = users::table
         .select(users::all_columns)
         .order(users::username.asc())
         .limit(page.fetch())
         .into_boxed();
+    match scope {
+        Scope::National if pending_only => {
+            let pending = grant_requests::table
+                .filter(grant_requests::status.eq(RequestStatus::Pending))
+                .select(grant_requests::user_id);
+            query = query.filter(users::id.eq_any(pending));
+        }
+        Scope::National => {}
+        Scope::Cities(cities) => {
+            let decidable = requests::decidable_by_supervisor(conn, cities)?;
+            query = query.filter(users::id.eq_any(decidable));
+        }
+        Scope::Organisation(_) | Scope::Nothing => return Ok(Vec::new()),
+    }
     if let Some(after) = &page.after {
         query = query.filter(users::username.gt(after.key.clone()));
     }
@@ -273,6 +341,7 @@ pub fn list(
         .select((user_cities::user_id, user_cities::city_id))
         .order((user_cities::user_id.asc(), user_cities::city_id.asc()))
         .load(conn)?;
+    let mut pending = requests::pending_of_many(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -281,12 +350,16 @@ pub fn list(
                 .filter(|(user, _)| *user == row.id)
                 .map(|&(_, city)| city)
                 .collect();
-            (row, cities)
+            let grant = pending
+                .iter()
+                .position(|g| g.user_id == row.id)
+                .map(|i| pending.swap_remove(i));
+            (row, cities, grant)
         })
         .collect())
 }
 
 /// Where the next page starts after this user.
-pub fn position(entry: &(UserRow, Vec<CityId>)) -> Cursor<String> {
+pub fn position(entry: &Listed) -> Cursor<String> {
     Cursor::new(entry.0.username.clone(), entry.0.id)
 }

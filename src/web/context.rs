@@ -8,6 +8,7 @@
 //!
 //! - [`Context::act`] / [`Context::act_with`]: on one row held in a city;
 //! - [`Context::create_in`]: making something in a city;
+//! - [`Context::on_account`]: on one staff account;
 //! - [`Context::on_collection`]: a list, a search, or anything held in no
 //!   city (staff accounts, places, the audit log).
 
@@ -19,12 +20,12 @@ use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::audit::Entity;
 use crate::auth::Principal;
-use crate::auth::guard::{self, Caller, CityRow, Done, Tx};
+use crate::auth::guard::{self, AccountRow, Caller, CityRow, Done, Tx};
 use crate::auth::policy::{Action, Scope};
 use crate::auth::trail;
 use crate::crypto::{BlindIndexer, Keyring};
 use crate::db::{Database, write_transaction};
-use crate::domain::CityId;
+use crate::domain::{CityId, UserId};
 use crate::error::ApiError;
 use crate::pagination::{CursorKey, PageRequest};
 use crate::settings::PaginationSettings;
@@ -123,6 +124,25 @@ impl Context {
             .await
     }
 
+    /// `action` on the staff account `id`: the guarded action with
+    /// `policy::authorize_account` (`auth::guard::on_account`).
+    pub async fn on_account<R, I, T, F>(
+        self,
+        action: Action,
+        id: UserId,
+        input: Result<I, ApiError>,
+        work: F,
+    ) -> Result<T, ApiError>
+    where
+        R: AccountRow + 'static,
+        I: Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>, R, I) -> Result<Done<T>, ApiError> + Send + 'static,
+    {
+        self.run(move |conn, caller| guard::on_account(conn, caller, action, id, input, work))
+            .await
+    }
+
     /// An action on no single row, within the caller's scope.
     pub async fn on_collection<I, T, F>(
         self,
@@ -144,9 +164,9 @@ impl Context {
     /// that may never do `action` is refused here, and the refusal
     /// recorded. Allowed, it costs nothing.
     pub async fn may(&self, action: Action) -> Result<(), ApiError> {
-        if !guard::role_refused(&self.principal, action) {
+        let Some(refusal) = guard::role_refusal(&self.principal, action) else {
             return Ok(());
-        }
+        };
         let (principal, request) = (self.principal.clone(), self.request.clone());
         self.db
             .run(move |conn| {
@@ -155,7 +175,7 @@ impl Context {
                 })
             })
             .await?;
-        Err(ApiError::Forbidden)
+        Err(refusal)
     }
 
     /// The database, for work outside a guarded call (after [`Context::may`]).

@@ -57,6 +57,11 @@ impl Metrics {
         })
     }
 
+    /// Adds a counter kept elsewhere (the password workers').
+    pub fn register(&self, counter: prometheus::IntCounter) -> Result<(), prometheus::Error> {
+        self.registry.register(Box::new(counter))
+    }
+
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let status = status.to_string();
         let labels = [method, route, status.as_str()];

@@ -19,11 +19,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .service(docs::openapi_json)
-                .service(auth::routes::login)
+                .service(auth::login::login)
+                .service(auth::enrol::enrol)
                 .service(auth::routes::refresh_tokens)
                 .service(auth::routes::logout)
                 .service(auth::routes::me)
                 .service(auth::routes::change_password)
+                .service(auth::routes::begin_totp)
+                .service(auth::routes::confirm_totp)
                 .service(places::routes::list_governorates)
                 .service(places::routes::create_governorate)
                 .service(places::routes::list_cities)
@@ -35,6 +38,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(users::routes::list_users)
                 .service(users::routes::get_user)
                 .service(users::routes::update_user)
+                .service(users::review::approve_user)
+                .service(users::review::reject_user)
+                .service(users::review::reset_user)
                 .service(cases::routes::create_case)
                 .service(cases::routes::list_cases)
                 .service(cases::routes::search_cases)
@@ -89,10 +95,13 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
     ("get", "/.well-known/jwks.json", None),
     ("get", "/api/v1/openapi.json", None),
     ("post", "/api/v1/auth/login", None),
+    ("post", "/api/v1/auth/enrol", None),
     ("post", "/api/v1/auth/refresh", None),
     ("post", "/api/v1/auth/logout", Some(Action::SelfService)),
     ("get", "/api/v1/me", Some(Action::SelfService)),
     ("post", "/api/v1/me/password", Some(Action::SelfService)),
+    ("post", "/api/v1/me/totp", Some(Action::SelfService)),
+    ("post", "/api/v1/me/totp/confirm", Some(Action::SelfService)),
     ("get", "/api/v1/governorates", Some(Action::PlaceRead)),
     ("post", "/api/v1/governorates", Some(Action::PlaceWrite)),
     ("get", "/api/v1/cities", Some(Action::PlaceRead)),
@@ -108,6 +117,17 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
     ("get", "/api/v1/users", Some(Action::UserRead)),
     ("get", "/api/v1/users/{id}", Some(Action::UserRead)),
     ("patch", "/api/v1/users/{id}", Some(Action::UserWrite)),
+    (
+        "post",
+        "/api/v1/users/{id}/approve",
+        Some(Action::UserApprove),
+    ),
+    (
+        "post",
+        "/api/v1/users/{id}/reject",
+        Some(Action::UserApprove),
+    ),
+    ("post", "/api/v1/users/{id}/reset", Some(Action::UserWrite)),
     ("post", "/api/v1/cases", Some(Action::CaseCreate)),
     ("get", "/api/v1/cases", Some(Action::CaseList)),
     ("post", "/api/v1/cases/search", Some(Action::CaseSearch)),

@@ -10,11 +10,13 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 
+use crate::auth::address::{ClientAddresses, InFlight};
 use crate::auth::jwt::{PublicKey, TokenKeyError, TokenKeys};
 use crate::auth::password;
-use crate::auth::routes::AuthState;
+use crate::auth::state::AuthState;
 use crate::auth::throttle::LoginThrottle;
-use crate::crypto::{AuditKeys, Keyring, KeyringError};
+use crate::auth::work::PasswordWork;
+use crate::crypto::{AuditKeys, Keyring, KeyringError, Tagger};
 use crate::db::{Database, DbError};
 use crate::error::ApiError;
 use crate::settings::{Settings, SettingsError};
@@ -182,7 +184,8 @@ async fn unrouted(
     Ok(response)
 }
 
-/// The token keys and login state, from the keyring and settings.
+/// The token keys and login state, from the keyring and settings: the
+/// throttle's keyed hashes, the password workers, the client addresses.
 fn auth_state(keyring: &Keyring, settings: &Settings) -> Result<AuthState, StartupError> {
     let (kid, _) = keyring.signing_key();
     let public = keyring
@@ -190,10 +193,15 @@ fn auth_state(keyring: &Keyring, settings: &Settings) -> Result<AuthState, Start
         .into_iter()
         .map(|(kid, raw)| PublicKey { kid, raw })
         .collect();
+    let auth = &settings.auth;
+    let tagger = Tagger::new(keyring, "login-throttle").map_err(StartupError::Crypto)?;
     Ok(AuthState {
-        keys: TokenKeys::new(kid, keyring.signing_pkcs8_der(), public, &settings.auth)?,
-        settings: settings.auth.clone(),
-        throttle: LoginThrottle::new(&settings.auth),
+        keys: TokenKeys::new(kid, keyring.signing_pkcs8_der(), public, auth)?,
+        settings: auth.clone(),
+        throttle: LoginThrottle::new(auth, tagger),
+        work: PasswordWork::start(auth.password_threads(), auth.password_queue)?,
+        addresses: ClientAddresses::new(&settings.server),
+        in_flight: InFlight::new(auth.max_concurrent_logins_per_address),
         dummy_hash: password::dummy_hash().map_err(StartupError::Password)?,
     })
 }
@@ -208,7 +216,10 @@ fn serve(
     let indexer =
         web::Data::new(crate::crypto::BlindIndexer::new(&keyring).map_err(StartupError::Crypto)?);
     let keyring = web::Data::new(keyring);
-    let metrics = web::Data::new(Metrics::new()?);
+    let metrics = Metrics::new()?;
+    metrics.register(auth.work.runs.clone())?;
+    metrics.register(auth.work.refused.clone())?;
+    let metrics = web::Data::new(metrics);
     let db = web::Data::new(db);
     let document = openapi::document();
     let allowed = web::Data::new(AllowedMethods(openapi::allowed_methods(&document)));

@@ -176,9 +176,11 @@ fn valid_body(method: &str, path: &str, city: sanad::domain::CityId) -> Value {
             serde_json::json!({"name": "Centre", "kind": "psychosocial", "city_id": city})
         }
         ("post", "/api/v1/users") => serde_json::json!({
-            "username": "someone", "display_name": "S", "password": "granite-harbour-sky-8",
-            "role": "auditor"
+            "username": "someone", "display_name": "S", "role": "auditor"
         }),
+        ("post", "/api/v1/users/{id}/approve") | ("post", "/api/v1/users/{id}/reject") => {
+            serde_json::json!({"request_id": id})
+        }
         ("post", "/api/v1/cases") => new_case(city, "x"),
         ("post", "/api/v1/cases/search") | ("post", "/api/v1/audit/lookups") => {
             serde_json::json!({"name": "x"})
@@ -245,6 +247,8 @@ async fn every_role_forbidden_attempt_on_every_route_is_recorded() {
                 city_ids: vec![],
                 organisation_id: None,
                 token_version: 1,
+                totp_enabled: false,
+                second_factor_missing: false,
             };
             policy::authorize(&principal, action, Resource::Collection).is_err()
         });

@@ -349,7 +349,9 @@ async fn disabling_a_user_or_changing_their_role_stops_their_tokens_at_once() {
     let app = spawn_app().await;
     let city = app.city("MOS");
     let admin = app.signed_in(Role::Admin, &[], None).await;
-    let worker = app.user(Role::SocialWorker, &[city], None);
+    // A supervisor made a social worker: a narrowing, applied at once (a
+    // widening waits for a second person: tests/api/accounts.rs).
+    let worker = app.user(Role::CitySupervisor, &[city], None);
     let auditor = app.user(Role::Auditor, &[], None);
     let worker_token = app.token(&worker).await;
     let auditor_token = app.token(&auditor).await;
@@ -358,7 +360,7 @@ async fn disabling_a_user_or_changing_their_role_stops_their_tokens_at_once() {
         .patch_as(
             &admin,
             &format!("/api/v1/users/{}", worker.id),
-            &json!({"role": "city_supervisor"}),
+            &json!({"role": "social_worker"}),
         )
         .await;
     assert_eq!(changed.status().as_u16(), 200);
@@ -382,7 +384,7 @@ async fn disabling_a_user_or_changing_their_role_stops_their_tokens_at_once() {
     );
     let fresh = app.token(&worker).await;
     let me: Value = app.get_as(&fresh, "/api/v1/me").await.json().await.unwrap();
-    assert_eq!(me["role"], "city_supervisor");
+    assert_eq!(me["role"], "social_worker");
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@
 //! s.app.step(&provider, id_of(&referral), "accept", &json!({})).await;
 //! ```
 
+mod accounts;
 pub mod audit;
 mod database;
 
@@ -24,6 +25,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub use accounts::{ENROLLED, totp_code};
 pub use database::{TestDatabase, contains, contains_bytes, database_bytes};
 
 pub struct TestApp {

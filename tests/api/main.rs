@@ -4,6 +4,7 @@
 //! otherwise on a new SQLite file.
 
 mod access;
+mod accounts;
 mod assessments;
 mod audit;
 mod audit_history;
@@ -15,6 +16,8 @@ mod cases;
 mod consent;
 mod cors;
 mod demo;
+mod duties;
+mod enrolment;
 mod erasure;
 mod errors;
 mod faults;
@@ -30,4 +33,6 @@ mod referrals;
 mod rotation;
 mod seen;
 mod stats;
+mod throttle;
+mod totp;
 mod transfers;

@@ -78,6 +78,10 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A value that must be unique (a city code, a username) is already
+    /// used: a 409 naming the field.
+    #[error("{0} is taken")]
+    Taken(&'static str),
     #[error("gone")]
     Gone,
     #[error("precondition failed")]
@@ -127,7 +131,7 @@ impl ApiError {
             ApiError::SecondFactorRequired => ("second-factor-required", "Second factor required"),
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
-            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::Conflict(_) | ApiError::Taken(_) => ("conflict", "Conflict"),
             ApiError::Gone => ("gone", "Gone"),
             ApiError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
             ApiError::PreconditionRequired => ("precondition-required", "Precondition required"),
@@ -167,6 +171,7 @@ impl ApiError {
             ApiError::NotFound => "No such resource.".into(),
             ApiError::MethodNotAllowed => "This resource does not accept that method.".into(),
             ApiError::Conflict(msg) => msg.clone(),
+            ApiError::Taken(_) => "A value that must be unique is already in use; see errors.".into(),
             ApiError::Gone => "This resource has been erased.".into(),
             ApiError::PreconditionFailed => {
                 "The resource changed since you read it; read it again.".into()
@@ -196,6 +201,7 @@ impl ApiError {
             errors: match self {
                 ApiError::Validation(errors) => errors.clone(),
                 ApiError::SecondFactor(message) => vec![FieldError::new("totp_code", *message)],
+                ApiError::Taken(field) => vec![FieldError::new(*field, "is taken")],
                 _ => Vec::new(),
             },
         }
@@ -215,7 +221,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden | ApiError::SecondFactorRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Taken(_) => StatusCode::CONFLICT,
             ApiError::Gone => StatusCode::GONE,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
@@ -259,6 +265,20 @@ impl ResponseError for ApiError {
         match serde_json::to_vec(&self.problem()) {
             Ok(body) => response.body(body),
             Err(_) => response.finish(),
+        }
+    }
+}
+
+impl ApiError {
+    /// `err`, with a unique violation read as `field` being taken: for
+    /// inserts whose only unique column is that field.
+    pub fn taken_or(field: &'static str, err: diesel::result::Error) -> ApiError {
+        match err {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => ApiError::Taken(field),
+            other => other.into(),
         }
     }
 }

@@ -10,7 +10,9 @@ use sanad::settings::Settings;
 use sanad::web::startup::Application;
 
 fn main() -> ExitCode {
-    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    let cli = Cli::parse();
+    let config_dir = cli.config_dir.or_else(Settings::default_config_dir);
+    let command = cli.command.unwrap_or(Command::Serve);
     // A keyring is made before a deployment is configured (production has
     // no default database URL), so generating one needs no settings.
     if let Command::Keys {
@@ -19,7 +21,11 @@ fn main() -> ExitCode {
     {
         return finish(generate_keyring(out).map(|()| ExitCode::SUCCESS));
     }
-    let settings = match Settings::load(&Settings::default_base_dir()) {
+    if let Some(dir) = config_dir.as_ref().filter(|dir| !dir.is_dir()) {
+        eprintln!("sanad: settings directory {} not found", dir.display());
+        return ExitCode::from(2);
+    }
+    let settings = match Settings::load_from(config_dir.as_deref()) {
         Ok(settings) => settings,
         Err(err) => {
             eprintln!("sanad: {err}");
@@ -27,6 +33,9 @@ fn main() -> ExitCode {
         }
     };
     sanad::web::telemetry::init(&settings.log);
+    if matches!(command, Command::Serve | Command::Migrate) {
+        log_settings(&settings, config_dir.as_deref());
+    }
     match &command {
         Command::Audit {
             command: AuditCommand::Verify { anchor },
@@ -117,15 +126,34 @@ fn main() -> ExitCode {
     finish(done.map(|()| ExitCode::SUCCESS))
 }
 
+/// A command's error, said once on standard error (the log is for the
+/// server: `serve` logs its own).
 fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            tracing::error!(error = %format!("{err:#}"), "sanad stopped");
             eprintln!("sanad: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Says at start-up which settings and files the server runs on.
+fn log_settings(settings: &Settings, config_dir: Option<&std::path::Path>) {
+    let (data_dir, database, keyring) = settings.describe_paths();
+    let settings_dir = config_dir.map_or_else(
+        || "built-in only".to_string(),
+        |dir| dir.display().to_string(),
+    );
+    tracing::info!(
+        version = env!("SANAD_LONG_VERSION"),
+        environment = settings.environment.as_str(),
+        settings_dir = %settings_dir,
+        data_dir = %data_dir,
+        database = %database,
+        keyring = %keyring,
+        "settings loaded"
+    );
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -142,9 +170,24 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `sanad user create`: at a terminal the password is asked for twice,
+/// without echo; otherwise it is the first line of standard input.
 fn create_user(settings: &Settings, args: commands::UserArgs) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
     let username = args.username.clone();
-    let id = commands::create_user(settings, args, &mut std::io::stdin().lock())?;
+    let id = if std::io::stdin().is_terminal() {
+        let password = zeroize::Zeroizing::new(rpassword::prompt_password(format!(
+            "Password for {username}: "
+        ))?);
+        let again = zeroize::Zeroizing::new(rpassword::prompt_password("Once more: ")?);
+        if *password != *again {
+            anyhow::bail!("the two passwords differ; nothing was created");
+        }
+        let line = zeroize::Zeroizing::new(format!("{}\n", password.as_str()));
+        commands::create_user(settings, args, &mut line.as_bytes())?
+    } else {
+        commands::create_user(settings, args, &mut std::io::stdin().lock())?
+    };
     println!("created user {username} ({id})");
     Ok(())
 }

@@ -54,6 +54,16 @@ pub struct Settings {
     pub stats: StatsSettings,
     pub assessments: AssessmentSettings,
     pub pagination: PaginationSettings,
+    pub paths: PathSettings,
+}
+
+/// Where the server keeps its files.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PathSettings {
+    /// A relative SQLite database path or keyring path is resolved against
+    /// this directory; itself relative to the working directory when
+    /// relative.
+    pub data_dir: PathBuf,
 }
 
 /// Page sizes of every paged list (`limit=`): the size when the client asks
@@ -226,31 +236,109 @@ pub enum SettingsError {
     },
 }
 
+/// The settings compiled into the binary: `config/*.toml` as they were at
+/// build time. Files on disk only override them, so the binary runs from
+/// any directory with no `config/` beside it.
+const BUILT_IN: [(&str, &str); 3] = [
+    ("default", include_str!("../config/default.toml")),
+    ("local", include_str!("../config/local.toml")),
+    ("production", include_str!("../config/production.toml")),
+];
+
+fn built_in(name: &str) -> Option<&'static str> {
+    BUILT_IN
+        .iter()
+        .find(|(file, _)| *file == name)
+        .map(|(_, text)| *text)
+}
+
 impl Settings {
-    /// Reads settings from `<base_dir>/config`, `SANAD_ENV` and `SANAD__…` variables.
+    /// Reads settings with `<base_dir>/config` as the override directory.
     pub fn load(base_dir: &Path) -> Result<Settings, SettingsError> {
+        Settings::load_from(Some(&base_dir.join("config")))
+    }
+
+    /// Reads the built-in settings, then `default.toml` and
+    /// `$SANAD_ENV.toml` from `config_dir` where they exist, then
+    /// `SANAD__…` variables; each source overrides the one before. A
+    /// relative SQLite or keyring path is then resolved against
+    /// `paths.data_dir`.
+    pub fn load_from(config_dir: Option<&Path>) -> Result<Settings, SettingsError> {
         let environment: Environment = std::env::var("SANAD_ENV")
             .unwrap_or_else(|_| "local".into())
             .try_into()
             .map_err(SettingsError::Environment)?;
-        let config_dir = base_dir.join("config");
-        let raw = config::Config::builder()
-            .add_source(config::File::from(config_dir.join("default.toml")).required(true))
-            .add_source(
-                config::File::from(config_dir.join(format!("{}.toml", environment.as_str())))
-                    .required(false),
-            )
-            .add_source(environment_variables())
-            .build()?;
+        let mut builder = config::Config::builder();
+        for name in ["default", environment.as_str()] {
+            if let Some(text) = built_in(name) {
+                builder =
+                    builder.add_source(config::File::from_str(text, config::FileFormat::Toml));
+            }
+            if let Some(dir) = config_dir {
+                builder = builder.add_source(
+                    config::File::from(dir.join(format!("{name}.toml"))).required(false),
+                );
+            }
+        }
+        let raw = builder.add_source(environment_variables()).build()?;
         let mut settings: Settings = raw.try_deserialize()?;
         settings.environment = environment;
+        settings.resolve_paths();
         settings.validate()?;
         Ok(settings)
     }
 
-    /// The directory the binary runs from: `config/` is looked up there.
+    /// The override directory when none is named: `config/` in the working
+    /// directory, if there is one.
+    pub fn default_config_dir() -> Option<PathBuf> {
+        let dir = Settings::default_base_dir().join("config");
+        dir.is_dir().then_some(dir)
+    }
+
+    /// The working directory: `config/` is looked up there, and a relative
+    /// data directory is resolved against it.
     pub fn default_base_dir() -> PathBuf {
         std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+    }
+
+    /// Makes a relative SQLite path or keyring path relative to the data
+    /// directory, and the data directory itself absolute, so that what the
+    /// log prints at start-up is where the files are.
+    fn resolve_paths(&mut self) {
+        if self.paths.data_dir.is_relative() {
+            self.paths.data_dir = Settings::default_base_dir().join(&self.paths.data_dir);
+        }
+        let data_dir = self.paths.data_dir.clone();
+        let url = self.database.url();
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = Path::new(path);
+            if !path.as_os_str().is_empty() && path.is_relative() {
+                let resolved = format!("sqlite://{}", data_dir.join(path).display());
+                self.database.url = SecretString::from(resolved);
+            }
+        }
+        if let Some(file) = self.crypto.keyring_file.as_mut()
+            && !file.as_os_str().is_empty()
+            && file.is_relative()
+        {
+            *file = data_dir.join(&*file);
+        }
+    }
+
+    /// Where the data directory, SQLite file and keyring are, for the
+    /// start-up log. The database URL is shown only for SQLite (a
+    /// PostgreSQL URL may hold a password).
+    pub fn describe_paths(&self) -> (String, String, String) {
+        let database = match self.database.url().strip_prefix("sqlite://") {
+            Some(path) => path.to_string(),
+            None => "PostgreSQL".to_string(),
+        };
+        let keyring = match (&self.crypto.keyring_json, &self.crypto.keyring_file) {
+            (Some(_), _) => "SANAD__CRYPTO__KEYRING_JSON".to_string(),
+            (None, Some(file)) if !file.as_os_str().is_empty() => file.display().to_string(),
+            _ => "none".to_string(),
+        };
+        (self.paths.data_dir.display().to_string(), database, keyring)
     }
 
     /// Checks every setting; [`Settings::load`] and `Application::build`

@@ -12,10 +12,20 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "sanad",
-    version,
+    version = env!("SANAD_LONG_VERSION"),
     about = "Case management for the reintegration of returnees"
 )]
 pub struct Cli {
+    /// A directory of settings files (`default.toml`, `local.toml`,
+    /// `production.toml`) that override the built-in settings. Without it,
+    /// `config/` in the working directory is used if there is one.
+    #[arg(
+        long = "config",
+        value_name = "DIR",
+        env = "SANAD_CONFIG_DIR",
+        global = true
+    )]
+    pub config_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -52,6 +52,16 @@ pub fn next(state: ReferralState, transition: Transition) -> Option<ReferralStat
     }
 }
 
+/// The transitions the machine allows from `state`, in the order of
+/// [`Transition::ALL`]: none from a final state.
+pub fn allowed(state: ReferralState) -> Vec<Transition> {
+    Transition::ALL
+        .iter()
+        .copied()
+        .filter(|t| next(state, *t).is_some())
+        .collect()
+}
+
 text_enum!(
     /// How a completed referral ended.
     Outcome {

@@ -33,7 +33,8 @@ pub fn create_governorate(
             governorates::name_ar.eq(new.name_ar.trim()),
             governorates::created_at.eq(time::now()),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|err| ApiError::taken_or("code", err))?;
     Ok(Governorate {
         id,
         code: new.code.clone(),
@@ -76,7 +77,8 @@ pub fn create_city(conn: &mut AnyConnection, new: &CreateCity) -> Result<City, A
             cities::governorate_id.eq(new.governorate_id),
             cities::created_at.eq(time::now()),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|err| ApiError::taken_or("code", err))?;
     Ok(City {
         id,
         code: new.code.clone(),

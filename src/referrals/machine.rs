@@ -7,7 +7,7 @@ use crate::cases::data_keys;
 use crate::crypto::{Keyring, Sealed};
 use crate::db::AnyConnection;
 use crate::db::schema::referrals;
-use crate::domain::referral::{Outcome, next};
+use crate::domain::referral::{Outcome, allowed, next};
 use crate::domain::{ReferralState, Transition, UserId, time};
 use crate::error::ApiError;
 
@@ -36,11 +36,17 @@ pub fn transition(
 ) -> Result<ReferralState, ApiError> {
     let from = row.state;
     let conflict = || {
-        ApiError::Conflict(format!(
-            "The referral is {}: it cannot {} now.",
-            from.as_str(),
-            transition.as_str()
-        ))
+        let state = from.as_str();
+        let transition = transition.as_str();
+        let steps: Vec<&str> = allowed(from).into_iter().map(Transition::as_str).collect();
+        ApiError::Conflict(if steps.is_empty() {
+            format!(
+                "The referral is {state}: it cannot {transition}. Nothing more can be done to it."
+            )
+        } else {
+            let steps = steps.join(", ");
+            format!("The referral is {state}: it cannot {transition}. Allowed now: {steps}.")
+        })
     };
     let to = next(from, transition).ok_or_else(conflict)?;
     let person = data_keys::load(conn, keyring, row.case_id)?;

@@ -31,7 +31,7 @@ pub struct StatsQuery {
     /// Comma-separated, at most three, each at most once (see the
     /// operation for the dimensions of each subject). Ministry officials:
     /// all from one released table. Empty: one total.
-    #[param(value_type = Option<String>, required = false)]
+    #[param(value_type = Option<String>, required = false, example = "sex,age_band")]
     pub group_by: Option<String>,
     /// A year (`2026`), a quarter (`2026-Q2`) or a month (`2026-05`);
     /// every month the release covers when absent. Day ranges are not

@@ -191,7 +191,7 @@ fn insert(
     check_assignment(conn, reach.role, &reach.cities, reach.organisation)?;
     let username = username.trim().to_lowercase();
     if find_by_username(conn, &username)?.is_some() {
-        return Err(ApiError::Conflict("That username is taken.".into()));
+        return Err(ApiError::Taken("username"));
     }
     let id = UserId::new();
     let now = time::now();

@@ -26,9 +26,6 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
-    tags(
-        (name = "service", description = "Health, metrics and documentation"),
-    )
 )]
 struct ApiDoc;
 
@@ -58,6 +55,7 @@ pub fn document() -> Document {
         .configure(crate::web::routes::configure)
         .split_for_parts();
     complete(&mut api);
+    describe_tags(&mut api);
     api
 }
 
@@ -108,6 +106,63 @@ pub fn document_path(pattern: &str) -> String {
         }
     }
     out
+}
+
+/// Each tag's description; the state machines of the things it holds are
+/// written here, the referral's from the machine itself.
+fn describe_tags(doc: &mut Document) {
+    use crate::domain::ReferralState;
+    use crate::domain::referral::{allowed, next};
+    let mut referral = String::from(
+        "A referral of one person to one organisation. Its state machine \
+         (`POST /referrals/{id}/{transition}`; any other step answers 409 naming \
+         the steps allowed now):\n\n| state | transition | next state |\n|---|---|---|\n",
+    );
+    for state in ReferralState::ALL {
+        let steps = allowed(*state);
+        if steps.is_empty() {
+            referral.push_str(&format!("| `{}` | (final) | |\n", state.as_str()));
+        }
+        for step in steps {
+            if let Some(to) = next(*state, step) {
+                referral.push_str(&format!(
+                    "| `{}` | `{}` | `{}` |\n",
+                    state.as_str(),
+                    step.as_str(),
+                    to.as_str()
+                ));
+            }
+        }
+    }
+    referral.push_str(
+        "\nProviders accept, decline, start and complete (with an `outcome`); \
+         the referring city cancels. Provider staff see a referral only while it \
+         is open and its person consents to sharing.",
+    );
+    let described: [(&str, String); 11] = [
+        ("service", "Health, metrics and documentation.".into()),
+        ("auth", "Signing in, refreshing and ending sessions, enrolling with a one-time code, and the second factor.".into()),
+        ("users", "Staff accounts. An account that can see people starts `pending` and becomes `approved` or `rejected` by a second person (a supervisor of its cities, a second admin for provider staff); only then can it enrol.".into()),
+        ("places", "Governorates, cities and organisations (admin writes; every signed-in user reads).".into()),
+        ("cases", "A case is one person, in one city. Status: `open` when made, `active` from its first note or referral, `closed` by `POST /cases/{id}/close` (from `open` or `active`), back to `active` by `POST /cases/{id}/reopen` (supervisors), and `erased` for good by `POST /cases/{id}/erase` (answers 410 after).".into()),
+        ("households", "A household groups the cases of one family.".into()),
+        ("transfers", "Moving a case to another city: `pending` when asked, then `accepted` (by a social worker or supervisor of the receiving city: the case moves, re-sealed), `rejected` (by the receiving city) or `cancelled` (by the sending city). Only a pending transfer can change.".into()),
+        ("referrals", referral),
+        ("assessments", "Scored assessments of a person's situation with a versioned instrument: `draft` (editable by its author) → `submitted` (scored and counted) → `reviewed` (by a supervisor who did not write it); `draft`, `submitted` or `reviewed` → `voided` (with a reason). Review and void are a supervisor's, never the author's. The first assessment of a case is its `baseline`; follow-ups use the baseline's instrument.".into()),
+        ("stats", "Figures. Ministry officials get national figures only from statistical releases made with differential privacy; city supervisors get exact figures for their own cities.".into()),
+        ("audit", "The audit trail: who did what to whom, chained and sealed; auditors read it.".into()),
+    ];
+    let tags = doc.tags.get_or_insert_with(Vec::new);
+    for (name, description) in described {
+        match tags.iter_mut().find(|t| t.name == name) {
+            Some(tag) => tag.description = Some(description),
+            None => {
+                let mut tag = utoipa::openapi::tag::Tag::new(name);
+                tag.description = Some(description);
+                tags.push(tag);
+            }
+        }
+    }
 }
 
 /// The methods each path pattern is served with, upper case and comma
@@ -209,6 +264,9 @@ fn complete(doc: &mut Document) {
         }
     }
     if let Some(components) = doc.components.as_mut() {
+        for (name, schema) in components.schemas.iter_mut() {
+            give_examples(name, schema);
+        }
         for schema in components.schemas.values_mut() {
             if let RefOr::T(Schema::Object(object)) = schema
                 && !object.properties.is_empty()
@@ -218,6 +276,71 @@ fn complete(doc: &mut Document) {
                     Some(Box::new(AdditionalProperties::FreeForm(false)));
             }
             forbid_nul(schema);
+        }
+    }
+}
+
+/// A realistic example for a text property without one, by its name (and,
+/// where the name alone is ambiguous, its schema's): Swagger UI would
+/// otherwise make one up from the property's pattern. The people are
+/// made up; the places are real.
+fn example_for(schema: &str, property: &str) -> Option<&'static str> {
+    Some(match (schema, property) {
+        (s, "code") if s.contains("Governorate") => "NIN",
+        (s, "code") if s.contains("City") => "MOS",
+        (_, "code") => "MOS",
+        (s, "name") if s.contains("Organisation") => "Al-Amal Psychosocial Centre, Mosul",
+        (s, "name_en") if s.contains("Governorate") => "Nineveh",
+        (s, "name_ar") if s.contains("Governorate") => "نينوى",
+        (_, "name_en") => "Mosul",
+        (_, "name_ar") => "الموصل",
+        (_, "full_name") => "فاطمة حسن الجبوري",
+        (_, "full_name_latin") => "Fatima Hasan al-Jubouri",
+        (_, "given_name") => "فاطمة",
+        (_, "case_number") => "MOS-2026-000123",
+        (_, "national_id") => "199012345678",
+        (_, "phone") => "+9647701234567",
+        (_, "address") => "حي الزهراء، الموصل",
+        (_, "place") => "Al-Hol camp",
+        (_, "username") => "s.worker.mosul",
+        (_, "display_name") => "Noor Khalil",
+        (_, "password") | (_, "new_password") => "a long passphrase of your own",
+        (_, "totp_code") => "492039",
+        (_, "enrolment_code") => "K7QF-2M9X-PL4D",
+        (_, "reason") | (_, "decision_reason") => "Needs counselling after return from Al-Hol",
+        (_, "void_reason") => "Entered for the wrong person",
+        (_, "vulnerability_notes") => "Mother of three; the youngest has no birth certificate",
+        (_, "note") | (_, "body") => "Home visit: the family has moved in with relatives",
+        (_, "cursor") | (_, "next_cursor") => "eyJrIjoiMjAyNi0wNS0xNCJ9",
+        (_, "month") | (_, "first_month") | (_, "last_month") => "2026-05",
+        (_, "period") => "2026-Q2",
+        (_, "label") => "Mosul",
+        (_, "refresh_token") => "rt_5b0f2c6e9a7d4e1b8c3f",
+        (_, "access_token") => "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
+        _ => return None,
+    })
+}
+
+fn give_examples(schema_name: &str, schema: &mut RefOr<Schema>) {
+    let RefOr::T(Schema::Object(object)) = schema else {
+        return;
+    };
+    for (property, value) in object.properties.iter_mut() {
+        let RefOr::T(Schema::Object(field)) = value else {
+            continue;
+        };
+        let text = match &field.schema_type {
+            SchemaType::Type(Type::String) => true,
+            SchemaType::Array(types) => types.contains(&Type::String),
+            _ => false,
+        };
+        if text
+            && field.example.is_none()
+            && field.examples.is_empty()
+            && field.enum_values.is_none()
+            && let Some(example) = example_for(schema_name, property)
+        {
+            field.examples = vec![serde_json::Value::from(example)];
         }
     }
 }

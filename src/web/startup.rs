@@ -257,6 +257,7 @@ fn serve(
             .app_data(assessments.clone())
             .app_data(extract::query_config())
             .app_data(extract::path_config())
+            .route("/docs", web::get().to(docs::docs_without_slash))
             .service(docs::swagger_ui())
             .default_service(web::to(unrouted))
             .wrap(from_fn(middleware::catch_panic))

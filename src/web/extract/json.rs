@@ -187,10 +187,16 @@ pub(super) fn describe_data_error(path: &str, raw: &str) -> (String, String) {
     };
     if let Some(rest) = text.strip_prefix("unknown variant ") {
         let expected = rest.split_once("expected ").map_or("", |(_, e)| e);
-        return (field, format!("must be {expected}"));
+        return (field, must_be(expected));
+    }
+    if text.starts_with("UUID parsing failed") {
+        return (field, UUID_MESSAGE.into());
+    }
+    if CHRONO_MESSAGES.contains(&text) {
+        return (field, DATE_MESSAGE.into());
     }
     if let Some((_, expected)) = text.split_once(", expected ") {
-        return (field, format!("must be {expected}"));
+        return (field, must_be(expected));
     }
     // Our own newtypes' messages (`#[serde(try_from)]`) never hold the value;
     // anything else we do not recognise is reported without its text.
@@ -198,6 +204,52 @@ pub(super) fn describe_data_error(path: &str, raw: &str) -> (String, String) {
         return (field, "is invalid".into());
     }
     (field, text.to_string())
+}
+
+const UUID_MESSAGE: &str = "must be a UUID, like 0b6f5a51-8c37-4b8e-9d3c-2f1e4a7c9b10";
+const DATE_MESSAGE: &str =
+    "must be a date (2026-05-14) or a date and time with its offset (2026-05-14T09:30:00Z)";
+
+/// What chrono says of a date or time it cannot read.
+const CHRONO_MESSAGES: [&str; 7] = [
+    "input is out of range",
+    "no possible date and time matching input",
+    "input is not enough for unique date and time",
+    "input contains invalid characters",
+    "premature end of input",
+    "trailing input",
+    "bad or unsupported format string",
+];
+
+/// serde's "expected …" in the words of the API's schema: JSON types, not
+/// Rust ones, and the allowed values of a closed list without backticks.
+fn must_be(expected: &str) -> String {
+    let expected = expected.trim();
+    let named = |kind: &str| format!("must be {kind}");
+    if expected.starts_with("struct ") || expected == "a map" || expected == "map" {
+        return named("an object");
+    }
+    match expected {
+        "a sequence" | "sequence" => return named("an array"),
+        "a string" | "a borrowed string" | "string" | "a character" => return named("text"),
+        "a boolean" | "bool" => return named("true or false"),
+        "u8" | "u16" | "u32" | "u64" | "usize" => return named("a whole number, 0 or more"),
+        "i8" | "i16" | "i32" | "i64" | "isize" | "an integer" => return named("a whole number"),
+        "f32" | "f64" | "a number" => return named("a number"),
+        _ => {}
+    }
+    if expected.contains('`') {
+        let values: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        return match values.as_slice() {
+            [] => "is invalid".into(),
+            [one] => format!("must be {one}"),
+            many => format!("must be one of {}", many.join(", ")),
+        };
+    }
+    if expected.contains('"') {
+        return "is invalid".into();
+    }
+    named(expected)
 }
 
 /// Flattens validator's nested errors into `field: message` pairs.

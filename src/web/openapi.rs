@@ -306,7 +306,22 @@ fn example_for(schema: &str, property: &str) -> Option<&'static str> {
         (_, "display_name") => "Noor Khalil",
         (_, "password") | (_, "new_password") => "a long passphrase of your own",
         (_, "totp_code") => "492039",
-        (_, "enrolment_code") => "K7QF-2M9X-PL4D",
+        (_, "enrolment_code") => "4f9c2a7e1b6d8035c3e9a1f27b4d6e80",
+        (_, "current_password") => "the passphrase you have now",
+        (_, "outcome_note") => "Finished the twelve-week tailoring course",
+        (s, "name") if s.contains("Search") => "فاطمة",
+        (_, "secret") => "JBSWY3DPEHPK3PXP",
+        (_, "otpauth_uri") => {
+            "otpauth://totp/Sanad:s.worker.mosul?secret=JBSWY3DPEHPK3PXP&issuer=Sanad"
+        }
+        ("Problem", "title") => "Invalid request",
+        ("Problem", "detail") => "One or more fields are invalid; see errors.",
+        (_, "field") => "subject.date_of_birth",
+        (_, "message") => "is required",
+        (_, "token_type") => "Bearer",
+        (_, "actor_role") => "social_worker",
+        (_, "entity") => "case",
+        (_, "action") => "case.read",
         (_, "reason") | (_, "decision_reason") => "Needs counselling after return from Al-Hol",
         (_, "void_reason") => "Entered for the wrong person",
         (_, "vulnerability_notes") => "Mother of three; the youngest has no birth certificate",

@@ -77,3 +77,55 @@ async fn every_answer_carries_security_headers_and_api_answers_are_not_stored() 
         );
     }
 }
+
+/// Every example the document gives fits its own schema (pattern and
+/// length), so that Swagger UI's Try-it-out and schemathesis send what the
+/// server accepts; and the free-text fields people type have one, so that
+/// Swagger UI does not make one up from the pattern.
+#[tokio::test]
+async fn every_example_fits_its_schema_and_free_text_has_one() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut checked = 0;
+    for (name, schema) in schemas {
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        for (property, field) in properties {
+            for example in field["examples"].as_array().into_iter().flatten() {
+                let Some(text) = example.as_str() else {
+                    continue;
+                };
+                let chars = text.chars().count() as u64;
+                if let Some(max) = field["maxLength"].as_u64() {
+                    assert!(chars <= max, "{name}.{property}: {text:?} over {max}");
+                }
+                if let Some(min) = field["minLength"].as_u64() {
+                    assert!(chars >= min, "{name}.{property}: {text:?} under {min}");
+                }
+                if let Some(pattern) = field["pattern"].as_str() {
+                    let re = regex::Regex::new(pattern).unwrap();
+                    assert!(
+                        re.is_match(text),
+                        "{name}.{property}: {text:?} !~ {pattern}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} examples");
+    for (schema, property) in [
+        ("CreateCase", "vulnerability_notes"),
+        ("SubjectInput", "full_name"),
+        ("SubjectInput", "full_name_latin"),
+        ("LoginRequest", "password"),
+        ("CreateReferral", "reason"),
+    ] {
+        let field = &schemas
+            .get(schema)
+            .unwrap_or_else(|| panic!("no schema {schema}"))["properties"][property];
+        assert!(field["examples"].is_array(), "{schema}.{property}: {field}");
+    }
+}

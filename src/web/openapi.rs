@@ -327,7 +327,9 @@ fn example_for(schema: &str, property: &str) -> Option<&'static str> {
         (_, "vulnerability_notes") => "Mother of three; the youngest has no birth certificate",
         (_, "note") | (_, "body") => "Home visit: the family has moved in with relatives",
         (_, "cursor") | (_, "next_cursor") => "eyJrIjoiMjAyNi0wNS0xNCJ9",
-        (_, "month") | (_, "first_month") | (_, "last_month") => "2026-05",
+        (_, "month") | (_, "first_month") | (_, "first") => "2026-01",
+        (_, "last_month") | (_, "last") => "2026-05",
+        (_, "dimensions") => "sex",
         (_, "period") => "2026-Q2",
         (_, "label") => "Mosul",
         (_, "refresh_token") => "rt_5b0f2c6e9a7d4e1b8c3f",
@@ -341,22 +343,51 @@ fn give_examples(schema_name: &str, schema: &mut RefOr<Schema>) {
         return;
     };
     for (property, value) in object.properties.iter_mut() {
-        let RefOr::T(Schema::Object(field)) = value else {
-            continue;
-        };
-        let text = match &field.schema_type {
-            SchemaType::Type(Type::String) => true,
-            SchemaType::Array(types) => types.contains(&Type::String),
-            _ => false,
-        };
-        if text
-            && field.example.is_none()
-            && field.examples.is_empty()
-            && field.enum_values.is_none()
-            && let Some(example) = example_for(schema_name, property)
-        {
-            field.examples = vec![serde_json::Value::from(example)];
+        give_example(schema_name, property, value);
+    }
+}
+
+/// The example of one property, looking into inline objects, arrays and
+/// alternatives (an array's items take its property's name).
+fn give_example(schema_name: &str, property: &str, value: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = value else {
+        return;
+    };
+    match schema {
+        Schema::Object(field) => {
+            let text = match &field.schema_type {
+                SchemaType::Type(Type::String) => true,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                _ => false,
+            };
+            if text
+                && field.example.is_none()
+                && field.examples.is_empty()
+                && field.enum_values.is_none()
+                && let Some(example) = example_for(schema_name, property)
+            {
+                field.examples = vec![serde_json::Value::from(example)];
+            }
+            for (inner, value) in field.properties.iter_mut() {
+                give_example(schema_name, inner, value);
+            }
         }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                give_example(schema_name, property, items);
+            }
+        }
+        Schema::OneOf(one) => {
+            for item in one.items.iter_mut() {
+                give_example(schema_name, property, item);
+            }
+        }
+        Schema::AllOf(all) => {
+            for item in all.items.iter_mut() {
+                give_example(schema_name, property, item);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -37,9 +37,9 @@ pub fn transition(
     let from = row.state;
     let conflict = || {
         ApiError::Conflict(format!(
-            "The referral is {}: it cannot {} now.",
-            from.as_str(),
-            transition.as_str()
+            "The referral is {state}: it cannot {transition} now.",
+            state = from.as_str(),
+            transition = transition.as_str()
         ))
     };
     let to = next(from, transition).ok_or_else(conflict)?;

@@ -97,6 +97,25 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    /// Every dimension, in declaration order.
+    pub const ALL: [Dimension; 15] = [
+        Dimension::Governorate,
+        Dimension::City,
+        Dimension::Sex,
+        Dimension::AgeBand,
+        Dimension::Status,
+        Dimension::OriginKind,
+        Dimension::Vulnerability,
+        Dimension::Kind,
+        Dimension::State,
+        Dimension::Outcome,
+        Dimension::ScoreDimension,
+        Dimension::Score,
+        Dimension::Change,
+        Dimension::Support,
+        Dimension::Month,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Dimension::Governorate => "governorate",
@@ -457,8 +476,8 @@ pub fn available(subject: Subject) -> String {
         .map(TableDesign::offer)
         .collect();
     format!(
-        "must be at most three dimensions, all from one released table: any of {}",
-        offers.join("; ")
+        "must be at most three dimensions, all from one released table: any of {tables}",
+        tables = offers.join("; ")
     )
 }
 

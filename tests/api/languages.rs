@@ -243,3 +243,50 @@ async fn the_csv_header_follows_the_language_and_the_hxl_row_does_not() {
         "{body}"
     );
 }
+
+async fn explode() -> actix_web::HttpResponse {
+    panic!("a canary that must not reach the client")
+}
+
+/// A panic below the middleware is an `Err`, rendered by the dispatcher:
+/// it too arrives translated, with its language named.
+#[tokio::test]
+async fn a_panic_is_answered_in_the_asked_language() {
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, test, web};
+    use sanad::web::middleware::catch_panic;
+
+    let app = test::init_service(
+        App::new()
+            .route("/explode", web::get().to(explode))
+            .wrap(from_fn(catch_panic))
+            .wrap(from_fn(sanad::i18n::localise::localise)),
+    )
+    .await;
+    let request = test::TestRequest::get()
+        .uri("/explode")
+        .insert_header(("accept-language", "ar"))
+        .to_request();
+    let response = match test::try_call_service(&app, request).await {
+        Ok(response) => response.map_into_boxed_body().into_parts().1,
+        Err(error) => error.error_response(),
+    };
+    assert_eq!(response.status().as_u16(), 500);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-language")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "ar"
+    );
+    let bytes = actix_web::body::to_bytes(response.into_body())
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["type"], "urn:sanad:problem:internal");
+    assert_eq!(body["title"], text(Lang::Ar, "problem.internal.title"));
+    assert_eq!(body["detail"], text(Lang::Ar, "problem.internal.detail"));
+    assert!(!String::from_utf8_lossy(&bytes).contains("canary"));
+}

@@ -486,6 +486,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_dimension_a_subject_offers_is_in_all() {
+        for subject in [Subject::Cases, Subject::Referrals, Subject::Assessments] {
+            for dimension in subject.dimensions() {
+                assert!(Dimension::ALL.contains(dimension), "{dimension:?}");
+            }
+        }
+        let mut names: Vec<&str> = Dimension::ALL.iter().map(|d| d.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Dimension::ALL.len());
+    }
+
+    #[test]
     fn bands_follow_the_contract() {
         let got: Vec<&str> = [0, 4, 5, 11, 12, 17, 18, 24, 25, 59, 60, 90]
             .iter()

@@ -322,7 +322,7 @@ mod tests {
         let c = catalog();
         assert_eq!(
             c.translate(Lang::Ar, "No such resource."),
-            "لا يوجد مورد بهذا المعرّف."
+            "المورد المطلوب غير موجود."
         );
         let nested = c.translate(
             Lang::Ckb,

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod health;
 pub mod households;
+pub mod i18n;
 pub mod key_rotation;
 pub mod pagination;
 pub mod places;

@@ -281,7 +281,7 @@ impl Definition {
                     let keys: Vec<&str> = item.answers.iter().map(|a| a.key.as_str()).collect();
                     errors.push(FieldError::new(
                         field,
-                        format!("must be one of {}", keys.join(", ")),
+                        format!("must be one of {keys}", keys = keys.join(", ")),
                     ));
                 }
                 Some(_) => {}

@@ -206,14 +206,12 @@ pub fn create(
     Ok(row)
 }
 
-fn only_in(row: &AssessmentRow, state: AssessmentState, next: &str) -> Result<(), ApiError> {
+/// `Err` with the state the assessment is in, when that is not `state`.
+fn only_in(row: &AssessmentRow, state: AssessmentState) -> Result<(), &'static str> {
     if row.state == state {
         Ok(())
     } else {
-        Err(ApiError::Conflict(format!(
-            "The assessment is {}; {next}",
-            row.state.as_str()
-        )))
+        Err(row.state.as_str())
     }
 }
 
@@ -224,11 +222,11 @@ pub fn update_answers(
     row: &AssessmentRow,
     answers: &Answers,
 ) -> Result<AssessmentRow, ApiError> {
-    only_in(
-        row,
-        AssessmentState::Draft,
-        "only a draft's answers can change.",
-    )?;
+    only_in(row, AssessmentState::Draft).map_err(|state| {
+        ApiError::Conflict(format!(
+            "The assessment is {state}; only a draft's answers can change."
+        ))
+    })?;
     let definition = instruments::find(conn, row.instrument_id)?
         .ok_or(ApiError::NotFound)?
         .definition()?;
@@ -254,11 +252,11 @@ pub fn submit(
     keyring: &Keyring,
     row: &AssessmentRow,
 ) -> Result<AssessmentRow, ApiError> {
-    only_in(
-        row,
-        AssessmentState::Draft,
-        "only a draft can be submitted.",
-    )?;
+    only_in(row, AssessmentState::Draft).map_err(|state| {
+        ApiError::Conflict(format!(
+            "The assessment is {state}; only a draft can be submitted."
+        ))
+    })?;
     let definition = instruments::find(conn, row.instrument_id)?
         .ok_or(ApiError::NotFound)?
         .definition()?;
@@ -293,11 +291,11 @@ pub fn review(
     row: &AssessmentRow,
     reviewer: UserId,
 ) -> Result<AssessmentRow, ApiError> {
-    only_in(
-        row,
-        AssessmentState::Submitted,
-        "only a submitted one can be reviewed.",
-    )?;
+    only_in(row, AssessmentState::Submitted).map_err(|state| {
+        ApiError::Conflict(format!(
+            "The assessment is {state}; only a submitted one can be reviewed."
+        ))
+    })?;
     let now = time::now();
     diesel::update(assessments::table.find(row.id))
         .set((

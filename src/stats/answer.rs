@@ -150,8 +150,10 @@ pub fn from_release(conn: &mut AnyConnection, query: &Query) -> Result<Answer, A
         ApiError::field(
             "period",
             format!(
-                "is outside release {}, which covers {} to {}",
-                release.seq, covered.0, covered.1
+                "is outside release {release}, which covers {first} to {last}",
+                release = release.seq,
+                first = covered.0,
+                last = covered.1
             ),
         )
     })?;

@@ -97,6 +97,25 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    /// Every dimension, in declaration order.
+    pub const ALL: [Dimension; 15] = [
+        Dimension::Governorate,
+        Dimension::City,
+        Dimension::Sex,
+        Dimension::AgeBand,
+        Dimension::Status,
+        Dimension::OriginKind,
+        Dimension::Vulnerability,
+        Dimension::Kind,
+        Dimension::State,
+        Dimension::Outcome,
+        Dimension::ScoreDimension,
+        Dimension::Score,
+        Dimension::Change,
+        Dimension::Support,
+        Dimension::Month,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Dimension::Governorate => "governorate",
@@ -457,14 +476,27 @@ pub fn available(subject: Subject) -> String {
         .map(TableDesign::offer)
         .collect();
     format!(
-        "must be at most three dimensions, all from one released table: any of {}",
-        offers.join("; ")
+        "must be at most three dimensions, all from one released table: any of {tables}",
+        tables = offers.join("; ")
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_dimension_a_subject_offers_is_in_all() {
+        for subject in [Subject::Cases, Subject::Referrals, Subject::Assessments] {
+            for dimension in subject.dimensions() {
+                assert!(Dimension::ALL.contains(dimension), "{dimension:?}");
+            }
+        }
+        let mut names: Vec<&str> = Dimension::ALL.iter().map(|d| d.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Dimension::ALL.len());
+    }
 
     #[test]
     fn bands_follow_the_contract() {

@@ -58,7 +58,10 @@ fn parse_dimensions(subject: Subject, text: Option<&str>) -> Result<Vec<Dimensio
     let names: Vec<&str> = subject.dimensions().iter().map(|d| d.name()).collect();
     for part in text.split(',') {
         let dim = Dimension::parse(subject, part).ok_or_else(|| {
-            ApiError::field("group_by", format!("must list only {}", names.join(", ")))
+            ApiError::field(
+                "group_by",
+                format!("must list only {names}", names = names.join(", ")),
+            )
         })?;
         if out.contains(&dim) {
             return Err(ApiError::field("group_by", "names a dimension twice"));
@@ -170,7 +173,7 @@ async fn respond(
     Ok(if wants_csv {
         HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .body(view::csv(&answer))
+            .body(view::csv(&answer, crate::i18n::localise::language_of(&req)))
     } else {
         HttpResponse::Ok().json(view::json(answer))
     })

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::answer::{Answer, MonthRange, ReleaseSummary};
+use crate::i18n::Lang;
 
 /// An answer. Each cell has one member per dimension asked for, `count`
 /// (null when suppressed), `margin_95` and `suppressed`.
@@ -62,9 +63,23 @@ fn csv_field(value: &str) -> String {
 }
 
 /// CSV: the header, an HXL hashtag row under it, then one row a cell.
-pub fn csv(answer: &Answer) -> String {
-    let mut header: Vec<&str> = answer.dims.iter().map(|d| d.name()).collect();
-    header.extend(["count", "margin_95", "suppressed"]);
+/// In English the header is the column names of the JSON answer; in
+/// Arabic and Kurdish it is their labels (`vocabulary.stats_dimension.*`,
+/// `csv.*` in the catalogs). The hashtag row and the values never change.
+pub fn csv(answer: &Answer, lang: Lang) -> String {
+    let mut names: Vec<&str> = answer.dims.iter().map(|d| d.name()).collect();
+    names.extend(["count", "margin_95", "suppressed"]);
+    let catalog = crate::i18n::catalog::catalog();
+    let header: Vec<String> = names
+        .iter()
+        .map(|name| match lang {
+            Lang::En => (*name).to_string(),
+            _ => catalog
+                .label(lang, "stats_dimension", name)
+                .or_else(|| catalog.text(lang, &format!("csv.{name}")))
+                .map_or_else(|| (*name).to_string(), csv_field),
+        })
+        .collect();
     let mut tags: Vec<&str> = answer.dims.iter().map(|d| d.hxl()).collect();
     tags.extend([
         "#affected+num",

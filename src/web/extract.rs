@@ -22,7 +22,9 @@ use crate::error::{ApiError, FieldError};
 
 mod json;
 
-use json::{NUL_MESSAGE, describe_data_error};
+#[cfg(test)]
+pub(crate) use json::describe_rule;
+pub(crate) use json::{NUL_MESSAGE, describe_data_error};
 pub use json::{nesting_exceeds, parse_json, parse_json_within, validation_problem};
 
 /// What a JSON extractor accepts; set once from settings

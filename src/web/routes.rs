@@ -8,7 +8,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Action;
 use crate::web::{docs, metrics};
 use crate::{
-    assessments, audit, auth, cases, health, households, places, referrals, stats, transfers, users,
+    assessments, audit, auth, cases, health, households, i18n, places, referrals, stats, transfers,
+    users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .service(docs::openapi_json)
+                .service(i18n::routes::list_vocabularies)
                 .service(auth::login::login)
                 .service(auth::enrol::enrol)
                 .service(auth::routes::refresh_tokens)
@@ -94,6 +96,7 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
     ("get", "/metrics", None),
     ("get", "/.well-known/jwks.json", None),
     ("get", "/api/v1/openapi.json", None),
+    ("get", "/api/v1/vocabularies", None),
     ("post", "/api/v1/auth/login", None),
     ("post", "/api/v1/auth/enrol", None),
     ("post", "/api/v1/auth/refresh", None),

@@ -264,6 +264,9 @@ fn serve(
             .wrap(from_fn(middleware::timeout))
             .wrap(from_fn(middleware::problem_for_bare_errors))
             .wrap(from_fn(cors::cors))
+            // Outside CORS and the problem rewriting, so that every answer,
+            // refusals included, is in the asked language.
+            .wrap(from_fn(crate::i18n::localise::localise))
             .wrap(from_fn(middleware::security_headers))
             .wrap(from_fn(telemetry::observe))
     })

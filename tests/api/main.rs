@@ -24,6 +24,7 @@ mod faults;
 mod health;
 mod helpers;
 mod input;
+mod languages;
 mod limits;
 mod logs;
 mod messages;

@@ -14,10 +14,19 @@ async fn the_openapi_document_describes_the_served_routes() {
         "/health/ready",
         "/metrics",
         "/api/v1/openapi.json",
+        "/api/v1/vocabularies",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from {doc}");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // The vocabularies are public, and say which language they are in.
+    let vocabularies = &doc["paths"]["/api/v1/vocabularies"]["get"];
+    assert!(vocabularies.get("security").is_none(), "{vocabularies}");
+    assert!(
+        vocabularies["responses"]["200"]["headers"]["Content-Language"].is_object(),
+        "{vocabularies}"
+    );
+    assert!(doc["components"]["schemas"]["Vocabularies"]["example"].is_object());
 }
 
 #[tokio::test]

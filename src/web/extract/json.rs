@@ -44,7 +44,7 @@ pub fn parse_json_within<T: DeserializeOwned + Validate>(
     Ok(value)
 }
 
-pub(super) const NUL_MESSAGE: &str = "must not contain the character U+0000";
+pub(crate) const NUL_MESSAGE: &str = "must not contain the character U+0000";
 
 /// Whether a well-formed JSON text holds a `\u0000` escape, the only way
 /// a NUL can appear in it. No field may hold one: PostgreSQL cannot store
@@ -142,9 +142,9 @@ fn serde_problem(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError
     let inner = err.into_inner();
     match inner.classify() {
         Category::Syntax | Category::Eof | Category::Io => ApiError::Malformed(format!(
-            "The request body is not valid JSON (line {}, column {}).",
-            inner.line(),
-            inner.column()
+            "The request body is not valid JSON (line {line}, column {column}).",
+            line = inner.line(),
+            column = inner.column()
         )),
         Category::Data => {
             let (field, message) = describe_data_error(&path, &inner.to_string());
@@ -155,7 +155,7 @@ fn serde_problem(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError
 
 /// Turns serde's message into a field path and a message that does not
 /// repeat the value the client sent.
-pub(super) fn describe_data_error(path: &str, raw: &str) -> (String, String) {
+pub(crate) fn describe_data_error(path: &str, raw: &str) -> (String, String) {
     // serde_json appends " at line L column C"; it is noise for a field error.
     let text = raw.split(" at line ").next().unwrap_or(raw);
     let base = if path == "." { "" } else { path };
@@ -285,7 +285,7 @@ fn flatten(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
 
 /// A message for one failed rule, from its own message or its code and
 /// bounds; never from the `value` parameter validator records.
-fn describe_rule(error: &validator::ValidationError) -> String {
+pub(crate) fn describe_rule(error: &validator::ValidationError) -> String {
     if let Some(message) = &error.message {
         return message.to_string();
     }

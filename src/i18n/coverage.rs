@@ -153,7 +153,9 @@ fn the_scan_finds_the_messages_it_should() {
     let found = source_messages();
     let has = |m: &str| found.iter().any(|(_, f)| f == m);
     assert!(has("does not exist"));
-    assert!(has("The referral is {state}: it cannot {transition} now."));
+    assert!(has(
+        "The referral is {state}: it cannot {transition}. Allowed now: {steps}."
+    ));
     // A literal continued over lines with `\`.
     assert!(has(
         "A grant for this account is waiting for a second person; it must be approved or rejected first."
@@ -196,6 +198,7 @@ fn every_made_message_is_in_the_catalogs() {
         ApiError::NotFound,
         ApiError::MethodNotAllowed,
         ApiError::Conflict("x".into()),
+        ApiError::Taken("code"),
         ApiError::Gone,
         ApiError::PreconditionFailed,
         ApiError::PreconditionRequired,
@@ -253,6 +256,12 @@ fn every_made_message_is_in_the_catalogs() {
         "invalid type: string \"x\", expected a boolean",
         "invalid type: map, expected a sequence",
         "something \"quoted\" we do not know",
+        "invalid type: string \"x\", expected struct OriginInput",
+        "invalid type: integer `-1`, expected u32",
+        "invalid type: string \"x\", expected i64",
+        "invalid type: string \"x\", expected f64",
+        "invalid value: string \"x\", expected `one`",
+        "UUID parsing failed: invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `z` at 1",
         // chrono's, for dates and times.
         "premature end of input",
         "input contains invalid characters",

@@ -39,14 +39,15 @@ pub fn transition(
         let state = from.as_str();
         let transition = transition.as_str();
         let steps: Vec<&str> = allowed(from).into_iter().map(Transition::as_str).collect();
-        ApiError::Conflict(if steps.is_empty() {
-            format!(
+        if steps.is_empty() {
+            return ApiError::Conflict(format!(
                 "The referral is {state}: it cannot {transition}. Nothing more can be done to it."
-            )
-        } else {
-            let steps = steps.join(", ");
-            format!("The referral is {state}: it cannot {transition}. Allowed now: {steps}.")
-        })
+            ));
+        }
+        let steps = steps.join(", ");
+        ApiError::Conflict(format!(
+            "The referral is {state}: it cannot {transition}. Allowed now: {steps}."
+        ))
     };
     let to = next(from, transition).ok_or_else(conflict)?;
     let person = data_keys::load(conn, keyring, row.case_id)?;

@@ -225,31 +225,36 @@ const CHRONO_MESSAGES: [&str; 7] = [
 /// Rust ones, and the allowed values of a closed list without backticks.
 fn must_be(expected: &str) -> String {
     let expected = expected.trim();
-    let named = |kind: &str| format!("must be {kind}");
     if expected.starts_with("struct ") || expected == "a map" || expected == "map" {
-        return named("an object");
+        return "must be an object".into();
     }
-    match expected {
-        "a sequence" | "sequence" => return named("an array"),
-        "a string" | "a borrowed string" | "string" | "a character" => return named("text"),
-        "a boolean" | "bool" => return named("true or false"),
-        "u8" | "u16" | "u32" | "u64" | "usize" => return named("a whole number, 0 or more"),
-        "i8" | "i16" | "i32" | "i64" | "isize" | "an integer" => return named("a whole number"),
-        "f32" | "f64" | "a number" => return named("a number"),
-        _ => {}
+    let message = match expected {
+        "a sequence" | "sequence" => "must be an array",
+        "a string" | "a borrowed string" | "string" | "a character" => "must be text",
+        "a boolean" | "bool" => "must be true or false",
+        "u8" | "u16" | "u32" | "u64" | "usize" => "must be a whole number, 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "isize" | "an integer" => "must be a whole number",
+        "f32" | "f64" | "a number" => "must be a number",
+        _ => "",
+    };
+    if !message.is_empty() {
+        return message.into();
     }
     if expected.contains('`') {
         let values: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
         return match values.as_slice() {
             [] => "is invalid".into(),
-            [one] => format!("must be {one}"),
-            many => format!("must be one of {}", many.join(", ")),
+            [value] => format!("must be {value}"),
+            many => {
+                let keys = many.join(", ");
+                format!("must be one of {keys}")
+            }
         };
     }
     if expected.contains('"') {
         return "is invalid".into();
     }
-    named(expected)
+    format!("must be {expected}")
 }
 
 /// Flattens validator's nested errors into `field: message` pairs.

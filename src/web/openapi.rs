@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayItems, ObjectBuilder, Schema, SchemaType, Type,
+    AdditionalProperties, ArrayItems, Object, ObjectBuilder, Schema, SchemaType, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder};
@@ -355,12 +355,7 @@ fn give_example(schema_name: &str, property: &str, value: &mut RefOr<Schema>) {
     };
     match schema {
         Schema::Object(field) => {
-            let text = match &field.schema_type {
-                SchemaType::Type(Type::String) => true,
-                SchemaType::Array(types) => types.contains(&Type::String),
-                _ => false,
-            };
-            if text
+            if is_text(field)
                 && field.example.is_none()
                 && field.examples.is_empty()
                 && field.enum_values.is_none()
@@ -391,6 +386,15 @@ fn give_example(schema_name: &str, property: &str, value: &mut RefOr<Schema>) {
     }
 }
 
+/// A string schema, or one that may be a string or null.
+fn is_text(object: &Object) -> bool {
+    match &object.schema_type {
+        SchemaType::Type(Type::String) => true,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        _ => false,
+    }
+}
+
 /// No text the API takes or gives holds U+0000 (`extract` answers 422 for
 /// one: PostgreSQL cannot store it). Free strings say so with a pattern;
 /// the handwritten patterns already exclude it.
@@ -402,12 +406,7 @@ fn forbid_nul(schema: &mut RefOr<Schema>) {
     };
     match schema {
         Schema::Object(object) => {
-            let text = match &object.schema_type {
-                SchemaType::Type(Type::String) => true,
-                SchemaType::Array(types) => types.contains(&Type::String),
-                _ => false,
-            };
-            if text
+            if is_text(object)
                 && object.pattern.is_none()
                 && object.format.is_none()
                 && object.enum_values.is_none()

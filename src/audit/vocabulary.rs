@@ -89,6 +89,10 @@ closed_set! {
         ReferralRead => "referral.read",
         ReferralList => "referral.list",
         ReferralTransition => "referral.transition",
+        /// A provider's progress update posted on a referral in progress.
+        ReferralProgress => "referral.progress",
+        /// A referral's progress updates read.
+        ReferralProgressList => "referral.progress_list",
         StatsExport => "stats.export",
         /// A statistical release made (by the server or the operator).
         StatsRelease => "stats.release",
@@ -197,7 +201,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 58);
+        assert_eq!(Action::ALL.len(), 60);
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub enum Action {
     ReferralRespond,
     /// Cancel a referral (the referring city).
     ReferralCancel,
+    /// Post a progress update on a referral in progress (the provider).
+    ReferralProgress,
     StatsRead,
     AuditRead,
     /// Read published assessment instruments.
@@ -71,7 +73,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -99,6 +101,7 @@ impl Action {
         Action::ReferralRead,
         Action::ReferralRespond,
         Action::ReferralCancel,
+        Action::ReferralProgress,
         Action::StatsRead,
         Action::AuditRead,
         Action::InstrumentRead,
@@ -176,9 +179,10 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
             Some(OwnCities)
         }
         (R::SocialWorker | R::CitySupervisor, A::ReferralList | A::ReferralRead) => Some(OwnCities),
-        (R::ProviderStaff, A::ReferralList | A::ReferralRead | A::ReferralRespond) => {
-            Some(OwnOrganisation)
-        }
+        (
+            R::ProviderStaff,
+            A::ReferralList | A::ReferralRead | A::ReferralRespond | A::ReferralProgress,
+        ) => Some(OwnOrganisation),
 
         (R::CitySupervisor, A::StatsRead) => Some(OwnCities),
         (R::MinistryOfficial, A::StatsRead) => Some(Anything),

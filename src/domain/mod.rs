@@ -69,7 +69,7 @@ pub use assessment::{AssessmentState, ScoreDimension, Stage};
 pub use case::{CaseStatus, ConsentGiver, OriginKind, Sex, VulnerabilityFlag};
 pub use ids::{
     AssessmentId, CaseId, CityId, GovernorateId, GrantRequestId, HouseholdId, InstrumentId, NoteId,
-    OrganisationId, ReferralId, SubjectId, TransferId, UserId,
+    OrganisationId, ReferralId, ReferralUpdateId, SubjectId, TransferId, UserId,
 };
 pub use month::{Month, Period};
 pub use referral::{Need, ReferralState, Transition};

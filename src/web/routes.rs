@@ -66,6 +66,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(referrals::routes::start_referral)
                 .service(referrals::routes::complete_referral)
                 .service(referrals::routes::cancel_referral)
+                .service(referrals::routes::post_update)
+                .service(referrals::routes::list_updates)
                 .service(assessments::routes::list_instruments)
                 .service(assessments::routes::get_instrument)
                 .service(assessments::routes::publish_instrument)
@@ -200,6 +202,16 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         "post",
         "/api/v1/referrals/{id}/cancel",
         Some(Action::ReferralCancel),
+    ),
+    (
+        "post",
+        "/api/v1/referrals/{id}/updates",
+        Some(Action::ReferralProgress),
+    ),
+    (
+        "get",
+        "/api/v1/referrals/{id}/updates",
+        Some(Action::ReferralRead),
     ),
     ("get", "/api/v1/instruments", Some(Action::InstrumentRead)),
     (

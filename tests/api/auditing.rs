@@ -197,6 +197,7 @@ fn valid_body(method: &str, path: &str, city: sanad::domain::CityId) -> Value {
             "kind": "psychosocial", "organisation_id": id, "reason": "x"
         }),
         ("post", "/api/v1/referrals/{id}/complete") => serde_json::json!({"outcome": "other"}),
+        ("post", "/api/v1/referrals/{id}/updates") => serde_json::json!({"note": "x"}),
         ("post", "/api/v1/instruments") => {
             let mut definition: Value =
                 serde_json::from_str(sanad::assessments::instrument::DEFAULT).unwrap();

@@ -25,6 +25,7 @@ mod health;
 mod helpers;
 mod input;
 mod limits;
+mod livelihoods;
 mod logs;
 mod openapi;
 mod paging;

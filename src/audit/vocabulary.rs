@@ -76,6 +76,13 @@ closed_set! {
         CaseClose => "case.close",
         CaseReopen => "case.reopen",
         CaseErase => "case.erase",
+        /// A closure asked for (a closed reason, a sealed note).
+        ClosureRequest => "closure.request",
+        ClosureList => "closure.list",
+        /// A closure request approved by a second person: the case closed.
+        ClosureApprove => "closure.approve",
+        /// A closure request returned to the worker with a reason.
+        ClosureReturn => "closure.return",
         NoteCreate => "note.create",
         NoteList => "note.list",
         HouseholdCreate => "household.create",
@@ -152,6 +159,7 @@ closed_set! {
         Stats => "stats",
         Instrument => "instrument",
         Assessment => "assessment",
+        ClosureRequest => "closure_request",
     }
 }
 
@@ -201,7 +209,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 60);
+        assert_eq!(Action::ALL.len(), 64);
     }
 
     #[test]

@@ -56,6 +56,12 @@ pub enum Action {
     ReferralCancel,
     /// Post a progress update on a referral in progress (the provider).
     ReferralProgress,
+    /// Ask for a case to be closed.
+    ClosureRequest,
+    /// Read a case's closure requests.
+    ClosureRead,
+    /// Approve or return a closure request (never one's own).
+    ClosureDecide,
     StatsRead,
     AuditRead,
     /// Read published assessment instruments.
@@ -73,7 +79,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 39] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -102,6 +108,9 @@ impl Action {
         Action::ReferralRespond,
         Action::ReferralCancel,
         Action::ReferralProgress,
+        Action::ClosureRequest,
+        Action::ClosureRead,
+        Action::ClosureDecide,
         Action::StatsRead,
         Action::AuditRead,
         Action::InstrumentRead,
@@ -155,6 +164,10 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
             Some(OwnCities)
         }
         (R::CitySupervisor, A::AssessmentReview) => Some(OwnCities),
+        (R::SocialWorker | R::CitySupervisor, A::ClosureRequest | A::ClosureRead) => {
+            Some(OwnCities)
+        }
+        (R::CitySupervisor, A::ClosureDecide) => Some(OwnCities),
         (R::Admin, A::PlaceWrite | A::UserRead | A::UserWrite | A::UserApprove) => Some(Anything),
         (R::CitySupervisor, A::UserRead | A::UserApprove) => Some(OwnCities),
 

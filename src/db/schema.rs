@@ -276,6 +276,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    closure_requests (id) {
+        id -> Text,
+        case_id -> Text,
+        city_id -> Text,
+        reason -> Text,
+        note_enc -> Nullable<Binary>,
+        status -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        return_reason_enc -> Nullable<Binary>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     referral_updates (id) {
         id -> Text,
         referral_id -> Text,
@@ -413,6 +430,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfers,
     referrals,
     referral_updates,
+    closure_requests,
     stats_releases,
     stats_ledger,
     stats_frozen_months,

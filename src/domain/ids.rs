@@ -140,6 +140,10 @@ id_type!(
     /// A provider's progress note on a referral in progress.
     ReferralUpdateId
 );
+id_type!(
+    /// A social worker's request that a case be closed.
+    ClosureRequestId
+);
 
 impl From<CaseId> for SubjectId {
     fn from(id: CaseId) -> SubjectId {

@@ -8,7 +8,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Action;
 use crate::web::{docs, metrics};
 use crate::{
-    assessments, audit, auth, cases, health, households, places, referrals, stats, transfers, users,
+    assessments, audit, auth, cases, closures, health, households, places, referrals, stats,
+    transfers, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -68,6 +69,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(referrals::routes::cancel_referral)
                 .service(referrals::routes::post_update)
                 .service(referrals::routes::list_updates)
+                .service(closures::routes::request_closure)
+                .service(closures::routes::list_closure_requests)
+                .service(closures::routes::approve_closure)
+                .service(closures::routes::return_closure)
                 .service(assessments::routes::list_instruments)
                 .service(assessments::routes::get_instrument)
                 .service(assessments::routes::publish_instrument)
@@ -144,6 +149,26 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         Some(Action::CaseReopen),
     ),
     ("post", "/api/v1/cases/{id}/erase", Some(Action::CaseErase)),
+    (
+        "post",
+        "/api/v1/cases/{id}/closure-requests",
+        Some(Action::ClosureRequest),
+    ),
+    (
+        "get",
+        "/api/v1/cases/{id}/closure-requests",
+        Some(Action::ClosureRead),
+    ),
+    (
+        "post",
+        "/api/v1/closure-requests/{id}/approve",
+        Some(Action::ClosureDecide),
+    ),
+    (
+        "post",
+        "/api/v1/closure-requests/{id}/return",
+        Some(Action::ClosureDecide),
+    ),
     ("post", "/api/v1/households", Some(Action::HouseholdCreate)),
     (
         "get",

@@ -13,6 +13,7 @@ mod auditing;
 mod auth;
 mod canary;
 mod cases;
+mod closure;
 mod consent;
 mod cors;
 mod demo;

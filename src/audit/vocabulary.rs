@@ -87,6 +87,9 @@ closed_set! {
         NoteList => "note.list",
         HouseholdCreate => "household.create",
         HouseholdRead => "household.read",
+        /// Several members of a household referred at once (the subjects
+        /// name each person and each referral made).
+        HouseholdRefer => "household.refer",
         TransferCreate => "transfer.create",
         TransferList => "transfer.list",
         TransferAccept => "transfer.accept",
@@ -209,7 +212,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 64);
+        assert_eq!(Action::ALL.len(), 65);
     }
 
     #[test]

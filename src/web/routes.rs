@@ -69,6 +69,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(referrals::routes::cancel_referral)
                 .service(referrals::routes::post_update)
                 .service(referrals::routes::list_updates)
+                .service(households::routes::refer_household)
                 .service(closures::routes::request_closure)
                 .service(closures::routes::list_closure_requests)
                 .service(closures::routes::approve_closure)
@@ -174,6 +175,11 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         "get",
         "/api/v1/households/{id}",
         Some(Action::HouseholdRead),
+    ),
+    (
+        "post",
+        "/api/v1/households/{id}/referrals",
+        Some(Action::ReferralCreate),
     ),
     (
         "post",

@@ -24,6 +24,7 @@ mod errors;
 mod faults;
 mod health;
 mod helpers;
+mod household_referrals;
 mod input;
 mod limits;
 mod livelihoods;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod cli;
+pub mod closures;
 pub mod crypto;
 pub mod db;
 pub mod demo;

@@ -76,10 +76,20 @@ closed_set! {
         CaseClose => "case.close",
         CaseReopen => "case.reopen",
         CaseErase => "case.erase",
+        /// A closure asked for (a closed reason, a sealed note).
+        ClosureRequest => "closure.request",
+        ClosureList => "closure.list",
+        /// A closure request approved by a second person: the case closed.
+        ClosureApprove => "closure.approve",
+        /// A closure request returned to the worker with a reason.
+        ClosureReturn => "closure.return",
         NoteCreate => "note.create",
         NoteList => "note.list",
         HouseholdCreate => "household.create",
         HouseholdRead => "household.read",
+        /// Several members of a household referred at once (the subjects
+        /// name each person and each referral made).
+        HouseholdRefer => "household.refer",
         TransferCreate => "transfer.create",
         TransferList => "transfer.list",
         TransferAccept => "transfer.accept",
@@ -89,6 +99,10 @@ closed_set! {
         ReferralRead => "referral.read",
         ReferralList => "referral.list",
         ReferralTransition => "referral.transition",
+        /// A provider's progress update posted on a referral in progress.
+        ReferralProgress => "referral.progress",
+        /// A referral's progress updates read.
+        ReferralProgressList => "referral.progress_list",
         StatsExport => "stats.export",
         /// A statistical release made (by the server or the operator).
         StatsRelease => "stats.release",
@@ -148,6 +162,7 @@ closed_set! {
         Stats => "stats",
         Instrument => "instrument",
         Assessment => "assessment",
+        ClosureRequest => "closure_request",
     }
 }
 
@@ -197,7 +212,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 58);
+        assert_eq!(Action::ALL.len(), 65);
     }
 
     #[test]

@@ -54,6 +54,14 @@ pub enum Action {
     ReferralRespond,
     /// Cancel a referral (the referring city).
     ReferralCancel,
+    /// Post a progress update on a referral in progress (the provider).
+    ReferralProgress,
+    /// Ask for a case to be closed.
+    ClosureRequest,
+    /// Read a case's closure requests.
+    ClosureRead,
+    /// Approve or return a closure request (never one's own).
+    ClosureDecide,
     StatsRead,
     AuditRead,
     /// Read published assessment instruments.
@@ -71,7 +79,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 39] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -99,6 +107,10 @@ impl Action {
         Action::ReferralRead,
         Action::ReferralRespond,
         Action::ReferralCancel,
+        Action::ReferralProgress,
+        Action::ClosureRequest,
+        Action::ClosureRead,
+        Action::ClosureDecide,
         Action::StatsRead,
         Action::AuditRead,
         Action::InstrumentRead,
@@ -152,6 +164,10 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
             Some(OwnCities)
         }
         (R::CitySupervisor, A::AssessmentReview) => Some(OwnCities),
+        (R::SocialWorker | R::CitySupervisor, A::ClosureRequest | A::ClosureRead) => {
+            Some(OwnCities)
+        }
+        (R::CitySupervisor, A::ClosureDecide) => Some(OwnCities),
         (R::Admin, A::PlaceWrite | A::UserRead | A::UserWrite | A::UserApprove) => Some(Anything),
         (R::CitySupervisor, A::UserRead | A::UserApprove) => Some(OwnCities),
 
@@ -176,9 +192,10 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
             Some(OwnCities)
         }
         (R::SocialWorker | R::CitySupervisor, A::ReferralList | A::ReferralRead) => Some(OwnCities),
-        (R::ProviderStaff, A::ReferralList | A::ReferralRead | A::ReferralRespond) => {
-            Some(OwnOrganisation)
-        }
+        (
+            R::ProviderStaff,
+            A::ReferralList | A::ReferralRead | A::ReferralRespond | A::ReferralProgress,
+        ) => Some(OwnOrganisation),
 
         (R::CitySupervisor, A::StatsRead) => Some(OwnCities),
         (R::MinistryOfficial, A::StatsRead) => Some(Anything),

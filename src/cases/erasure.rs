@@ -2,8 +2,8 @@
 //!
 //! In one transaction, with the case locked: their open referrals are
 //! cancelled (providers lose them at once); the free text of every referral
-//! of theirs, their transfers, their notes and their blind indexes are
-//! removed; they leave their household, whose label is erased with its last
+//! of theirs, their providers' progress updates, their closure requests,
+//! their transfers, their notes and their blind indexes are removed; they leave their household, whose label is erased with its last
 //! member or, if it names them, sealed again without their names under a
 //! fresh key; their data key is destroyed; and the row keeps only the
 //! coarse categories the statistics count (city, sex, birth year, status,
@@ -20,7 +20,9 @@ use diesel::prelude::*;
 use crate::crypto::blind_index::name_tokens;
 use crate::crypto::{Keyring, Sealed};
 use crate::db::AnyConnection;
-use crate::db::schema::{case_notes, case_search_index, cases, referrals, transfers};
+use crate::db::schema::{
+    case_notes, case_search_index, cases, closure_requests, referral_updates, referrals, transfers,
+};
 use crate::domain::{CaseStatus, ReferralId, UserId, time};
 use crate::error::ApiError;
 use crate::households::store::{self as households, LabelAfter};
@@ -53,6 +55,10 @@ pub fn erase(
             referrals::decision_reason_enc.eq(None::<Sealed>),
             referrals::due_by.eq(None::<NaiveDate>),
         ))
+        .execute(conn)?;
+    diesel::delete(referral_updates::table.filter(referral_updates::case_id.eq(row.id)))
+        .execute(conn)?;
+    diesel::delete(closure_requests::table.filter(closure_requests::case_id.eq(row.id)))
         .execute(conn)?;
     diesel::delete(transfers::table.filter(transfers::case_id.eq(row.id))).execute(conn)?;
     diesel::delete(case_notes::table.filter(case_notes::case_id.eq(row.id))).execute(conn)?;

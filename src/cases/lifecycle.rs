@@ -7,15 +7,39 @@ use diesel::prelude::*;
 
 use crate::crypto::{FieldCipher, Keyring, Opened, Sealed};
 use crate::db::AnyConnection;
-use crate::db::schema::{case_notes, case_search_index, cases};
-use crate::domain::{CaseId, CaseStatus, CityId, HouseholdId, NonBlank, NoteId, time};
+use crate::db::schema::{case_notes, case_search_index, cases, referrals};
+use crate::domain::{
+    CaseId, CaseStatus, CityId, HouseholdId, NonBlank, NoteId, ReferralId, ReferralState, time,
+};
 use crate::error::ApiError;
 
 use super::data_keys;
 use super::row::{CaseRow, TABLE};
 use super::sealing::integrity;
 
-/// Closes a case, keeping the reason sealed with the person's key.
+/// Refuses (409) while the case has open referrals (pending, accepted or
+/// in progress), naming them by id so they can be resolved first; nothing
+/// about the person is in the message. Run with the case locked, in the
+/// transaction that closes or asks to close.
+pub fn refuse_while_open(conn: &mut AnyConnection, case: CaseId) -> Result<(), ApiError> {
+    let open: Vec<ReferralId> = referrals::table
+        .filter(referrals::case_id.eq(case))
+        .filter(referrals::state.eq_any(ReferralState::OPEN))
+        .select(referrals::id)
+        .order(referrals::id.asc())
+        .load(conn)?;
+    if open.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = open.iter().map(ReferralId::to_string).collect();
+    Err(ApiError::Conflict(format!(
+        "The case has open referrals; complete, decline or cancel them before closing: {}.",
+        ids.join(", ")
+    )))
+}
+
+/// Closes a case, keeping the reason sealed with the person's key; refused
+/// (409) while it has open referrals.
 pub fn close(
     conn: &mut AnyConnection,
     keyring: &Keyring,
@@ -25,6 +49,7 @@ pub fn close(
     if row.status == CaseStatus::Closed {
         return Err(ApiError::Conflict("The case is already closed.".into()));
     }
+    refuse_while_open(conn, row.id)?;
     let person = data_keys::load(conn, keyring, row.id)?;
     let sealed = person
         .row(row.id, row.city_id)

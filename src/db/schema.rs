@@ -276,6 +276,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    closure_requests (id) {
+        id -> Text,
+        case_id -> Text,
+        city_id -> Text,
+        reason -> Text,
+        note_enc -> Nullable<Binary>,
+        status -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        return_reason_enc -> Nullable<Binary>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    referral_updates (id) {
+        id -> Text,
+        referral_id -> Text,
+        case_id -> Text,
+        city_id -> Text,
+        note_enc -> Binary,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     stats_releases (seq) {
         seq -> BigInt,
         id -> Text,
@@ -378,6 +407,7 @@ diesel::joinable!(grant_requests -> organisations (organisation_id));
 diesel::joinable!(grant_requests -> users (user_id));
 diesel::joinable!(organisations -> cities (city_id));
 diesel::joinable!(audit_subjects -> audit_events (event_id));
+diesel::joinable!(referral_updates -> referrals (referral_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     governorates,
@@ -399,6 +429,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_notes,
     transfers,
     referrals,
+    referral_updates,
+    closure_requests,
     stats_releases,
     stats_ledger,
     stats_frozen_months,

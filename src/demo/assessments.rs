@@ -135,7 +135,7 @@ pub(super) fn assess(
     // Support that ended well lifts a person more than time alone.
     let helped = referrals
         .iter()
-        .any(|r| r.case_id == case.row.id && r.outcome == Some(Outcome::CompletedSuccessfully));
+        .any(|r| r.case_id == case.row.id && r.outcome.is_some_and(Outcome::is_success));
     let gain = if helped { 0.25 } else { 0.05 } + (rng.range(-10, 10) as f64) / 100.0;
     let mut last = baseline_at;
     if rng.chance(0.65)

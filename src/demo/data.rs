@@ -3,6 +3,8 @@
 //! really use, and their usual Latin transliterations. Every person the seed
 //! makes up is drawn from these lists; none of it is anyone's real record.
 
+use crate::domain::OrganisationKind;
+
 /// A city or district: its case-number code, names, governorate code (as
 /// seeded by the first migration) and a weight, roughly the share of
 /// returnees it receives (Nineveh, Anbar and Salah ad-Din most of all).
@@ -262,6 +264,11 @@ pub const REFERRAL_REASONS: &[&str] = &[
     "دورة محو أمية",
     "دعم لمشروع صغير",
     "جلسات دعم للأطفال",
+    "البحث عن فرصة عمل مناسبة",
+    "استخراج البطاقة الوطنية وشهادة الجنسية",
+    "استشارة قانونية بشأن إثبات النسب",
+    "متابعة صحية لمرض مزمن",
+    "المشاركة في أنشطة المركز المجتمعي",
 ];
 
 pub const OUTCOME_NOTES: &[&str] = &[
@@ -284,9 +291,20 @@ pub const CLOSURE_REASONS: &[&str] = &[
 ];
 
 /// Providers each city has one of, by kind.
-pub const PSYCHOSOCIAL_CENTRE: &str = "Psychosocial support centre";
-pub const SCHOOL_OFFICE: &str = "Education directorate, returnee desk";
-pub const VOCATIONAL_CENTRE: &str = "Vocational training centre";
+/// The name of a city's demo provider of `kind` (the city is added).
+pub fn provider_name(kind: OrganisationKind) -> &'static str {
+    match kind {
+        OrganisationKind::Psychosocial => "Psychosocial support centre",
+        OrganisationKind::Education => "Education directorate, returnee desk",
+        OrganisationKind::VocationalTraining => "Vocational training centre",
+        OrganisationKind::Employment => "Job placement office",
+        OrganisationKind::BusinessSupport => "Small business support programme",
+        OrganisationKind::CivilDocumentation => "Civil status directorate, returnee desk",
+        OrganisationKind::Health => "Primary health care centre",
+        OrganisationKind::LegalAid => "Legal aid clinic",
+        OrganisationKind::Community => "Community centre",
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,9 @@ use chrono::NaiveDateTime;
 use crate::cases::sealing::SealedCase;
 use crate::crypto::PersonKeys;
 use crate::domain::referral::Outcome as ReferralOutcome;
-use crate::domain::{CaseStatus, Need, NonBlank, OrganisationId, OrganisationKind, ReferralState};
+use crate::domain::{
+    CaseStatus, Need, NonBlank, OrganisationId, OrganisationKind, ReferralState, VulnerabilityFlag,
+};
 use crate::error::ApiError;
 use crate::referrals::model::{NewReferral, ReferralRow};
 use crate::referrals::store as referrals;
@@ -31,7 +33,7 @@ pub(super) fn follow_up(
     let mut last_change = opened;
     let mut open_referral = false;
     if member.input.consent.share_with_providers && rng.chance(0.45) {
-        let (kind, organisation_id, needs) = referral_kind(rng, office, member);
+        let (kind, organisation_id, needs) = referral_kind(rng, office, member)?;
         let created = before_now(now, opened + chrono::Duration::days(rng.range(1, 30)));
         let reason = NonBlank::parse(*rng.pick(data::REFERRAL_REASONS))
             .map_err(|_| anyhow::anyhow!("generated a blank referral reason"))?;
@@ -92,30 +94,66 @@ fn referral_kind(
     rng: &mut Rng,
     office: &CityOffice,
     member: &Member,
-) -> (OrganisationKind, OrganisationId, Vec<Need>) {
+) -> anyhow::Result<(OrganisationKind, OrganisationId, Vec<Need>)> {
+    use OrganisationKind as K;
     let school_age = !member.mother && (6..18).contains(&member.age);
-    let psychosocial = (
-        OrganisationKind::Psychosocial,
-        office.psychosocial,
-        vec![*rng.pick(&[Need::Counselling, Need::TraumaSupport, Need::FamilySupport])],
-    );
-    if member.mother && rng.chance(0.6) {
-        let need = *rng.pick(&[
-            Need::SkillsTraining,
-            Need::Literacy,
-            Need::SmallBusiness,
-            Need::JobPlacement,
-        ]);
-        (
-            OrganisationKind::VocationalTraining,
-            office.vocational,
-            vec![need],
-        )
-    } else if school_age && rng.chance(0.6) {
-        let need = *rng.pick(&[Need::SchoolEnrolment, Need::CatchUpClasses]);
-        (OrganisationKind::Education, office.education, vec![need])
-    } else {
-        psychosocial
+    let flags = &member.input.vulnerability_flags;
+    let (kind, needs): (OrganisationKind, &[Need]) =
+        if flags.contains(&VulnerabilityFlag::LacksCivilDocuments) && rng.chance(0.5) {
+            if rng.chance(0.7) {
+                (K::CivilDocumentation, &[Need::CivilDocuments])
+            } else {
+                (K::LegalAid, &[Need::LegalAdvice, Need::CivilDocuments])
+            }
+        } else if member.mother && rng.chance(0.6) {
+            match rng.weighted(&[40, 30, 30]) {
+                0 => (
+                    K::VocationalTraining,
+                    &[Need::SkillsTraining, Need::Literacy],
+                ),
+                1 => (K::Employment, &[Need::JobPlacement]),
+                _ => (
+                    K::BusinessSupport,
+                    &[Need::SmallBusiness, Need::StartUpGrant],
+                ),
+            }
+        } else if school_age && rng.chance(0.6) {
+            (K::Education, &[Need::SchoolEnrolment, Need::CatchUpClasses])
+        } else if (flags.contains(&VulnerabilityFlag::ChronicIllness)
+            || flags.contains(&VulnerabilityFlag::Disability))
+            && rng.chance(0.5)
+            || rng.chance(0.08)
+        {
+            (K::Health, &[Need::HealthCare, Need::MentalHealthCare])
+        } else if rng.chance(0.15) {
+            (K::Community, &[Need::CommunityActivities])
+        } else {
+            (
+                K::Psychosocial,
+                &[Need::Counselling, Need::TraumaSupport, Need::FamilySupport],
+            )
+        };
+    Ok((kind, office.provider(kind)?, vec![*rng.pick(needs)]))
+}
+
+/// The outcome of a completed referral of `kind`: the one its service aims
+/// at, most often, or one of the general outcomes.
+fn outcome(rng: &mut Rng, kind: OrganisationKind) -> ReferralOutcome {
+    let achieved = match kind {
+        OrganisationKind::Employment => ReferralOutcome::Employed,
+        OrganisationKind::Education => ReferralOutcome::Enrolled,
+        OrganisationKind::VocationalTraining => ReferralOutcome::Certified,
+        OrganisationKind::CivilDocumentation | OrganisationKind::LegalAid => {
+            ReferralOutcome::DocumentsIssued
+        }
+        _ => ReferralOutcome::CompletedSuccessfully,
+    };
+    match rng.weighted(&[50, 15, 20, 5, 10]) {
+        0 => achieved,
+        1 => ReferralOutcome::CompletedSuccessfully,
+        2 => ReferralOutcome::DroppedOut,
+        3 => ReferralOutcome::NotEligible,
+        _ => ReferralOutcome::Other,
     }
 }
 
@@ -176,12 +214,7 @@ fn play_referral(
                 at = started;
             }
             if target == 5 && completed < now && row.started_at.is_some() {
-                let outcome = match rng.weighted(&[65, 20, 5, 10]) {
-                    0 => ReferralOutcome::CompletedSuccessfully,
-                    1 => ReferralOutcome::DroppedOut,
-                    2 => ReferralOutcome::NotEligible,
-                    _ => ReferralOutcome::Other,
-                };
+                let outcome = outcome(rng, row.kind);
                 row.state = ReferralState::Completed;
                 row.outcome = Some(outcome);
                 if rng.chance(0.5) {

@@ -1,5 +1,5 @@
 //! What a demo data set starts from, in one transaction: the places of
-//! `data`, each city's three providers, and an account of every role (with
+//! `data`, each city's providers (one of every kind), and an account of every role (with
 //! a password shown once).
 
 use diesel::prelude::*;
@@ -25,7 +25,7 @@ pub struct DemoUser {
 }
 
 /// A city of the data set with its office: the worker who opens its cases
-/// and its three providers.
+/// and its providers, one of every kind.
 pub(super) struct CityOffice {
     pub(super) id: CityId,
     pub(super) code: &'static str,
@@ -34,9 +34,19 @@ pub(super) struct CityOffice {
     pub(super) worker: UserId,
     /// The city's demo supervisor: reviews the demo assessments.
     pub(super) supervisor: UserId,
-    pub(super) psychosocial: OrganisationId,
-    pub(super) education: OrganisationId,
-    pub(super) vocational: OrganisationId,
+    /// One provider of each kind, in the order of `OrganisationKind::ALL`.
+    pub(super) providers: Vec<(OrganisationKind, OrganisationId)>,
+}
+
+impl CityOffice {
+    /// The city's provider of `kind`.
+    pub(super) fn provider(&self, kind: OrganisationKind) -> anyhow::Result<OrganisationId> {
+        self.providers
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| anyhow::anyhow!("the demo city has no {} provider", kind.as_str()))
+    }
 }
 
 /// Cities, providers and demo accounts, made once and found again on later
@@ -71,6 +81,7 @@ pub(super) fn prepare(
             ("psy", OrganisationKind::Psychosocial),
             ("edu", OrganisationKind::Education),
             ("voc", OrganisationKind::VocationalTraining),
+            ("job", OrganisationKind::Employment),
         ] {
             accounts.push((
                 format!("{prefix}-{code}"),
@@ -104,9 +115,11 @@ pub(super) fn prepare(
         let mut offices = Vec::new();
         for place in data::PLACES {
             let city = ensure_city(conn, place)?;
-            let org = |conn: &mut AnyConnection, kind, name: &str| {
-                ensure_organisation(conn, city, kind, &format!("{name} — {}", place.name_en))
-            };
+            let mut providers = Vec::new();
+            for &kind in OrganisationKind::ALL {
+                let name = format!("{} — {}", data::provider_name(kind), place.name_en);
+                providers.push((kind, ensure_organisation(conn, city, kind, &name)?));
+            }
             offices.push(CityOffice {
                 id: city,
                 code: place.code,
@@ -114,17 +127,7 @@ pub(super) fn prepare(
                 weight: place.weight,
                 worker: UserId::new(),
                 supervisor: UserId::new(),
-                psychosocial: org(
-                    conn,
-                    OrganisationKind::Psychosocial,
-                    data::PSYCHOSOCIAL_CENTRE,
-                )?,
-                education: org(conn, OrganisationKind::Education, data::SCHOOL_OFFICE)?,
-                vocational: org(
-                    conn,
-                    OrganisationKind::VocationalTraining,
-                    data::VOCATIONAL_CENTRE,
-                )?,
+                providers,
             });
         }
         let mut report = Vec::new();
@@ -137,9 +140,11 @@ pub(super) fn prepare(
                         _ => Vec::new(),
                     };
                     let organisation_id = match (kind, office) {
-                        (Some(OrganisationKind::Psychosocial), Some(o)) => Some(o.psychosocial),
-                        (Some(OrganisationKind::Education), Some(o)) => Some(o.education),
-                        (Some(OrganisationKind::VocationalTraining), Some(o)) => Some(o.vocational),
+                        (Some(kind), Some(o)) => o
+                            .providers
+                            .iter()
+                            .find(|(k, _)| *k == kind)
+                            .map(|(_, id)| *id),
                         _ => None,
                     };
                     let row = users::create(

@@ -94,7 +94,7 @@ id_type!(
     CityId
 );
 id_type!(
-    /// A provider organisation: psychosocial, education or vocational training.
+    /// A provider organisation (psychosocial, education, employment, …).
     OrganisationId
 );
 
@@ -135,6 +135,14 @@ id_type!(
 id_type!(
     /// An assessment of a case with an instrument.
     AssessmentId
+);
+id_type!(
+    /// A provider's progress note on a referral in progress.
+    ReferralUpdateId
+);
+id_type!(
+    /// A social worker's request that a case be closed.
+    ClosureRequestId
 );
 
 impl From<CaseId> for SubjectId {

@@ -53,6 +53,7 @@ macro_rules! text_enum {
 pub mod account;
 pub mod assessment;
 pub mod case;
+pub mod closure;
 pub mod ids;
 pub mod month;
 pub mod referral;
@@ -67,9 +68,11 @@ pub use account::{
 };
 pub use assessment::{AssessmentState, ScoreDimension, Stage};
 pub use case::{CaseStatus, ConsentGiver, OriginKind, Sex, VulnerabilityFlag};
+pub use closure::{ClosureReason, ClosureStatus};
 pub use ids::{
-    AssessmentId, CaseId, CityId, GovernorateId, GrantRequestId, HouseholdId, InstrumentId, NoteId,
-    OrganisationId, ReferralId, SubjectId, TransferId, UserId,
+    AssessmentId, CaseId, CityId, ClosureRequestId, GovernorateId, GrantRequestId, HouseholdId,
+    InstrumentId, NoteId, OrganisationId, ReferralId, ReferralUpdateId, SubjectId, TransferId,
+    UserId,
 };
 pub use month::{Month, Period};
 pub use referral::{Need, ReferralState, Transition};

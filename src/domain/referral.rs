@@ -69,8 +69,27 @@ text_enum!(
         DroppedOut => "dropped_out",
         NotEligible => "not_eligible",
         Other => "other",
+        /// Placed in a job (employment, vocational training).
+        Employed => "employed",
+        /// Enrolled in school or a course.
+        Enrolled => "enrolled",
+        /// Finished a course with a certificate.
+        Certified => "certified",
+        /// Civil documents issued (civil documentation, legal aid).
+        DocumentsIssued => "documents_issued",
     }
 );
+
+impl Outcome {
+    /// Whether the service achieved what it was for: completed
+    /// successfully, or a job, a place, a certificate or documents.
+    pub fn is_success(self) -> bool {
+        !matches!(
+            self,
+            Outcome::DroppedOut | Outcome::NotEligible | Outcome::Other
+        )
+    }
+}
 
 text_enum!(
     /// What the person needs from the provider: a closed set, so no free
@@ -85,6 +104,12 @@ text_enum!(
         SkillsTraining => "skills_training",
         JobPlacement => "job_placement",
         SmallBusiness => "small_business",
+        StartUpGrant => "start_up_grant",
+        CivilDocuments => "civil_documents",
+        LegalAdvice => "legal_advice",
+        HealthCare => "health_care",
+        MentalHealthCare => "mental_health_care",
+        CommunityActivities => "community_activities",
     }
 );
 

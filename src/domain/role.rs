@@ -82,13 +82,20 @@ impl FromStr for Role {
     }
 }
 
-// What a provider organisation offers; a referral's kind. (No doc comment:
+// What a provider organisation offers; a referral's kind. Employment is job
+// placement, community is community-based programmes. (No doc comment:
 // it would become the schema's description in the OpenAPI document.)
 text_enum!(
     OrganisationKind {
         Psychosocial => "psychosocial",
         Education => "education",
         VocationalTraining => "vocational_training",
+        Employment => "employment",
+        BusinessSupport => "business_support",
+        CivilDocumentation => "civil_documentation",
+        Health => "health",
+        LegalAid => "legal_aid",
+        Community => "community",
     }
 );
 

@@ -1,5 +1,6 @@
 //! `POST /cases/{id}/referrals`, `GET /referrals`, `GET /referrals/{id}`,
-//! `POST /referrals/{id}/{accept|decline|start|complete|cancel}`.
+//! `POST /referrals/{id}/{accept|decline|start|complete|cancel}`,
+//! `POST` and `GET /referrals/{id}/updates`.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
@@ -7,7 +8,7 @@ use crate::audit;
 use crate::auth::guard::{Done, Tx};
 use crate::auth::policy::Action;
 use crate::cases::row::CaseRow;
-use crate::domain::{CaseId, ReferralId, Transition, time};
+use crate::domain::{CaseId, NonBlank, ReferralId, Transition, time};
 use crate::error::{ApiError, Problem};
 use crate::pagination::Page;
 use crate::web::context::Context;
@@ -19,6 +20,7 @@ use super::model::{
     ReferralRow, ReferralView,
 };
 use super::store::{self, ListFilter, ListKey};
+use super::updates::{self, CreateReferralUpdate, ReferralUpdate};
 use super::views::{view, view_for, views_for};
 
 /// Refer a case to a provider organisation of the same kind. The person
@@ -289,4 +291,76 @@ pub async fn cancel_referral(
         ..TransitionInput::default()
     };
     step(ctx, id.into_inner(), Transition::Cancel, input).await
+}
+
+/// Post a progress update on a referral in progress (provider staff of its
+/// organisation): a short note, kept encrypted with the case. Only while
+/// the referral is `in_progress` (409 otherwise; `pending`, `accepted`,
+/// `completed`, `declined` and `cancelled` take none).
+#[utoipa::path(
+    tag = "referrals",
+    params(("id" = String, Path, format = Uuid)),
+    request_body = CreateReferralUpdate,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = ReferralUpdate),
+        (status = 409, description = "The referral is not in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 410, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/referrals/{id}/updates")]
+pub async fn post_update(
+    ctx: Context,
+    id: web::Path<ReferralId>,
+    body: ApiJson<CreateReferralUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let note = NonBlank::parse(body.0.note).map_err(|e| e.at("note").into());
+    let update = ctx
+        .act_with(
+            Action::ReferralProgress,
+            id.into_inner(),
+            note,
+            |tx, row: ReferralRow, note| {
+                let update = updates::add(tx.conn, tx.keyring, &row, &note, tx.principal.user_id)?;
+                let event = tx
+                    .event_on(audit::Action::ReferralProgress, &row)
+                    .showing([row.case_id]);
+                Ok((update, Some(event)))
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(update))
+}
+
+/// A referral's progress updates, oldest first: for the referring city,
+/// and for the provider while the referral is open.
+#[utoipa::path(
+    tag = "referrals",
+    params(("id" = String, Path, format = Uuid)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<ReferralUpdate>),
+        (status = 410, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/referrals/{id}/updates")]
+pub async fn list_updates(
+    ctx: Context,
+    id: web::Path<ReferralId>,
+) -> Result<HttpResponse, ApiError> {
+    let list = ctx
+        .act(
+            Action::ReferralRead,
+            id.into_inner(),
+            |tx, row: ReferralRow| {
+                let list = updates::list(tx.conn, tx.keyring, &row)?;
+                let event = tx
+                    .event_on(audit::Action::ReferralProgressList, &row)
+                    .showing([row.case_id])
+                    .detail(format!("{} updates", list.len()));
+                Ok((list, Some(event)))
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
 }

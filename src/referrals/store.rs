@@ -395,5 +395,6 @@ pub fn move_to_city(
             ))
             .execute(conn)?;
     }
+    super::updates::move_to_city(conn, &person, case.id, city)?;
     Ok(rows.len())
 }

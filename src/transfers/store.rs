@@ -300,7 +300,7 @@ pub fn carry_out(
 }
 
 /// One person and everything held about them — the case and its notes,
-/// referrals, assessments — re-sealed for `to`.
+/// referrals, assessments, closure requests — re-sealed for `to`.
 fn move_person(
     conn: &mut AnyConnection,
     keyring: &Keyring,
@@ -311,5 +311,6 @@ fn move_person(
     lifecycle::move_to_city(conn, keyring, case, to, household)?;
     referrals::move_to_city(conn, keyring, case, to)?;
     crate::assessments::store::move_to_city(conn, keyring, case, to)?;
+    crate::closures::store::move_to_city(conn, keyring, case.id, to)?;
     Ok(())
 }

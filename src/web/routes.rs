@@ -8,8 +8,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Action;
 use crate::web::{docs, metrics};
 use crate::{
-    assessments, audit, auth, cases, health, households, i18n, places, referrals, stats, transfers,
-    users,
+    assessments, audit, auth, cases, closures, health, households, i18n, places, referrals, stats,
+    transfers, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -68,6 +68,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(referrals::routes::start_referral)
                 .service(referrals::routes::complete_referral)
                 .service(referrals::routes::cancel_referral)
+                .service(referrals::routes::post_update)
+                .service(referrals::routes::list_updates)
+                .service(households::routes::refer_household)
+                .service(closures::routes::request_closure)
+                .service(closures::routes::list_closure_requests)
+                .service(closures::routes::approve_closure)
+                .service(closures::routes::return_closure)
                 .service(assessments::routes::list_instruments)
                 .service(assessments::routes::get_instrument)
                 .service(assessments::routes::publish_instrument)
@@ -145,11 +152,36 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         Some(Action::CaseReopen),
     ),
     ("post", "/api/v1/cases/{id}/erase", Some(Action::CaseErase)),
+    (
+        "post",
+        "/api/v1/cases/{id}/closure-requests",
+        Some(Action::ClosureRequest),
+    ),
+    (
+        "get",
+        "/api/v1/cases/{id}/closure-requests",
+        Some(Action::ClosureRead),
+    ),
+    (
+        "post",
+        "/api/v1/closure-requests/{id}/approve",
+        Some(Action::ClosureDecide),
+    ),
+    (
+        "post",
+        "/api/v1/closure-requests/{id}/return",
+        Some(Action::ClosureDecide),
+    ),
     ("post", "/api/v1/households", Some(Action::HouseholdCreate)),
     (
         "get",
         "/api/v1/households/{id}",
         Some(Action::HouseholdRead),
+    ),
+    (
+        "post",
+        "/api/v1/households/{id}/referrals",
+        Some(Action::ReferralCreate),
     ),
     (
         "post",
@@ -203,6 +235,16 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         "post",
         "/api/v1/referrals/{id}/cancel",
         Some(Action::ReferralCancel),
+    ),
+    (
+        "post",
+        "/api/v1/referrals/{id}/updates",
+        Some(Action::ReferralProgress),
+    ),
+    (
+        "get",
+        "/api/v1/referrals/{id}/updates",
+        Some(Action::ReferralRead),
     ),
     ("get", "/api/v1/instruments", Some(Action::InstrumentRead)),
     (

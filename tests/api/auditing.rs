@@ -197,6 +197,12 @@ fn valid_body(method: &str, path: &str, city: sanad::domain::CityId) -> Value {
             "kind": "psychosocial", "organisation_id": id, "reason": "x"
         }),
         ("post", "/api/v1/referrals/{id}/complete") => serde_json::json!({"outcome": "other"}),
+        ("post", "/api/v1/referrals/{id}/updates") => serde_json::json!({"note": "x"}),
+        ("post", "/api/v1/households/{id}/referrals") => serde_json::json!({
+            "kind": "psychosocial", "organisation_id": id, "reason": "x", "case_ids": [id]
+        }),
+        ("post", "/api/v1/cases/{id}/closure-requests") => serde_json::json!({"reason": "other"}),
+        ("post", "/api/v1/closure-requests/{id}/return") => serde_json::json!({"reason": "x"}),
         ("post", "/api/v1/instruments") => {
             let mut definition: Value =
                 serde_json::from_str(sanad::assessments::instrument::DEFAULT).unwrap();

@@ -52,6 +52,18 @@ async fn seeded_people_are_encrypted_findable_and_scoped_like_any_other() {
     assert_eq!(report.cases, 600);
     assert!(report.households > 60, "{}", report.households);
     assert!(report.referrals > 100, "{}", report.referrals);
+    // Referrals of every kind, the livelihoods ones included.
+    let kinds: Vec<String> = referrals::table
+        .select(referrals::kind)
+        .distinct()
+        .load(&mut app.conn())
+        .unwrap();
+    for kind in sanad::domain::OrganisationKind::ALL {
+        assert!(
+            kinds.iter().any(|k| k == kind.as_str()),
+            "{kind:?}: {kinds:?}"
+        );
+    }
 
     let mut conn = app.conn();
     let stored: i64 = cases::table.count().get_result(&mut conn).unwrap();

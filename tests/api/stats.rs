@@ -546,8 +546,8 @@ async fn referral_figures_come_from_the_release_with_outcomes_only_where_they_ex
             "no impossible cell: {cell}"
         );
     }
-    // 3 kinds × (5 states without outcome + completed × 4 outcomes).
-    assert_eq!(cells(&by_state).len(), 3 * 9);
+    // 9 kinds × (5 states without outcome + completed × 8 outcomes).
+    assert_eq!(cells(&by_state).len(), 9 * 13);
 
     let supervisor = app.signed_in(Role::CitySupervisor, &[mosul], None).await;
     let live = json_of(

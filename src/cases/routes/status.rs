@@ -7,6 +7,7 @@ use crate::auth::policy::Action;
 use crate::cases::model::{CaseView, Reason};
 use crate::cases::row::CaseRow;
 use crate::cases::{erasure, lifecycle};
+use crate::closures::store as closures;
 use crate::domain::{CaseId, NonBlank};
 use crate::error::{ApiError, Problem};
 use crate::web::context::Context;
@@ -18,7 +19,11 @@ fn reason(body: ApiJson<Reason>) -> Result<NonBlank, ApiError> {
     NonBlank::parse(body.0.reason).map_err(|e| e.at("reason").into())
 }
 
-/// Close a case (supervisor). The reason is kept encrypted with the case.
+/// Close a case directly (supervisor), recorded as a self-approved closure
+/// request (`GET /cases/{id}/closure-requests`); a request waiting on the
+/// case is approved with it. The reason is kept encrypted with the case.
+/// 409 when already closed, or while the case has open referrals (the
+/// detail names them).
 #[utoipa::path(
     tag = "cases",
     params(("id" = String, Path, format = Uuid)),
@@ -26,7 +31,7 @@ fn reason(body: ApiJson<Reason>) -> Result<NonBlank, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = CaseView, headers(("ETag" = String))),
-        (status = 409, description = "Already closed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already closed, or open referrals (named)", body = Problem, content_type = "application/problem+json"),
         (status = 410, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -43,7 +48,12 @@ pub async fn close_case(
             reason(body),
             |tx, case: CaseRow, reason| {
                 lifecycle::close(tx.conn, tx.keyring, &case, &reason)?;
-                answer(tx, case.id, audit::Action::CaseClose)
+                let by = tx.principal.user_id;
+                let request = closures::record_self_approved(tx.conn, &case, by)?;
+                let (view, event) = answer(tx, case.id, audit::Action::CaseClose)?;
+                let event =
+                    event.map(|e| e.detail(format!("self-approved: closure request {request}")));
+                Ok((view, event))
             },
         )
         .await?;

@@ -141,7 +141,12 @@ fn assessed() -> impl Strategy<Value = Vec<AssessmentGroup>> {
         1950i32..2025,
         (0i16..=10, 0i16..=10, 0i16..=10, 0i16..=10),
         prop::option::of(-5i16..=5),
-        prop::sample::select(vec!["", ",psychosocial", ",education,vocational_training"]),
+        prop::sample::select(vec![
+            "",
+            ",psychosocial",
+            ",education,vocational_training",
+            ",employment,civil_documentation,community",
+        ]),
         1i64..40,
     );
     prop::collection::vec(group, 0..30).prop_map(|groups| {
@@ -304,9 +309,9 @@ fn the_grid_holds_every_place_and_value_and_nothing_impossible() {
         m("2025-01"),
         m("2025-01"),
     );
-    // Per governorate and kind: five states without an outcome, and
-    // completed with each of four outcomes.
-    assert_eq!(referral.len(), 2 * 3 * (5 + 4));
+    // Per governorate and each of nine kinds: five states without an
+    // outcome, and completed with each of eight outcomes.
+    assert_eq!(referral.len(), 2 * 9 * (5 + 8));
     let vulnerability = grid(
         by_name("cases.governorate_sex_vulnerability"),
         &places(),

@@ -32,9 +32,9 @@ pub fn refuse_while_open(conn: &mut AnyConnection, case: CaseId) -> Result<(), A
         return Ok(());
     }
     let ids: Vec<String> = open.iter().map(ReferralId::to_string).collect();
+    let ids = ids.join(", ");
     Err(ApiError::Conflict(format!(
-        "The case has open referrals; complete, decline or cancel them before closing: {}.",
-        ids.join(", ")
+        "The case has open referrals; complete, decline or cancel them before closing: {ids}."
     )))
 }
 

@@ -126,9 +126,9 @@ fn pending_of(
 }
 
 fn not_pending(row: &ClosureRequestRow) -> ApiError {
+    let state = row.status.as_str();
     ApiError::Conflict(format!(
-        "The closure request is {}: only a pending one can be decided.",
-        row.status.as_str()
+        "The closure request is {state}: only a pending one can be decided."
     ))
 }
 

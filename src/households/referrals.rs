@@ -135,9 +135,10 @@ pub fn refer_members(
         .map(|c| c.id.to_string())
         .collect();
     if !strangers.is_empty() {
+        let ids = strangers.join(", ");
         return Err(ApiError::Validation(vec![FieldError::new(
             "case_ids",
-            format!("not members of this household: {}", strangers.join(", ")),
+            format!("not members of this household: {ids}"),
         )]));
     }
     let closed: Vec<String> = members
@@ -146,19 +147,19 @@ pub fn refer_members(
         .map(|c| c.id.to_string())
         .collect();
     if !closed.is_empty() {
+        let ids = closed.join(", ");
         return Err(ApiError::Conflict(format!(
-            "These members' cases are closed; reopen them before referring: {}.",
-            closed.join(", ")
+            "These members' cases are closed; reopen them before referring: {ids}."
         )));
     }
     let (consented, without): (Vec<CaseRow>, Vec<CaseRow>) =
         members.into_iter().partition(|c| c.consent_share);
     if !without.is_empty() && !skip {
         let named: Vec<String> = without.iter().map(|c| c.id.to_string()).collect();
+        let ids = named.join(", ");
         return Err(ApiError::Conflict(format!(
-            "These members have not consented to sharing with providers: {}. Nothing was \
-             referred; refer the others with skip_without_consent.",
-            named.join(", ")
+            "These members have not consented to sharing with providers: {ids}. Nothing was \
+             referred; refer the others with skip_without_consent."
         )));
     }
     if consented.is_empty() {

@@ -11,6 +11,7 @@ use super::Lang;
 use super::catalog::catalog;
 use crate::audit::vocabulary as audit;
 use crate::domain::account::{Approval, Approver, RequestKind, RequestStatus};
+use crate::domain::closure::{ClosureReason, ClosureStatus};
 use crate::domain::referral::Outcome;
 use crate::domain::{
     AssessmentState, CaseStatus, ConsentGiver, Need, OrganisationKind, OriginKind, ReferralState,
@@ -50,6 +51,14 @@ pub fn lists() -> Vec<(&'static str, Vec<&'static str>)> {
         ),
         ("referral_outcome", of(Outcome::ALL, Outcome::as_str)),
         ("need", of(Need::ALL, Need::as_str)),
+        (
+            "closure_reason",
+            of(ClosureReason::ALL, ClosureReason::as_str),
+        ),
+        (
+            "closure_status",
+            of(ClosureStatus::ALL, ClosureStatus::as_str),
+        ),
         (
             "transfer_status",
             of(TransferStatus::ALL, TransferStatus::as_str),

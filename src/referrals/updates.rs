@@ -84,9 +84,9 @@ pub fn add(
     by: UserId,
 ) -> Result<ReferralUpdate, ApiError> {
     if referral.state != ReferralState::InProgress {
+        let state = referral.state.as_str();
         return Err(ApiError::Conflict(format!(
-            "The referral is {}: progress is posted only while it is in progress.",
-            referral.state.as_str()
+            "The referral is {state}: progress is posted only while it is in progress."
         )));
     }
     let person = data_keys::load(conn, keyring, referral.case_id)?;

@@ -55,7 +55,7 @@ pub struct CreateHouseholdReferral {
     pub due_by: Option<chrono::NaiveDate>,
     /// The members to refer: 1 to 20 cases of this household.
     #[validate(length(min = 1, max = 20))]
-    #[schema(min_items = 1, max_items = 20, value_type = Vec<String>)]
+    #[schema(min_items = 1, max_items = 20, value_type = Vec<uuid::Uuid>)]
     pub case_ids: Vec<CaseId>,
     /// Refer those who consented and leave out the others (listed in
     /// `skipped`), instead of refusing the whole request (409).

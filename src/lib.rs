@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod follow_ups;
 pub mod health;
 pub mod households;
 pub mod key_rotation;

@@ -62,6 +62,10 @@ pub enum Action {
     ClosureRead,
     /// Approve or return a closure request (never one's own).
     ClosureDecide,
+    /// Schedule, end or reschedule a follow-up.
+    FollowUpWrite,
+    /// Read a case's follow-ups.
+    FollowUpRead,
     StatsRead,
     AuditRead,
     /// Read published assessment instruments.
@@ -79,7 +83,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 41] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -111,6 +115,8 @@ impl Action {
         Action::ClosureRequest,
         Action::ClosureRead,
         Action::ClosureDecide,
+        Action::FollowUpWrite,
+        Action::FollowUpRead,
         Action::StatsRead,
         Action::AuditRead,
         Action::InstrumentRead,
@@ -168,6 +174,9 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
             Some(OwnCities)
         }
         (R::CitySupervisor, A::ClosureDecide) => Some(OwnCities),
+        (R::SocialWorker | R::CitySupervisor, A::FollowUpWrite | A::FollowUpRead) => {
+            Some(OwnCities)
+        }
         (R::Admin, A::PlaceWrite | A::UserRead | A::UserWrite | A::UserApprove) => Some(Anything),
         (R::CitySupervisor, A::UserRead | A::UserApprove) => Some(OwnCities),
 

@@ -22,6 +22,7 @@ mod enrolment;
 mod erasure;
 mod errors;
 mod faults;
+mod follow_ups;
 mod health;
 mod helpers;
 mod household_referrals;

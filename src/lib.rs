@@ -21,6 +21,7 @@ pub mod places;
 pub mod referrals;
 pub mod settings;
 pub mod stats;
+pub mod tasks;
 pub mod transfers;
 pub mod users;
 pub mod web;

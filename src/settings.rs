@@ -95,6 +95,9 @@ pub struct FollowUpSettings {
     /// Days after a referral is completed or declined that the system's
     /// referral check falls due. 1 to 365.
     pub referral_check_days: u32,
+    /// Days without contact with any member after which a household is
+    /// flagged in the work queue. 7 to 730.
+    pub quiet_household_days: u32,
 }
 
 fn default_environment() -> Environment {
@@ -282,6 +285,9 @@ impl Settings {
                 "database.pool_min_idle",
                 "must not exceed database.pool_max_size",
             );
+        }
+        if !(7..=730).contains(&self.follow_ups.quiet_household_days) {
+            return invalid("follow_ups.quiet_household_days", "must be from 7 to 730");
         }
         if !(1..=365).contains(&self.follow_ups.referral_check_days) {
             return invalid("follow_ups.referral_check_days", "must be from 1 to 365");

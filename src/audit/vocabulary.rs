@@ -89,6 +89,8 @@ closed_set! {
         FollowUpList => "follow_up.list",
         /// A follow-up ended (done, missed, cancelled) or rescheduled.
         FollowUpUpdate => "follow_up.update",
+        /// A work queue read (`GET /tasks`), naming every case it listed.
+        TaskList => "task.list",
         NoteCreate => "note.create",
         NoteList => "note.list",
         HouseholdCreate => "household.create",
@@ -219,7 +221,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 68);
+        assert_eq!(Action::ALL.len(), 69);
     }
 
     #[test]

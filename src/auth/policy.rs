@@ -66,6 +66,8 @@ pub enum Action {
     FollowUpWrite,
     /// Read a case's follow-ups.
     FollowUpRead,
+    /// Read one's work queue (`GET /tasks`).
+    TaskRead,
     StatsRead,
     AuditRead,
     /// Read published assessment instruments.
@@ -83,7 +85,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 42] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -117,6 +119,7 @@ impl Action {
         Action::ClosureDecide,
         Action::FollowUpWrite,
         Action::FollowUpRead,
+        Action::TaskRead,
         Action::StatsRead,
         Action::AuditRead,
         Action::InstrumentRead,
@@ -174,7 +177,7 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
             Some(OwnCities)
         }
         (R::CitySupervisor, A::ClosureDecide) => Some(OwnCities),
-        (R::SocialWorker | R::CitySupervisor, A::FollowUpWrite | A::FollowUpRead) => {
+        (R::SocialWorker | R::CitySupervisor, A::FollowUpWrite | A::FollowUpRead | A::TaskRead) => {
             Some(OwnCities)
         }
         (R::Admin, A::PlaceWrite | A::UserRead | A::UserWrite | A::UserApprove) => Some(Anything),

@@ -9,7 +9,7 @@ use crate::auth::Action;
 use crate::web::{docs, metrics};
 use crate::{
     assessments, audit, auth, cases, closures, follow_ups, health, households, places, referrals,
-    stats, transfers, users,
+    stats, tasks, transfers, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -73,6 +73,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(follow_ups::routes::schedule_follow_up)
                 .service(follow_ups::routes::list_follow_ups)
                 .service(follow_ups::routes::update_follow_up)
+                .service(tasks::routes::list_tasks)
                 .service(closures::routes::request_closure)
                 .service(closures::routes::list_closure_requests)
                 .service(closures::routes::approve_closure)
@@ -168,6 +169,7 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         "/api/v1/follow-ups/{id}",
         Some(Action::FollowUpWrite),
     ),
+    ("get", "/api/v1/tasks", Some(Action::TaskRead)),
     (
         "post",
         "/api/v1/cases/{id}/closure-requests",

@@ -37,6 +37,7 @@ mod referrals;
 mod rotation;
 mod seen;
 mod stats;
+mod tasks;
 mod throttle;
 mod totp;
 mod transfers;

@@ -215,3 +215,60 @@ async fn incoming_transfers_and_quiet_households_show_and_other_cities_do_not() 
         .unwrap();
     assert_eq!(theirs["quiet_households"], json!([]));
 }
+
+#[tokio::test]
+async fn a_follow_up_assessment_falls_due_after_the_latest_scored_one() {
+    use sanad::db::schema::{assessments, instruments};
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let worker = app.user(Role::SocialWorker, &[city], None);
+    let token = app.token(&worker).await;
+    let supervisor = app.signed_in(Role::CitySupervisor, &[city], None).await;
+    let case = create(&app, &token, &new_case(city, "ليلى محمود")).await;
+    // A baseline scored 100 days ago, arranged straight in the database
+    // (the queue reads only plaintext columns).
+    let mut conn = app.conn();
+    let instrument: String = instruments::table
+        .select(instruments::id)
+        .first(&mut conn)
+        .unwrap();
+    let then = chrono::Utc::now().naive_utc() - chrono::Duration::days(100);
+    diesel::insert_into(assessments::table)
+        .values((
+            assessments::id.eq(uuid::Uuid::new_v4().to_string()),
+            assessments::case_id.eq(id_of(&case)),
+            assessments::city_id.eq(city.to_string()),
+            assessments::instrument_id.eq(instrument),
+            assessments::stage.eq("baseline"),
+            assessments::state.eq("submitted"),
+            assessments::answers_enc.eq(vec![0u8]),
+            assessments::score_economic.eq(Some(5i16)),
+            assessments::score_social.eq(Some(5i16)),
+            assessments::score_psychosocial.eq(Some(5i16)),
+            assessments::score_composite.eq(Some(5i16)),
+            assessments::author_id.eq(worker.id.clone()),
+            assessments::created_at.eq(then),
+            assessments::updated_at.eq(then),
+            assessments::submitted_at.eq(Some(then)),
+            assessments::version.eq(2i64),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+
+    let queue: Value = app
+        .get_as(&supervisor, "/api/v1/tasks")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let due: Vec<&Value> = queue["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["source"] == "assessment")
+        .collect();
+    assert_eq!(due.len(), 1, "{queue}");
+    assert_eq!(due[0]["case_id"], case["id"]);
+    assert_eq!(due[0]["overdue"], true, "due 90 days after, 10 days ago");
+    assert_eq!(due[0]["detail"], "due");
+}

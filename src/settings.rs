@@ -53,6 +53,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub stats: StatsSettings,
     pub assessments: AssessmentSettings,
+    pub follow_ups: FollowUpSettings,
     pub pagination: PaginationSettings,
     pub paths: PathSettings,
 }
@@ -96,6 +97,17 @@ pub struct AssessmentSettings {
     /// Days after the baseline, or the latest follow-up, that the next
     /// follow-up assessment falls due. 7 to 730.
     pub follow_up_days: u32,
+}
+
+/// `[follow_ups]`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct FollowUpSettings {
+    /// Days after a referral is completed or declined that the system's
+    /// referral check falls due. 1 to 365.
+    pub referral_check_days: u32,
+    /// Days without contact with any member after which a household is
+    /// flagged in the work queue. 7 to 730.
+    pub quiet_household_days: u32,
 }
 
 fn default_environment() -> Environment {
@@ -361,6 +373,12 @@ impl Settings {
                 "database.pool_min_idle",
                 "must not exceed database.pool_max_size",
             );
+        }
+        if !(7..=730).contains(&self.follow_ups.quiet_household_days) {
+            return invalid("follow_ups.quiet_household_days", "must be from 7 to 730");
+        }
+        if !(1..=365).contains(&self.follow_ups.referral_check_days) {
+            return invalid("follow_ups.referral_check_days", "must be from 1 to 365");
         }
         if !(7..=730).contains(&self.assessments.follow_up_days) {
             return invalid("assessments.follow_up_days", "must be from 7 to 730");

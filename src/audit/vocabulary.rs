@@ -83,6 +83,14 @@ closed_set! {
         ClosureApprove => "closure.approve",
         /// A closure request returned to the worker with a reason.
         ClosureReturn => "closure.return",
+        /// A follow-up scheduled (by a worker; the system's referral
+        /// checks are part of the referral's transition event).
+        FollowUpCreate => "follow_up.create",
+        FollowUpList => "follow_up.list",
+        /// A follow-up ended (done, missed, cancelled) or rescheduled.
+        FollowUpUpdate => "follow_up.update",
+        /// A work queue read (`GET /tasks`), naming every case it listed.
+        TaskList => "task.list",
         NoteCreate => "note.create",
         NoteList => "note.list",
         HouseholdCreate => "household.create",
@@ -163,6 +171,7 @@ closed_set! {
         Instrument => "instrument",
         Assessment => "assessment",
         ClosureRequest => "closure_request",
+        FollowUp => "follow_up",
     }
 }
 
@@ -212,7 +221,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 65);
+        assert_eq!(Action::ALL.len(), 69);
     }
 
     #[test]

@@ -62,6 +62,12 @@ pub enum Action {
     ClosureRead,
     /// Approve or return a closure request (never one's own).
     ClosureDecide,
+    /// Schedule, end or reschedule a follow-up.
+    FollowUpWrite,
+    /// Read a case's follow-ups.
+    FollowUpRead,
+    /// Read one's work queue (`GET /tasks`).
+    TaskRead,
     StatsRead,
     AuditRead,
     /// Read published assessment instruments.
@@ -79,7 +85,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 42] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -111,6 +117,9 @@ impl Action {
         Action::ClosureRequest,
         Action::ClosureRead,
         Action::ClosureDecide,
+        Action::FollowUpWrite,
+        Action::FollowUpRead,
+        Action::TaskRead,
         Action::StatsRead,
         Action::AuditRead,
         Action::InstrumentRead,
@@ -168,6 +177,9 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
             Some(OwnCities)
         }
         (R::CitySupervisor, A::ClosureDecide) => Some(OwnCities),
+        (R::SocialWorker | R::CitySupervisor, A::FollowUpWrite | A::FollowUpRead | A::TaskRead) => {
+            Some(OwnCities)
+        }
         (R::Admin, A::PlaceWrite | A::UserRead | A::UserWrite | A::UserApprove) => Some(Anything),
         (R::CitySupervisor, A::UserRead | A::UserApprove) => Some(OwnCities),
 

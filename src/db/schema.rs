@@ -293,6 +293,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    follow_ups (id) {
+        id -> Text,
+        case_id -> Text,
+        city_id -> Text,
+        kind -> Text,
+        due_on -> Date,
+        assigned_to -> Text,
+        status -> Text,
+        referral_id -> Nullable<Text>,
+        note_enc -> Nullable<Binary>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        ended_by -> Nullable<Text>,
+        ended_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     referral_updates (id) {
         id -> Text,
         referral_id -> Text,
@@ -431,6 +451,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     referrals,
     referral_updates,
     closure_requests,
+    follow_ups,
     stats_releases,
     stats_ledger,
     stats_frozen_months,

@@ -144,6 +144,10 @@ id_type!(
     /// A social worker's request that a case be closed.
     ClosureRequestId
 );
+id_type!(
+    /// A scheduled contact with a person.
+    FollowUpId
+);
 
 impl From<CaseId> for SubjectId {
     fn from(id: CaseId) -> SubjectId {

@@ -54,6 +54,7 @@ pub mod account;
 pub mod assessment;
 pub mod case;
 pub mod closure;
+pub mod follow_up;
 pub mod ids;
 pub mod month;
 pub mod referral;
@@ -69,10 +70,11 @@ pub use account::{
 pub use assessment::{AssessmentState, ScoreDimension, Stage};
 pub use case::{CaseStatus, ConsentGiver, OriginKind, Sex, VulnerabilityFlag};
 pub use closure::{ClosureReason, ClosureStatus};
+pub use follow_up::{FollowUpKind, FollowUpStatus};
 pub use ids::{
-    AssessmentId, CaseId, CityId, ClosureRequestId, GovernorateId, GrantRequestId, HouseholdId,
-    InstrumentId, NoteId, OrganisationId, ReferralId, ReferralUpdateId, SubjectId, TransferId,
-    UserId,
+    AssessmentId, CaseId, CityId, ClosureRequestId, FollowUpId, GovernorateId, GrantRequestId,
+    HouseholdId, InstrumentId, NoteId, OrganisationId, ReferralId, ReferralUpdateId, SubjectId,
+    TransferId, UserId,
 };
 pub use month::{Month, Period};
 pub use referral::{Need, ReferralState, Transition};

@@ -8,9 +8,10 @@ use crate::audit;
 use crate::auth::guard::{Done, Tx};
 use crate::auth::policy::Action;
 use crate::cases::row::CaseRow;
-use crate::domain::{CaseId, NonBlank, ReferralId, Transition, time};
+use crate::domain::{CaseId, NonBlank, ReferralId, ReferralState, Transition, time};
 use crate::error::{ApiError, Problem};
 use crate::pagination::Page;
+use crate::settings::FollowUpSettings;
 use crate::web::context::Context;
 use crate::web::extract::{self, ApiJson};
 
@@ -135,12 +136,26 @@ async fn step(
     step: Transition,
     input: TransitionInput,
 ) -> Result<HttpResponse, ApiError> {
+    step_then_check(ctx, id, step, input, None).await
+}
+
+/// [`step`], scheduling the system's referral check `check_days` after a
+/// referral is completed or declined (`follow_ups.referral_check_days`).
+async fn step_then_check(
+    ctx: Context,
+    id: ReferralId,
+    step: Transition,
+    input: TransitionInput,
+    check_days: Option<u32>,
+) -> Result<HttpResponse, ApiError> {
     let action = match step {
         Transition::Cancel => Action::ReferralCancel,
         _ => Action::ReferralRespond,
     };
     let view = ctx
-        .act(action, id, move |tx, row| stepped(tx, row, step, &input))
+        .act(action, id, move |tx, row| {
+            stepped(tx, row, step, &input, check_days)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -150,11 +165,26 @@ fn stepped(
     row: ReferralRow,
     step: Transition,
     input: &TransitionInput,
+    check_days: Option<u32>,
 ) -> Result<Done<ReferralView>, ApiError> {
     let by = tx.principal.user_id;
     let to = machine::transition(tx.conn, tx.keyring, &row, step, by, input)?;
     let event = tx.event_on(audit::Action::ReferralTransition, &row);
-    let event = event.detail(format!("{} -> {}", step.as_str(), to.as_str()));
+    let mut detail = format!("{} -> {}", step.as_str(), to.as_str());
+    if let Some(days) = check_days
+        && matches!(to, ReferralState::Completed | ReferralState::Declined)
+    {
+        let case = crate::cases::row::find(tx.conn, row.case_id)?.ok_or(ApiError::NotFound)?;
+        let check = crate::follow_ups::store::schedule_referral_check(
+            tx.conn,
+            &case,
+            row.id,
+            row.created_by,
+            days,
+        )?;
+        detail.push_str(&format!("; referral check {} scheduled", check.id));
+    }
+    let event = event.detail(detail);
     let row = store::find(tx.conn, row.id)?.ok_or(ApiError::NotFound)?;
     let view = view_for(tx.conn, tx.keyring, tx.principal, &row)?;
     let event = showing(event, &row, &view);
@@ -210,12 +240,14 @@ pub async fn decline_referral(
     ctx: Context,
     id: web::Path<ReferralId>,
     body: ApiJson<DecisionReason>,
+    settings: web::Data<FollowUpSettings>,
 ) -> Result<HttpResponse, ApiError> {
     let input = TransitionInput {
         reason: body.0.reason,
         ..TransitionInput::default()
     };
-    step(ctx, id.into_inner(), Transition::Decline, input).await
+    let days = Some(settings.referral_check_days);
+    step_then_check(ctx, id.into_inner(), Transition::Decline, input, days).await
 }
 
 /// Start an accepted referral (provider staff of its organisation). No body.
@@ -259,6 +291,7 @@ pub async fn complete_referral(
     ctx: Context,
     id: web::Path<ReferralId>,
     body: ApiJson<CompleteReferral>,
+    settings: web::Data<FollowUpSettings>,
 ) -> Result<HttpResponse, ApiError> {
     let CompleteReferral { outcome, note } = body.0;
     let input = TransitionInput {
@@ -266,7 +299,8 @@ pub async fn complete_referral(
         note,
         ..TransitionInput::default()
     };
-    step(ctx, id.into_inner(), Transition::Complete, input).await
+    let days = Some(settings.referral_check_days);
+    step_then_check(ctx, id.into_inner(), Transition::Complete, input, days).await
 }
 
 /// Cancel a referral that is still open (the referring city).

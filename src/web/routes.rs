@@ -8,8 +8,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Action;
 use crate::web::{docs, metrics};
 use crate::{
-    assessments, audit, auth, cases, closures, health, households, i18n, places, referrals, stats,
-    transfers, users,
+    assessments, audit, auth, cases, closures, follow_ups, health, households, i18n, places,
+    referrals, stats, tasks, transfers, users,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -71,6 +71,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(referrals::routes::post_update)
                 .service(referrals::routes::list_updates)
                 .service(households::routes::refer_household)
+                .service(follow_ups::routes::schedule_follow_up)
+                .service(follow_ups::routes::list_follow_ups)
+                .service(follow_ups::routes::update_follow_up)
+                .service(tasks::routes::list_tasks)
                 .service(closures::routes::request_closure)
                 .service(closures::routes::list_closure_requests)
                 .service(closures::routes::approve_closure)
@@ -152,6 +156,22 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         Some(Action::CaseReopen),
     ),
     ("post", "/api/v1/cases/{id}/erase", Some(Action::CaseErase)),
+    (
+        "post",
+        "/api/v1/cases/{id}/follow-ups",
+        Some(Action::FollowUpWrite),
+    ),
+    (
+        "get",
+        "/api/v1/cases/{id}/follow-ups",
+        Some(Action::FollowUpRead),
+    ),
+    (
+        "patch",
+        "/api/v1/follow-ups/{id}",
+        Some(Action::FollowUpWrite),
+    ),
+    ("get", "/api/v1/tasks", Some(Action::TaskRead)),
     (
         "post",
         "/api/v1/cases/{id}/closure-requests",

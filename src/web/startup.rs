@@ -232,6 +232,7 @@ fn serve(
     let pagination = settings.pagination;
     let cors = web::Data::new(settings.cors_policy()?);
     let assessments = web::Data::new(settings.assessments);
+    let follow_ups = web::Data::new(settings.follow_ups);
     let stats_gate = web::Data::new(crate::stats::gate::StatsGate::new(
         settings.stats.max_concurrent_per_user,
     ));
@@ -255,6 +256,7 @@ fn serve(
             .app_data(cors.clone())
             .app_data(stats_gate.clone())
             .app_data(assessments.clone())
+            .app_data(follow_ups.clone())
             .app_data(extract::query_config())
             .app_data(extract::path_config())
             .route("/docs", web::get().to(docs::docs_without_slash))

@@ -201,6 +201,10 @@ fn valid_body(method: &str, path: &str, city: sanad::domain::CityId) -> Value {
         ("post", "/api/v1/households/{id}/referrals") => serde_json::json!({
             "kind": "psychosocial", "organisation_id": id, "reason": "x", "case_ids": [id]
         }),
+        ("post", "/api/v1/cases/{id}/follow-ups") => {
+            serde_json::json!({"kind": "home_visit", "due_on": "2099-01-01"})
+        }
+        ("patch", "/api/v1/follow-ups/{id}") => serde_json::json!({"status": "cancelled"}),
         ("post", "/api/v1/cases/{id}/closure-requests") => serde_json::json!({"reason": "other"}),
         ("post", "/api/v1/closure-requests/{id}/return") => serde_json::json!({"reason": "x"}),
         ("post", "/api/v1/instruments") => {

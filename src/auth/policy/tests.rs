@@ -8,7 +8,7 @@ use crate::domain::UserId;
 /// action, per role in the order SW CS PS MO AU AD:
 /// `A` anything, `C` own cities, `O` own organisation's open referrals,
 /// `-` never.
-const EXPECTED: [(Action, [char; 6]); 39] = [
+const EXPECTED: [(Action, [char; 6]); 42] = [
     (Action::SelfService, ['A', 'A', 'A', 'A', 'A', 'A']),
     (Action::PlaceRead, ['A', 'A', 'A', 'A', 'A', 'A']),
     (Action::PlaceWrite, ['-', '-', '-', '-', '-', 'A']),
@@ -40,6 +40,9 @@ const EXPECTED: [(Action, [char; 6]); 39] = [
     (Action::ClosureRequest, ['C', 'C', '-', '-', '-', '-']),
     (Action::ClosureRead, ['C', 'C', '-', '-', '-', '-']),
     (Action::ClosureDecide, ['-', 'C', '-', '-', '-', '-']),
+    (Action::FollowUpWrite, ['C', 'C', '-', '-', '-', '-']),
+    (Action::FollowUpRead, ['C', 'C', '-', '-', '-', '-']),
+    (Action::TaskRead, ['C', 'C', '-', '-', '-', '-']),
     (Action::StatsRead, ['-', 'C', '-', 'A', '-', '-']),
     (Action::AuditRead, ['-', '-', '-', '-', 'A', '-']),
     (Action::InstrumentRead, ['A', 'A', 'A', 'A', 'A', 'A']),

@@ -223,9 +223,9 @@ pub fn change(
         check_assignee(conn, user, row.city_id)?;
     }
     if row.status != FollowUpStatus::Scheduled {
+        let state = row.status.as_str();
         return Err(ApiError::Conflict(format!(
-            "The follow-up is {}: only a scheduled one changes.",
-            row.status.as_str()
+            "The follow-up is {state}: only a scheduled one changes."
         )));
     }
     let note_enc: Option<Sealed> = match &change.note {

@@ -12,12 +12,14 @@ use super::catalog::catalog;
 use crate::audit::vocabulary as audit;
 use crate::domain::account::{Approval, Approver, RequestKind, RequestStatus};
 use crate::domain::closure::{ClosureReason, ClosureStatus};
+use crate::domain::follow_up::{FollowUpKind, FollowUpStatus};
 use crate::domain::referral::Outcome;
 use crate::domain::{
     AssessmentState, CaseStatus, ConsentGiver, Need, OrganisationKind, OriginKind, ReferralState,
     Role, ScoreDimension, Sex, Stage, TransferStatus, Transition, VulnerabilityFlag,
 };
 use crate::stats::design::{self, Dimension};
+use crate::tasks::model::TaskSource;
 use crate::transfers::model::Direction;
 
 fn of<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
@@ -59,6 +61,15 @@ pub fn lists() -> Vec<(&'static str, Vec<&'static str>)> {
             "closure_status",
             of(ClosureStatus::ALL, ClosureStatus::as_str),
         ),
+        (
+            "follow_up_kind",
+            of(FollowUpKind::ALL, FollowUpKind::as_str),
+        ),
+        (
+            "follow_up_status",
+            of(FollowUpStatus::ALL, FollowUpStatus::as_str),
+        ),
+        ("task_source", of(&TaskSource::ALL, TaskSource::as_str)),
         (
             "transfer_status",
             of(TransferStatus::ALL, TransferStatus::as_str),

@@ -22,6 +22,25 @@ pub enum TaskSource {
     Assessment,
 }
 
+impl TaskSource {
+    pub const ALL: [TaskSource; 4] = [
+        TaskSource::FollowUp,
+        TaskSource::Transfer,
+        TaskSource::Referral,
+        TaskSource::Assessment,
+    ];
+
+    /// The name the API gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskSource::FollowUp => "follow_up",
+            TaskSource::Transfer => "transfer",
+            TaskSource::Referral => "referral",
+            TaskSource::Assessment => "assessment",
+        }
+    }
+}
+
 /// One thing to do. Names the case by id and number only.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({

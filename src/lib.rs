@@ -18,6 +18,7 @@ pub mod households;
 pub mod key_rotation;
 pub mod pagination;
 pub mod places;
+pub mod plans;
 pub mod referrals;
 pub mod settings;
 pub mod stats;

@@ -32,6 +32,7 @@ mod livelihoods;
 mod logs;
 mod openapi;
 mod paging;
+mod plans;
 mod races;
 mod referrals;
 mod rotation;

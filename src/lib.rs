@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod key_rotation;
 pub mod pagination;
 pub mod places;
+pub mod plans;
 pub mod referrals;
 pub mod settings;
 pub mod stats;

@@ -91,6 +91,14 @@ closed_set! {
         FollowUpUpdate => "follow_up.update",
         /// A work queue read (`GET /tasks`), naming every case it listed.
         TaskList => "task.list",
+        /// A plan version drafted (new, or a revision).
+        PlanCreate => "plan.create",
+        PlanList => "plan.list",
+        PlanSubmit => "plan.submit",
+        /// A plan version approved by a second person: the active plan.
+        PlanApprove => "plan.approve",
+        PlanReturn => "plan.return",
+        PlanActionUpdate => "plan.action_update",
         NoteCreate => "note.create",
         NoteList => "note.list",
         HouseholdCreate => "household.create",
@@ -172,6 +180,7 @@ closed_set! {
         Assessment => "assessment",
         ClosureRequest => "closure_request",
         FollowUp => "follow_up",
+        Plan => "plan",
     }
 }
 
@@ -221,7 +230,7 @@ mod tests {
         ] {
             assert!(Action::parse(required).is_some(), "{required}");
         }
-        assert_eq!(Action::ALL.len(), 69);
+        assert_eq!(Action::ALL.len(), 75);
     }
 
     #[test]

@@ -68,6 +68,11 @@ pub enum Action {
     FollowUpRead,
     /// Read one's work queue (`GET /tasks`).
     TaskRead,
+    /// Draft, submit and revise plans; move their actions along.
+    PlanWrite,
+    PlanRead,
+    /// Approve or return a plan (never one's own).
+    PlanDecide,
     StatsRead,
     AuditRead,
     /// Read published assessment instruments.
@@ -85,7 +90,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 42] = [
+    pub const ALL: [Action; 45] = [
         Action::SelfService,
         Action::PlaceRead,
         Action::PlaceWrite,
@@ -120,6 +125,9 @@ impl Action {
         Action::FollowUpWrite,
         Action::FollowUpRead,
         Action::TaskRead,
+        Action::PlanWrite,
+        Action::PlanRead,
+        Action::PlanDecide,
         Action::StatsRead,
         Action::AuditRead,
         Action::InstrumentRead,
@@ -176,7 +184,8 @@ fn grant(role: Role, action: Action) -> Option<Reach> {
         (R::SocialWorker | R::CitySupervisor, A::ClosureRequest | A::ClosureRead) => {
             Some(OwnCities)
         }
-        (R::CitySupervisor, A::ClosureDecide) => Some(OwnCities),
+        (R::CitySupervisor, A::ClosureDecide | A::PlanDecide) => Some(OwnCities),
+        (R::SocialWorker | R::CitySupervisor, A::PlanWrite | A::PlanRead) => Some(OwnCities),
         (R::SocialWorker | R::CitySupervisor, A::FollowUpWrite | A::FollowUpRead | A::TaskRead) => {
             Some(OwnCities)
         }

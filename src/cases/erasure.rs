@@ -2,8 +2,8 @@
 //!
 //! In one transaction, with the case locked: their open referrals are
 //! cancelled (providers lose them at once); the free text of every referral
-//! of theirs, their providers' progress updates, their closure requests
-//! and follow-ups, their transfers, their notes and their blind indexes are removed; they leave their household, whose label is erased with its last
+//! of theirs, their providers' progress updates, their closure requests,
+//! follow-ups and plans, their transfers, their notes and their blind indexes are removed; they leave their household, whose label is erased with its last
 //! member or, if it names them, sealed again without their names under a
 //! fresh key; their data key is destroyed; and the row keeps only the
 //! coarse categories the statistics count (city, sex, birth year, status,
@@ -21,8 +21,8 @@ use crate::crypto::blind_index::name_tokens;
 use crate::crypto::{Keyring, Sealed};
 use crate::db::AnyConnection;
 use crate::db::schema::{
-    case_notes, case_search_index, cases, closure_requests, follow_ups, referral_updates,
-    referrals, transfers,
+    case_notes, case_search_index, cases, closure_requests, follow_ups, plan_actions, plan_goals,
+    plans, referral_updates, referrals, transfers,
 };
 use crate::domain::{CaseStatus, ReferralId, UserId, time};
 use crate::error::ApiError;
@@ -62,6 +62,17 @@ pub fn erase(
     diesel::delete(closure_requests::table.filter(closure_requests::case_id.eq(row.id)))
         .execute(conn)?;
     diesel::delete(follow_ups::table.filter(follow_ups::case_id.eq(row.id))).execute(conn)?;
+    diesel::delete(plan_actions::table.filter(plan_actions::case_id.eq(row.id))).execute(conn)?;
+    diesel::delete(plan_goals::table.filter(plan_goals::case_id.eq(row.id))).execute(conn)?;
+    // Newest version first: each may name the one it revised.
+    let versions: Vec<crate::domain::PlanId> = plans::table
+        .filter(plans::case_id.eq(row.id))
+        .order(plans::version.desc())
+        .select(plans::id)
+        .load(conn)?;
+    for version in versions {
+        diesel::delete(plans::table.find(version)).execute(conn)?;
+    }
     diesel::delete(transfers::table.filter(transfers::case_id.eq(row.id))).execute(conn)?;
     diesel::delete(case_notes::table.filter(case_notes::case_id.eq(row.id))).execute(conn)?;
     diesel::delete(case_search_index::table.filter(case_search_index::case_id.eq(row.id)))

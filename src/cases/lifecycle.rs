@@ -7,9 +7,10 @@ use diesel::prelude::*;
 
 use crate::crypto::{FieldCipher, Keyring, Opened, Sealed};
 use crate::db::AnyConnection;
-use crate::db::schema::{case_notes, case_search_index, cases, referrals};
+use crate::db::schema::{case_notes, case_search_index, cases, plan_actions, plans, referrals};
 use crate::domain::{
-    CaseId, CaseStatus, CityId, HouseholdId, NonBlank, NoteId, ReferralId, ReferralState, time,
+    ActionStatus, CaseId, CaseStatus, CityId, HouseholdId, NonBlank, NoteId, PlanStatus,
+    ReferralId, ReferralState, time,
 };
 use crate::error::ApiError;
 
@@ -18,7 +19,8 @@ use super::row::{CaseRow, TABLE};
 use super::sealing::integrity;
 
 /// Refuses (409) while the case has open referrals (pending, accepted or
-/// in progress), naming them by id so they can be resolved first; nothing
+/// in progress) or an active plan with actions not done or dropped, naming
+/// them by id so they can be resolved first; nothing
 /// about the person is in the message. Run with the case locked, in the
 /// transaction that closes or asks to close.
 pub fn refuse_while_open(conn: &mut AnyConnection, case: CaseId) -> Result<(), ApiError> {
@@ -28,14 +30,28 @@ pub fn refuse_while_open(conn: &mut AnyConnection, case: CaseId) -> Result<(), A
         .select(referrals::id)
         .order(referrals::id.asc())
         .load(conn)?;
-    if open.is_empty() {
-        return Ok(());
-    }
+    let active: Option<String> = plans::table
+        .inner_join(plan_actions::table.on(plan_actions::plan_id.eq(plans::id)))
+        .filter(plans::case_id.eq(case))
+        .filter(plans::status.eq(PlanStatus::Approved))
+        .filter(plan_actions::status.eq_any([ActionStatus::Planned, ActionStatus::InProgress]))
+        .select(plans::id)
+        .first(conn)
+        .optional()?;
     let ids: Vec<String> = open.iter().map(ReferralId::to_string).collect();
     let ids = ids.join(", ");
-    Err(ApiError::Conflict(format!(
-        "The case has open referrals; complete, decline or cancel them before closing: {ids}."
-    )))
+    match (ids.is_empty(), active) {
+        (true, None) => Ok(()),
+        (false, None) => Err(ApiError::Conflict(format!(
+            "The case has open referrals; complete, decline or cancel them before closing: {ids}."
+        ))),
+        (true, Some(plan)) => Err(ApiError::Conflict(format!(
+            "The case has an active plan with actions not done or dropped; finish or drop them before closing: {plan}."
+        ))),
+        (false, Some(plan)) => Err(ApiError::Conflict(format!(
+            "The case has open referrals ({ids}) and an active plan with actions not done or dropped ({plan}); resolve them before closing."
+        ))),
+    }
 }
 
 /// Closes a case, keeping the reason sealed with the person's key; refused

@@ -313,6 +313,52 @@ diesel::table! {
 }
 
 diesel::table! {
+    plans (id) {
+        id -> Text,
+        case_id -> Text,
+        city_id -> Text,
+        version -> Integer,
+        status -> Text,
+        previous_id -> Nullable<Text>,
+        author_id -> Text,
+        created_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        return_reason_enc -> Nullable<Binary>,
+        row_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    plan_goals (id) {
+        id -> Text,
+        plan_id -> Text,
+        case_id -> Text,
+        city_id -> Text,
+        dimension -> Text,
+        text_enc -> Binary,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    plan_actions (id) {
+        id -> Text,
+        plan_id -> Text,
+        goal_id -> Text,
+        case_id -> Text,
+        city_id -> Text,
+        text_enc -> Binary,
+        referral_id -> Nullable<Text>,
+        target_date -> Nullable<Date>,
+        status -> Text,
+        position -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     referral_updates (id) {
         id -> Text,
         referral_id -> Text,
@@ -452,6 +498,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     referral_updates,
     closure_requests,
     follow_ups,
+    plans,
+    plan_goals,
+    plan_actions,
     stats_releases,
     stats_ledger,
     stats_frozen_months,

@@ -148,6 +148,18 @@ id_type!(
     /// A scheduled contact with a person.
     FollowUpId
 );
+id_type!(
+    /// One version of a case's reintegration plan.
+    PlanId
+);
+id_type!(
+    /// A goal of a plan version.
+    PlanGoalId
+);
+id_type!(
+    /// An action under a plan's goal.
+    PlanActionId
+);
 
 impl From<CaseId> for SubjectId {
     fn from(id: CaseId) -> SubjectId {

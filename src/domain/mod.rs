@@ -57,6 +57,7 @@ pub mod closure;
 pub mod follow_up;
 pub mod ids;
 pub mod month;
+pub mod plan;
 pub mod referral;
 pub mod role;
 pub mod text;
@@ -73,10 +74,11 @@ pub use closure::{ClosureReason, ClosureStatus};
 pub use follow_up::{FollowUpKind, FollowUpStatus};
 pub use ids::{
     AssessmentId, CaseId, CityId, ClosureRequestId, FollowUpId, GovernorateId, GrantRequestId,
-    HouseholdId, InstrumentId, NoteId, OrganisationId, ReferralId, ReferralUpdateId, SubjectId,
-    TransferId, UserId,
+    HouseholdId, InstrumentId, NoteId, OrganisationId, PlanActionId, PlanGoalId, PlanId,
+    ReferralId, ReferralUpdateId, SubjectId, TransferId, UserId,
 };
 pub use month::{Month, Period};
+pub use plan::{ActionStatus, PlanDimension, PlanStatus};
 pub use referral::{Need, ReferralState, Transition};
 pub use role::{OrganisationKind, Role};
 pub use text::{Invalid, NationalId, NonBlank, Phone};

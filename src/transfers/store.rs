@@ -300,8 +300,8 @@ pub fn carry_out(
 }
 
 /// One person and everything held about them — the case and its notes,
-/// referrals, assessments, closure requests, follow-ups — re-sealed for
-/// `to`.
+/// referrals, assessments, closure requests, follow-ups, plans — re-sealed
+/// for `to`.
 fn move_person(
     conn: &mut AnyConnection,
     keyring: &Keyring,
@@ -314,5 +314,6 @@ fn move_person(
     crate::assessments::store::move_to_city(conn, keyring, case, to)?;
     crate::closures::store::move_to_city(conn, keyring, case.id, to)?;
     crate::follow_ups::store::move_to_city(conn, keyring, case.id, to)?;
+    crate::plans::store::move_to_city(conn, keyring, case.id, to)?;
     Ok(())
 }

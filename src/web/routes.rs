@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Action;
 use crate::web::{docs, metrics};
 use crate::{
-    assessments, audit, auth, cases, closures, follow_ups, health, households, i18n, places,
+    assessments, audit, auth, cases, closures, follow_ups, health, households, i18n, places, plans,
     referrals, stats, tasks, transfers, users,
 };
 
@@ -75,6 +75,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(follow_ups::routes::list_follow_ups)
                 .service(follow_ups::routes::update_follow_up)
                 .service(tasks::routes::list_tasks)
+                .service(plans::routes::create_plan)
+                .service(plans::routes::list_plans)
+                .service(plans::routes::submit_plan)
+                .service(plans::routes::approve_plan)
+                .service(plans::routes::return_plan)
+                .service(plans::routes::revise_plan)
+                .service(plans::routes::update_action)
                 .service(closures::routes::request_closure)
                 .service(closures::routes::list_closure_requests)
                 .service(closures::routes::approve_closure)
@@ -172,6 +179,25 @@ pub const ACCESS: &[(&str, &str, Option<Action>)] = &[
         Some(Action::FollowUpWrite),
     ),
     ("get", "/api/v1/tasks", Some(Action::TaskRead)),
+    ("post", "/api/v1/cases/{id}/plans", Some(Action::PlanWrite)),
+    ("get", "/api/v1/cases/{id}/plans", Some(Action::PlanRead)),
+    ("post", "/api/v1/plans/{id}/submit", Some(Action::PlanWrite)),
+    (
+        "post",
+        "/api/v1/plans/{id}/approve",
+        Some(Action::PlanDecide),
+    ),
+    (
+        "post",
+        "/api/v1/plans/{id}/return",
+        Some(Action::PlanDecide),
+    ),
+    ("post", "/api/v1/plans/{id}/revise", Some(Action::PlanWrite)),
+    (
+        "patch",
+        "/api/v1/plans/{id}/actions/{action_id}",
+        Some(Action::PlanWrite),
+    ),
     (
         "post",
         "/api/v1/cases/{id}/closure-requests",

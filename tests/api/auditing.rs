@@ -205,6 +205,13 @@ fn valid_body(method: &str, path: &str, city: sanad::domain::CityId) -> Value {
             serde_json::json!({"kind": "home_visit", "due_on": "2099-01-01"})
         }
         ("patch", "/api/v1/follow-ups/{id}") => serde_json::json!({"status": "cancelled"}),
+        ("post", "/api/v1/cases/{id}/plans") => serde_json::json!({
+            "goals": [{"dimension": "economic", "text": "x"}]
+        }),
+        ("post", "/api/v1/plans/{id}/return") => serde_json::json!({"reason": "x"}),
+        ("patch", "/api/v1/plans/{id}/actions/{action_id}") => {
+            serde_json::json!({"status": "done"})
+        }
         ("post", "/api/v1/cases/{id}/closure-requests") => serde_json::json!({"reason": "other"}),
         ("post", "/api/v1/closure-requests/{id}/return") => serde_json::json!({"reason": "x"}),
         ("post", "/api/v1/instruments") => {
@@ -263,7 +270,9 @@ async fn every_role_forbidden_attempt_on_every_route_is_recorded() {
             policy::authorize(&principal, action, Resource::Collection).is_err()
         });
         let Some(role) = refused else { continue };
-        let url = path.replace("{id}", &uuid::Uuid::new_v4().to_string());
+        let url = path
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{action_id}", &uuid::Uuid::new_v4().to_string());
         let body = valid_body(method, path, city);
         let request = match *method {
             "get" => app.client.get(app.url(&url)),

@@ -35,6 +35,7 @@ mod messages;
 mod openapi;
 mod packaging;
 mod paging;
+mod plans;
 mod races;
 mod referrals;
 mod rotation;

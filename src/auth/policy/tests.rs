@@ -8,7 +8,7 @@ use crate::domain::UserId;
 /// action, per role in the order SW CS PS MO AU AD:
 /// `A` anything, `C` own cities, `O` own organisation's open referrals,
 /// `-` never.
-const EXPECTED: [(Action, [char; 6]); 42] = [
+const EXPECTED: [(Action, [char; 6]); 45] = [
     (Action::SelfService, ['A', 'A', 'A', 'A', 'A', 'A']),
     (Action::PlaceRead, ['A', 'A', 'A', 'A', 'A', 'A']),
     (Action::PlaceWrite, ['-', '-', '-', '-', '-', 'A']),
@@ -43,6 +43,9 @@ const EXPECTED: [(Action, [char; 6]); 42] = [
     (Action::FollowUpWrite, ['C', 'C', '-', '-', '-', '-']),
     (Action::FollowUpRead, ['C', 'C', '-', '-', '-', '-']),
     (Action::TaskRead, ['C', 'C', '-', '-', '-', '-']),
+    (Action::PlanWrite, ['C', 'C', '-', '-', '-', '-']),
+    (Action::PlanRead, ['C', 'C', '-', '-', '-', '-']),
+    (Action::PlanDecide, ['-', 'C', '-', '-', '-', '-']),
     (Action::StatsRead, ['-', 'C', '-', 'A', '-', '-']),
     (Action::AuditRead, ['-', '-', '-', '-', 'A', '-']),
     (Action::InstrumentRead, ['A', 'A', 'A', 'A', 'A', 'A']),

@@ -1,0 +1,10 @@
+DROP INDEX plan_actions_case;
+DROP INDEX plan_actions_plan;
+DROP TABLE plan_actions;
+DROP INDEX plan_goals_case;
+DROP INDEX plan_goals_plan;
+DROP TABLE plan_goals;
+DROP INDEX plans_city;
+DROP INDEX plans_one_open;
+DROP INDEX plans_one_active;
+DROP TABLE plans;

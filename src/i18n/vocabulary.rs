@@ -13,6 +13,7 @@ use crate::audit::vocabulary as audit;
 use crate::domain::account::{Approval, Approver, RequestKind, RequestStatus};
 use crate::domain::closure::{ClosureReason, ClosureStatus};
 use crate::domain::follow_up::{FollowUpKind, FollowUpStatus};
+use crate::domain::plan::{ActionStatus, PlanDimension, PlanStatus};
 use crate::domain::referral::Outcome;
 use crate::domain::{
     AssessmentState, CaseStatus, ConsentGiver, Need, OrganisationKind, OriginKind, ReferralState,
@@ -70,6 +71,15 @@ pub fn lists() -> Vec<(&'static str, Vec<&'static str>)> {
             of(FollowUpStatus::ALL, FollowUpStatus::as_str),
         ),
         ("task_source", of(&TaskSource::ALL, TaskSource::as_str)),
+        (
+            "plan_dimension",
+            of(PlanDimension::ALL, PlanDimension::as_str),
+        ),
+        ("plan_status", of(PlanStatus::ALL, PlanStatus::as_str)),
+        (
+            "plan_action_status",
+            of(ActionStatus::ALL, ActionStatus::as_str),
+        ),
         (
             "transfer_status",
             of(TransferStatus::ALL, TransferStatus::as_str),

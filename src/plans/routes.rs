@@ -187,9 +187,9 @@ pub async fn revise_plan(ctx: Context, id: web::Path<PlanId>) -> Result<HttpResp
     let plan = ctx
         .act(Action::PlanWrite, id.into_inner(), |tx, row: PlanRow| {
             if !matches!(row.status, PlanStatus::Approved | PlanStatus::Returned) {
+                let state = row.status.as_str();
                 return Err(ApiError::Conflict(format!(
-                    "The plan is {}: only an approved or returned version is revised.",
-                    row.status.as_str()
+                    "The plan is {state}: only an approved or returned version is revised."
                 )));
             }
             let case = cases::find(tx.conn, row.case_id)?.ok_or(ApiError::NotFound)?;

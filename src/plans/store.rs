@@ -239,11 +239,35 @@ pub fn goals_of(
         .collect())
 }
 
-fn conflict(row: &PlanRow, what: &str) -> ApiError {
-    ApiError::Conflict(format!(
-        "The plan is {}: it cannot be {what} now.",
-        row.status.as_str()
-    ))
+/// What was asked of a plan its state does not allow.
+#[derive(Clone, Copy)]
+enum Step {
+    Change,
+    Submit,
+    Approve,
+    Return,
+    Act,
+}
+
+fn conflict(row: &PlanRow, step: Step) -> ApiError {
+    let state = row.status.as_str();
+    match step {
+        Step::Change => {
+            ApiError::Conflict(format!("The plan is {state}: it cannot be changed now."))
+        }
+        Step::Submit => {
+            ApiError::Conflict(format!("The plan is {state}: it cannot be submitted now."))
+        }
+        Step::Approve => {
+            ApiError::Conflict(format!("The plan is {state}: it cannot be approved now."))
+        }
+        Step::Return => {
+            ApiError::Conflict(format!("The plan is {state}: it cannot be returned now."))
+        }
+        Step::Act => ApiError::Conflict(format!(
+            "The plan is {state}: only the active plan's actions move."
+        )),
+    }
 }
 
 /// Moves `row` from `from` to `to`, conditionally, so of two concurrent
@@ -275,14 +299,14 @@ fn set_status(
     ))
     .execute(conn)?;
     if updated != 1 {
-        return Err(conflict(row, "changed"));
+        return Err(conflict(row, Step::Change));
     }
     find(conn, row.id)?.ok_or(ApiError::NotFound)
 }
 
 pub fn submit(conn: &mut AnyConnection, row: &PlanRow) -> Result<PlanRow, ApiError> {
     if row.status != PlanStatus::Draft {
-        return Err(conflict(row, "submitted"));
+        return Err(conflict(row, Step::Submit));
     }
     set_status(conn, row, PlanStatus::Submitted, None, None)
 }
@@ -291,7 +315,7 @@ pub fn submit(conn: &mut AnyConnection, row: &PlanRow) -> Result<PlanRow, ApiErr
 /// active before it is superseded (kept read-only).
 pub fn approve(conn: &mut AnyConnection, row: &PlanRow, by: UserId) -> Result<PlanRow, ApiError> {
     if row.status != PlanStatus::Submitted {
-        return Err(conflict(row, "approved"));
+        return Err(conflict(row, Step::Approve));
     }
     diesel::update(
         plans::table
@@ -314,7 +338,7 @@ pub fn send_back(
     reason: &NonBlank,
 ) -> Result<PlanRow, ApiError> {
     if row.status != PlanStatus::Submitted {
-        return Err(conflict(row, "returned"));
+        return Err(conflict(row, Step::Return));
     }
     let person = keys(conn, keyring, row.case_id)?;
     let sealed = person
@@ -332,7 +356,7 @@ pub fn move_action(
     to: ActionStatus,
 ) -> Result<(), ApiError> {
     if row.status != PlanStatus::Approved {
-        return Err(conflict(row, "acted on (only the active plan is)"));
+        return Err(conflict(row, Step::Act));
     }
     let from: ActionStatus = plan_actions::table
         .filter(plan_actions::id.eq(action))
@@ -342,10 +366,9 @@ pub fn move_action(
         .optional()?
         .ok_or(ApiError::NotFound)?;
     if !from.may_become(to) {
+        let (state, next) = (from.as_str(), to.as_str());
         return Err(ApiError::Conflict(format!(
-            "The action is {}: it cannot become {}.",
-            from.as_str(),
-            to.as_str()
+            "The action is {state}: it cannot become {next}."
         )));
     }
     diesel::update(

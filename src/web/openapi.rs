@@ -139,7 +139,7 @@ fn describe_tags(doc: &mut Document) {
          the referring city cancels. Provider staff see a referral only while it \
          is open and its person consents to sharing.",
     );
-    let described: [(&str, String); 13] = [
+    let described: [(&str, String); 14] = [
         ("service", "Health, metrics and documentation.".into()),
         ("auth", "Signing in, refreshing and ending sessions, enrolling with a one-time code, and the second factor.".into()),
         ("users", "Staff accounts. An account that can see people starts `pending` and becomes `approved` or `rejected` by a second person (a supervisor of its cities, a second admin for provider staff); only then can it enrol.".into()),
@@ -151,6 +151,7 @@ fn describe_tags(doc: &mut Document) {
         ("assessments", "Scored assessments of a person's situation with a versioned instrument: `draft` (editable by its author) → `submitted` (scored and counted) → `reviewed` (by a supervisor who did not write it); `draft`, `submitted` or `reviewed` → `voided` (with a reason). Review and void are a supervisor's, never the author's. The first assessment of a case is its `baseline`; follow-ups use the baseline's instrument.".into()),
         ("closure", "Closing a case takes a second pair of eyes. A closure request (`services_completed`, `moved_abroad`, `deceased`, `lost_contact`, `declined_services` or `other`, with a sealed note) goes `pending` → `approved` (the case closes) | `returned` (with a reason; the worker may ask again), decided by a city supervisor of the case's city who did not ask. A supervisor's direct close is recorded as `self_approved`. A case with an open referral cannot close (409 naming them).".into()),
         ("follow-ups", "Scheduled contacts (`home_visit`, `phone_call`, `referral_check`, `assessment_due`): `scheduled` → `done` (with an optional sealed note) | `missed` | `cancelled`; only a scheduled one changes. The system schedules a `referral_check` after a referral is completed or declined. `GET /tasks` is the caller's day: overdue first, then the coming days, across follow-ups, incoming transfers, referrals due and assessments due; supervisors see their cities' queue by worker.".into()),
+        ("plans", "A reintegration plan: goals by dimension (`economic`, `social`, `psychosocial`, `education`, `protection`), each with actions (a target date, perhaps a referral) whose texts are sealed. A plan goes `draft` → `submitted` → `approved` (the case's one active plan) | `returned` (with a reason), decided by a city supervisor of the case's city who is not its author; revising an approved or returned plan makes a new draft version, and the old one becomes `superseded` once the new one is approved, kept read-only with who approved it. Actions: `planned` → `in_progress` → `done` | `dropped`.".into()),
         ("stats", "Figures. Ministry officials get national figures only from statistical releases made with differential privacy; city supervisors get exact figures for their own cities.".into()),
         ("audit", "The audit trail: who did what to whom, chained and sealed; auditors read it.".into()),
     ];

@@ -95,6 +95,11 @@ pub enum ApiError {
     Unavailable(String),
     #[error("request timed out")]
     Timeout,
+    /// PostgreSQL undid the transaction because it met another on the same
+    /// rows (a deadlock, or a serialization failure): nothing was written,
+    /// and the same request may simply be sent again.
+    #[error("transaction contended")]
+    Contended,
     /// Every password-check worker is busy and the queue is full.
     #[error("password checks are saturated")]
     Busy,
@@ -139,6 +144,7 @@ impl ApiError {
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Timeout => ("timeout", "Request timed out"),
             ApiError::Busy => ("busy", "Too busy"),
+            ApiError::Contended => ("contended", "Request collided"),
             ApiError::Http(_) => ("http", "Request not accepted"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }
@@ -183,6 +189,9 @@ impl ApiError {
             }
             ApiError::Timeout => "The request took too long and was abandoned.".into(),
             ApiError::Busy => "Too many passwords are being checked; try again shortly.".into(),
+            ApiError::Contended => {
+                "The request met another on the same records and was undone; send it again.".into()
+            }
             ApiError::Http(status) => status
                 .canonical_reason()
                 .unwrap_or("The request was not accepted.")
@@ -226,7 +235,7 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) | ApiError::Timeout | ApiError::Busy => {
+            ApiError::Unavailable(_) | ApiError::Timeout | ApiError::Busy | ApiError::Contended => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Http(status) => *status,
@@ -254,7 +263,7 @@ impl ResponseError for ApiError {
         }
         if matches!(
             self,
-            ApiError::Unavailable(_) | ApiError::Timeout | ApiError::Busy
+            ApiError::Unavailable(_) | ApiError::Timeout | ApiError::Busy | ApiError::Contended
         ) {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
@@ -290,6 +299,15 @@ impl From<diesel::result::Error> for ApiError {
             Error::NotFound => ApiError::NotFound,
             Error::DatabaseError(Kind::UniqueViolation, _) => {
                 ApiError::Conflict("A record with the same unique value already exists.".into())
+            }
+            // PostgreSQL's answer to two transactions locking the same rows
+            // in opposite orders (40P01, which diesel does not classify) or
+            // to a serialization failure (40001): it undid this one.
+            Error::DatabaseError(Kind::SerializationFailure, _) => ApiError::Contended,
+            Error::DatabaseError(Kind::Unknown, info)
+                if info.message().starts_with("deadlock detected") =>
+            {
+                ApiError::Contended
             }
             Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, info) => {
                 ApiError::Unavailable(info.message().to_string())
@@ -365,5 +383,49 @@ mod tests {
         let problem = err.problem();
         assert_eq!(problem.status, 409);
         assert!(!problem.detail.contains("secret"));
+    }
+
+    #[test]
+    fn a_deadlock_or_serialization_failure_is_a_503_to_send_again() {
+        #[derive(Debug)]
+        struct Deadlock;
+        impl diesel::result::DatabaseErrorInformation for Deadlock {
+            fn message(&self) -> &str {
+                "deadlock detected"
+            }
+            fn details(&self) -> Option<&str> {
+                Some("Process 1 waits for ShareLock on transaction 2")
+            }
+            fn hint(&self) -> Option<&str> {
+                None
+            }
+            fn table_name(&self) -> Option<&str> {
+                None
+            }
+            fn column_name(&self) -> Option<&str> {
+                None
+            }
+            fn constraint_name(&self) -> Option<&str> {
+                None
+            }
+            fn statement_position(&self) -> Option<i32> {
+                None
+            }
+        }
+        use diesel::result::DatabaseErrorKind as Kind;
+        for kind in [Kind::Unknown, Kind::SerializationFailure] {
+            let err: ApiError =
+                diesel::result::Error::DatabaseError(kind, Box::new(Deadlock)).into();
+            assert!(matches!(err, ApiError::Contended), "{err:?}");
+            let response = err.error_response();
+            assert_eq!(response.status().as_u16(), 503);
+            assert_eq!(
+                response
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+                Some("1")
+            );
+        }
     }
 }

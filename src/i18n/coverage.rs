@@ -208,6 +208,7 @@ fn every_made_message_is_in_the_catalogs() {
         ApiError::Unavailable("x".into()),
         ApiError::Timeout,
         ApiError::Busy,
+        ApiError::Contended,
         ApiError::Http(actix_web::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
         ApiError::Http(actix_web::http::StatusCode::REQUEST_TIMEOUT),
         ApiError::Http(actix_web::http::StatusCode::BAD_REQUEST),

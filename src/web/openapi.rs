@@ -236,7 +236,7 @@ fn complete(doc: &mut Document) {
             problem(
                 op,
                 503,
-                "The request timed out or the database cannot be reached; retry after Retry-After",
+                "The request timed out, the database cannot be reached, or the transaction met another on the same records and was undone; send it again after Retry-After",
             );
             for (status, response) in op.responses.responses.iter_mut() {
                 let RefOr::T(response) = response else {

@@ -95,11 +95,7 @@ pub fn find(conn: &mut AnyConnection, id: AssessmentId) -> Result<Option<Assessm
 }
 
 fn keys(conn: &mut AnyConnection, keyring: &Keyring, case: CaseId) -> Result<PersonKeys, ApiError> {
-    let person = data_keys::load(conn, keyring, case)?;
-    if person.is_erased() {
-        return Err(ApiError::Gone);
-    }
-    Ok(person)
+    data_keys::load_live(conn, keyring, case)
 }
 
 fn seal_answers(cipher: &FieldCipher<'_>, answers: &Answers) -> Result<Sealed, ApiError> {

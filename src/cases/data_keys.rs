@@ -96,6 +96,20 @@ pub fn load(
 
 /// The subject's keys, made and stored on first use (a staff account's,
 /// when it first enrols a second factor).
+/// The person's keys for a write that needs them: 410 once the person is
+/// erased.
+pub fn load_live(
+    conn: &mut AnyConnection,
+    keyring: &Keyring,
+    subject: impl Into<SubjectId>,
+) -> Result<PersonKeys, ApiError> {
+    let person = load(conn, keyring, subject)?;
+    if person.is_erased() {
+        return Err(ApiError::Gone);
+    }
+    Ok(person)
+}
+
 pub fn load_or_create(
     conn: &mut AnyConnection,
     keyring: &Keyring,

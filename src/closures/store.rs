@@ -59,11 +59,7 @@ pub fn find(
 }
 
 fn keys(conn: &mut AnyConnection, keyring: &Keyring, case: CaseId) -> Result<PersonKeys, ApiError> {
-    let person = data_keys::load(conn, keyring, case)?;
-    if person.is_erased() {
-        return Err(ApiError::Gone);
-    }
-    Ok(person)
+    data_keys::load_live(conn, keyring, case)
 }
 
 /// A social worker's request to close `case`: refused (409) when the case

@@ -56,11 +56,7 @@ pub fn find(conn: &mut AnyConnection, id: FollowUpId) -> Result<Option<FollowUpR
 }
 
 fn keys(conn: &mut AnyConnection, keyring: &Keyring, case: CaseId) -> Result<PersonKeys, ApiError> {
-    let person = data_keys::load(conn, keyring, case)?;
-    if person.is_erased() {
-        return Err(ApiError::Gone);
-    }
-    Ok(person)
+    data_keys::load_live(conn, keyring, case)
 }
 
 /// Whether `user` is an active social worker or supervisor of `city`.

@@ -57,11 +57,7 @@ pub fn find(conn: &mut AnyConnection, id: PlanId) -> Result<Option<PlanRow>, Api
 }
 
 fn keys(conn: &mut AnyConnection, keyring: &Keyring, case: CaseId) -> Result<PersonKeys, ApiError> {
-    let person = data_keys::load(conn, keyring, case)?;
-    if person.is_erased() {
-        return Err(ApiError::Gone);
-    }
-    Ok(person)
+    data_keys::load_live(conn, keyring, case)
 }
 
 /// A goal or action whose text passed its checks.

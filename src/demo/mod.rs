@@ -3,6 +3,7 @@
 //! indexed and stored by the same store code the API uses, in batches.
 
 mod assessments;
+mod casework;
 pub mod data;
 mod follow_up;
 mod people;

@@ -28,6 +28,7 @@ use crate::referrals::store as referrals;
 use crate::settings::{Environment, Settings};
 
 use super::assessments::{Instrument, assess};
+use super::casework::{Casework, casework};
 use super::follow_up::follow_up;
 use super::people::{self, Family, Member, Office};
 use super::rng::Rng;
@@ -204,6 +205,7 @@ struct Batch {
     offices: Vec<usize>,
     referrals: Vec<ReferralRow>,
     assessments: Vec<AssessmentRow>,
+    casework: Casework,
 }
 
 fn make_batch(run: &Run<'_>, index: u64, size: usize) -> anyhow::Result<Batch> {
@@ -219,6 +221,7 @@ fn make_batch(run: &Run<'_>, index: u64, size: usize) -> anyhow::Result<Batch> {
         offices: Vec::with_capacity(size),
         referrals: Vec::new(),
         assessments: Vec::new(),
+        casework: Casework::default(),
     };
     while batch.cases.len() < size {
         let which = rng.weighted(&weights);
@@ -268,6 +271,14 @@ fn make_batch(run: &Run<'_>, index: u64, size: usize) -> anyhow::Result<Batch> {
                 &sealed,
                 &batch.referrals,
                 &mut batch.assessments,
+            )?;
+            casework(
+                &mut rng,
+                run.now,
+                office,
+                &sealed,
+                &batch.referrals,
+                &mut batch.casework,
             )?;
             batch.cases.push(sealed);
             batch.offices.push(which);
@@ -336,5 +347,8 @@ fn store_batch(conn: &mut AnyConnection, batch: &Batch) -> Result<(), ApiError> 
     cases::insert_sealed(conn, &batch.cases)?;
     referrals::insert_many(conn, &batch.referrals)?;
     crate::assessments::store::insert_many(conn, &batch.assessments)?;
+    let work = &batch.casework;
+    crate::follow_ups::store::insert_many(conn, &work.follow_ups)?;
+    crate::plans::store::insert_many(conn, &work.plans, &work.goals, &work.actions)?;
     Ok(())
 }

@@ -342,3 +342,10 @@ pub fn move_to_city(
     }
     Ok(rows.len())
 }
+
+/// Stores made-up follow-ups in batches (the demo seed).
+pub fn insert_many(conn: &mut AnyConnection, rows: &[FollowUpRow]) -> Result<(), ApiError> {
+    let rows: Vec<&FollowUpRow> = rows.iter().collect();
+    crate::insert_batches!(conn, follow_ups::table, rows, 15);
+    Ok(())
+}

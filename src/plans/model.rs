@@ -151,7 +151,7 @@ pub struct PlanRow {
 }
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Insertable)]
-#[diesel(table_name = crate::db::schema::plan_goals)]
+#[diesel(table_name = crate::db::schema::plan_goals, treat_none_as_default_value = false)]
 pub struct GoalRow {
     pub id: PlanGoalId,
     pub plan_id: PlanId,

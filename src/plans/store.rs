@@ -526,3 +526,20 @@ pub fn move_to_city(
     }
     Ok(rows.len())
 }
+
+/// Stores made-up plans, their goals and actions in batches (the demo
+/// seed), parents first.
+pub fn insert_many(
+    conn: &mut AnyConnection,
+    plans: &[PlanRow],
+    goals: &[GoalRow],
+    actions: &[ActionRow],
+) -> Result<(), ApiError> {
+    let rows: Vec<&PlanRow> = plans.iter().collect();
+    crate::insert_batches!(conn, plans::table, rows, 13);
+    let rows: Vec<&GoalRow> = goals.iter().collect();
+    crate::insert_batches!(conn, plan_goals::table, rows, 7);
+    let rows: Vec<&ActionRow> = actions.iter().collect();
+    crate::insert_batches!(conn, plan_actions::table, rows, 11);
+    Ok(())
+}

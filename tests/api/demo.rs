@@ -197,6 +197,52 @@ async fn seeded_people_are_encrypted_findable_and_scoped_like_any_other() {
         found_by_id,
         "no Mosul case with a national id in the first page"
     );
+    // Casework: the worker's day has overdue follow-ups; plans, most of
+    // them approved, open through the API with their goals.
+    let day: Value = app
+        .get_as(&worker, "/api/v1/tasks")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tasks = day["tasks"].as_array().unwrap();
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t["source"] == "follow_up" && t["overdue"] == true),
+        "{day}"
+    );
+    {
+        use sanad::db::schema::{follow_ups as f, plans as p};
+        let statuses: Vec<String> = p::table
+            .select(p::status)
+            .distinct()
+            .load(&mut conn)
+            .unwrap();
+        assert!(statuses.contains(&"approved".to_string()), "{statuses:?}");
+        let kinds: Vec<String> = f::table.select(f::kind).distinct().load(&mut conn).unwrap();
+        assert!(
+            kinds.contains(&"referral_check".to_string())
+                && kinds.contains(&"home_visit".to_string()),
+            "{kinds:?}"
+        );
+        let planned: String = p::table
+            .filter(p::city_id.eq(&mosul))
+            .select(p::case_id)
+            .first(&mut conn)
+            .unwrap();
+        let plans: Value = app
+            .get_as(&worker, &format!("/api/v1/cases/{planned}/plans"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let text = plans.to_string();
+        assert!(
+            text.contains("goals") && !text.contains("\"text\":\"\""),
+            "{plans}"
+        );
+    }
     // Another city's case is out of scope: 404.
     let elsewhere: String = cases::table
         .filter(cases::city_id.ne(&mosul))

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 
 use crate::audit::{self, Entity};
 use crate::auth::guard::Tx;
-use crate::auth::policy::Action;
+use crate::auth::policy::{self, Action};
 use crate::cases::row::CaseRow;
 use crate::domain::{AssessmentId, CaseId, InstrumentId, NonBlank, time};
 use crate::error::{ApiError, Problem};
@@ -276,7 +276,7 @@ pub async fn review_assessment(
             Action::AssessmentReview,
             id.into_inner(),
             |tx, row: AssessmentRow| {
-                if store::is_author(&row, tx.principal.user_id) {
+                if policy::authorize_second_person(tx.principal, row.author_id).is_err() {
                     return Ok(refused(tx, &row));
                 }
                 let row = store::review(tx.conn, &row, tx.principal.user_id)?;
@@ -314,7 +314,7 @@ pub async fn void_assessment(
             id.into_inner(),
             reason,
             |tx, row: AssessmentRow, reason| {
-                if store::is_author(&row, tx.principal.user_id) {
+                if policy::authorize_second_person(tx.principal, row.author_id).is_err() {
                     return Ok(refused(tx, &row));
                 }
                 let by = tx.principal.user_id;

@@ -276,11 +276,6 @@ pub fn submit(
     find(conn, row.id)?.ok_or(ApiError::NotFound)
 }
 
-/// Whether `reviewer` may review or void `row`: never its author.
-pub fn is_author(row: &AssessmentRow, reviewer: UserId) -> bool {
-    row.author_id == reviewer
-}
-
 /// A submitted assessment reviewed by a supervisor who did not write it.
 pub fn review(
     conn: &mut AnyConnection,

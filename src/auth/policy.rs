@@ -270,6 +270,19 @@ pub fn authorize(
     }
 }
 
+/// The second pair of eyes: a decision on something a person wrote or
+/// asked for (reviewing or voiding an assessment, approving or returning a
+/// plan or a closure request) is never theirs to take (403, recorded by
+/// the caller as a refusal). Checked after [`authorize`], on the row
+/// locked in the transaction that decides.
+pub fn authorize_second_person(principal: &Principal, author: UserId) -> Result<(), ApiError> {
+    if author == principal.user_id {
+        Err(ApiError::Forbidden)
+    } else {
+        Ok(())
+    }
+}
+
 /// The filter every list query starts from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {

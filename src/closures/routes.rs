@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 
 use crate::audit::{self, Entity};
 use crate::auth::guard::Tx;
-use crate::auth::policy::Action;
+use crate::auth::policy::{self, Action};
 use crate::cases::row::CaseRow;
 use crate::domain::{CaseId, ClosureRequestId, NonBlank};
 use crate::error::{ApiError, Problem};
@@ -107,7 +107,7 @@ pub async fn approve_closure(
             Action::ClosureDecide,
             id.into_inner(),
             |tx, row: ClosureRequestRow| {
-                if row.requested_by == tx.principal.user_id {
+                if policy::authorize_second_person(tx.principal, row.requested_by).is_err() {
                     return Ok(refused(tx, &row));
                 }
                 let row = store::approve(tx.conn, tx.keyring, &row, tx.principal.user_id)?;
@@ -146,7 +146,7 @@ pub async fn return_closure(
             id.into_inner(),
             reason,
             |tx, row: ClosureRequestRow, reason| {
-                if row.requested_by == tx.principal.user_id {
+                if policy::authorize_second_person(tx.principal, row.requested_by).is_err() {
                     return Ok(refused(tx, &row));
                 }
                 let by = tx.principal.user_id;

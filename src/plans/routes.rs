@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 
 use crate::audit::{self, Entity};
 use crate::auth::guard::Tx;
-use crate::auth::policy::Action;
+use crate::auth::policy::{self, Action};
 use crate::cases::row::{self as cases, CaseRow};
 use crate::domain::{CaseId, NonBlank, PlanActionId, PlanId, PlanStatus};
 use crate::error::{ApiError, Problem};
@@ -119,7 +119,7 @@ pub async fn submit_plan(ctx: Context, id: web::Path<PlanId>) -> Result<HttpResp
 pub async fn approve_plan(ctx: Context, id: web::Path<PlanId>) -> Result<HttpResponse, ApiError> {
     let plan = ctx
         .act(Action::PlanDecide, id.into_inner(), |tx, row: PlanRow| {
-            if row.author_id == tx.principal.user_id {
+            if policy::authorize_second_person(tx.principal, row.author_id).is_err() {
                 return Ok(refused(tx, &row));
             }
             let row = store::approve(tx.conn, &row, tx.principal.user_id)?;
@@ -156,7 +156,7 @@ pub async fn return_plan(
             id.into_inner(),
             reason,
             |tx, row: PlanRow, reason| {
-                if row.author_id == tx.principal.user_id {
+                if policy::authorize_second_person(tx.principal, row.author_id).is_err() {
                     return Ok(refused(tx, &row));
                 }
                 let by = tx.principal.user_id;

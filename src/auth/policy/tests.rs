@@ -318,3 +318,19 @@ fn a_grant_is_decided_by_a_supervisor_of_every_city_or_another_admin() {
         );
     }
 }
+
+#[test]
+fn no_one_decides_what_they_wrote_or_asked_for() {
+    let w = World {
+        home: CityId::new(),
+        away: CityId::new(),
+        org: OrganisationId::new(),
+        other_org: OrganisationId::new(),
+    };
+    let supervisor = principal(Role::CitySupervisor, &w);
+    assert!(is_forbidden(authorize_second_person(
+        &supervisor,
+        supervisor.user_id
+    )));
+    assert!(authorize_second_person(&supervisor, UserId::new()).is_ok());
+}

@@ -154,20 +154,25 @@ pub fn tasks(conn: &mut AnyConnection, asker: &Asker, today: NaiveDate) -> Resul
     let mut ids: Vec<CaseId> = pending.iter().map(|p| p.case_id).collect();
     ids.sort();
     ids.dedup();
-    let found: Vec<(CaseId, String, CityId, Option<UserId>)> = cases::table
-        .filter(cases::id.eq_any(&ids))
-        .filter(cases::status.eq_any(OPEN_CASE))
-        .select((
-            cases::id,
-            cases::case_number,
-            cases::city_id,
-            cases::assigned_to,
-        ))
-        .load(conn)?;
-    let by_id: HashMap<CaseId, (String, CityId, Option<UserId>)> = found
-        .into_iter()
-        .map(|(id, number, city, to)| (id, (number, city, to)))
-        .collect();
+    // In chunks: a queue may name more cases than a statement may bind.
+    let mut by_id: HashMap<CaseId, (String, CityId, Option<UserId>)> = HashMap::new();
+    for chunk in ids.chunks(crate::db::MAX_BIND_PARAMS / 2) {
+        let found: Vec<(CaseId, String, CityId, Option<UserId>)> = cases::table
+            .filter(cases::id.eq_any(chunk))
+            .filter(cases::status.eq_any(OPEN_CASE))
+            .select((
+                cases::id,
+                cases::case_number,
+                cases::city_id,
+                cases::assigned_to,
+            ))
+            .load(conn)?;
+        by_id.extend(
+            found
+                .into_iter()
+                .map(|(id, number, city, to)| (id, (number, city, to))),
+        );
+    }
     let mut list: Vec<Task> = Vec::new();
     for p in pending {
         let Some((number, city, assigned)) = by_id.get(&p.case_id) else {
@@ -229,23 +234,36 @@ fn quiet(
     days: u32,
     today: NaiveDate,
 ) -> Result<Vec<QuietHousehold>, ApiError> {
-    let members: Vec<(CaseId, Option<HouseholdId>, NaiveDateTime)> = cases::table
+    let members: Vec<(CaseId, Option<HouseholdId>, NaiveDateTime, CityId)> = cases::table
         .inner_join(households::table)
         .filter(households::city_id.eq_any(cities))
         .filter(cases::status.eq_any(OPEN_CASE))
-        .select((cases::id, cases::household_id, cases::created_at))
+        .select((
+            cases::id,
+            cases::household_id,
+            cases::created_at,
+            households::city_id,
+        ))
         .load(conn)?;
     if members.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<CaseId> = members.iter().map(|m| m.0).collect();
+    // The same members as a subquery, not as a list of ids: a city's
+    // households may hold more members than a statement may bind.
+    let open_members = || {
+        cases::table
+            .inner_join(households::table)
+            .filter(households::city_id.eq_any(cities))
+            .filter(cases::status.eq_any(OPEN_CASE))
+            .select(cases::id)
+    };
     let notes: Vec<(CaseId, Option<NaiveDateTime>)> = case_notes::table
-        .filter(case_notes::case_id.eq_any(&ids))
+        .filter(case_notes::case_id.eq_any(open_members()))
         .group_by(case_notes::case_id)
         .select((case_notes::case_id, max(case_notes::created_at)))
         .load(conn)?;
     let visits: Vec<(CaseId, Option<NaiveDateTime>)> = follow_ups::table
-        .filter(follow_ups::case_id.eq_any(&ids))
+        .filter(follow_ups::case_id.eq_any(open_members()))
         .filter(follow_ups::status.eq(FollowUpStatus::Done))
         .group_by(follow_ups::case_id)
         .select((follow_ups::case_id, max(follow_ups::ended_at)))
@@ -257,16 +275,13 @@ fn quiet(
             *day = (*day).max(at.date());
         }
     }
-    let household_cities: Vec<(HouseholdId, CityId)> = households::table
-        .filter(households::city_id.eq_any(cities))
-        .select((households::id, households::city_id))
-        .load(conn)?;
-    let city_of: HashMap<HouseholdId, CityId> = household_cities.into_iter().collect();
+    let mut city_of: HashMap<HouseholdId, CityId> = HashMap::new();
     // Per household: the last contact, and the last sign of life (a
     // contact, or a member opened).
     let mut seen: BTreeMap<HouseholdId, (Option<NaiveDate>, NaiveDate)> = BTreeMap::new();
-    for (case, household, created) in members {
+    for (case, household, created, city) in members {
         let Some(household) = household else { continue };
+        city_of.insert(household, city);
         let last = contact.get(&case).copied();
         let alive = last.map_or(created.date(), |d| d.max(created.date()));
         let entry = seen.entry(household).or_insert((last, alive));

@@ -223,8 +223,8 @@ pub async fn list_events(req: HttpRequest, ctx: Context) -> Result<HttpResponse,
 pub async fn verify_chain(ctx: Context) -> Result<HttpResponse, ApiError> {
     // The walk runs outside the transaction that records it: it reads the
     // whole log and must not hold the write lock meanwhile.
-    ctx.may(PolicyAction::AuditRead).await?;
-    let (principal, request) = (ctx.principal.clone(), ctx.request.clone());
+    let principal = ctx.may(PolicyAction::AuditRead).await?;
+    let request = ctx.request.clone();
     let keys = ctx.database().audit_keys().cloned().ok_or_else(|| {
         ApiError::internal(anyhow::anyhow!("the server was started without audit keys"))
     })?;

@@ -19,6 +19,7 @@ use crate::error::ApiError;
 use crate::users::store as users;
 use crate::web::telemetry::RequestId;
 
+use super::settings::AuthSettings;
 use super::state::AuthState;
 
 #[derive(Debug, Clone)]
@@ -42,39 +43,75 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
+/// What a verified bearer token says: whose it is and the account's
+/// `token_version` when it was issued. Checking it costs no database visit;
+/// [`Bearer::principal`] then reads the account, once per request, on the
+/// connection that does the request's work.
+#[derive(Debug, Clone, Copy)]
+pub struct Bearer {
+    pub user_id: UserId,
+    pub token_version: i64,
+}
+
+impl Bearer {
+    /// The bearer token of the request, its signature, issuer, audience and
+    /// times checked: 401 when absent or wrong.
+    pub fn of(req: &HttpRequest, auth: &AuthState) -> Result<Bearer, ApiError> {
+        let token = bearer(req).ok_or(ApiError::Unauthorized)?;
+        let claims = auth.keys.verify(&token)?;
+        let user_id: UserId = claims.sub.parse().map_err(|_| ApiError::Unauthorized)?;
+        Ok(Bearer {
+            user_id,
+            token_version: claims.tv,
+        })
+    }
+
+    /// The account as it is now: 401 when it is gone, disabled, not
+    /// approved, or changed since the token was issued (every change of
+    /// role, cities or organisation bumps `token_version`), so that a
+    /// revocation takes effect on the very next request.
+    pub fn principal(
+        self,
+        conn: &mut crate::db::AnyConnection,
+        settings: &AuthSettings,
+        request: Option<&RequestId>,
+    ) -> Result<Principal, ApiError> {
+        let mut principal =
+            users::load_principal(conn, self.user_id)?.ok_or(ApiError::Unauthorized)?;
+        if principal.token_version != self.token_version {
+            tracing::info!(
+                user_id = %self.user_id,
+                request_id = request.map(|r| r.0.as_str()),
+                "token refused: issued before an account change"
+            );
+            return Err(ApiError::Unauthorized);
+        }
+        principal.second_factor_missing =
+            settings.totp_required(principal.role) && !principal.totp_enabled;
+        Ok(principal)
+    }
+}
+
 impl FromRequest for Principal {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Principal, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let token = bearer(req);
         let auth = req.app_data::<web::Data<AuthState>>().cloned();
         let db = req.app_data::<web::Data<Database>>().cloned();
         let request_id = req.extensions().get::<RequestId>().cloned();
-        Box::pin(async move {
-            let (Some(auth), Some(db)) = (auth, db) else {
-                return Err(ApiError::internal(anyhow::anyhow!(
+        let (Some(auth), Some(db)) = (auth, db) else {
+            return Box::pin(async {
+                Err(ApiError::internal(anyhow::anyhow!(
                     "auth state or database missing from app data"
-                )));
-            };
-            let token = token.ok_or(ApiError::Unauthorized)?;
-            let claims = auth.keys.verify(&token)?;
-            let user_id: UserId = claims.sub.parse().map_err(|_| ApiError::Unauthorized)?;
-            let mut principal = db
-                .run(move |conn| users::load_principal(conn, user_id))
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
-            principal.second_factor_missing =
-                auth.settings.totp_required(principal.role) && !principal.totp_enabled;
-            if principal.token_version != claims.tv {
-                tracing::info!(
-                    user_id = %user_id,
-                    request_id = request_id.as_ref().map(|r| r.0.as_str()),
-                    "token refused: issued before an account change"
-                );
-                return Err(ApiError::Unauthorized);
-            }
-            Ok(principal)
+                )))
+            });
+        };
+        let bearer = Bearer::of(req, &auth);
+        Box::pin(async move {
+            let bearer = bearer?;
+            db.run(move |conn| bearer.principal(conn, &auth.settings, request_id.as_ref()))
+                .await
         })
     }
 }

@@ -114,9 +114,9 @@ async fn respond(
     ctx: Context,
     gate: web::Data<StatsGate>,
 ) -> Result<HttpResponse, ApiError> {
-    ctx.may(Action::StatsRead).await?;
+    let principal = ctx.may(Action::StatsRead).await?;
     let query = parse(subject, &req)?;
-    let cities = match policy::scope(&ctx.principal, Action::StatsRead) {
+    let cities = match policy::scope(&principal, Action::StatsRead) {
         Scope::National => None,
         Scope::Cities(cities) => {
             if query.release.is_some() {
@@ -129,8 +129,8 @@ async fn respond(
         }
         Scope::Organisation(_) | Scope::Nothing => return Err(ApiError::Forbidden),
     };
-    let _pass = gate.enter(ctx.principal.user_id)?;
-    let (principal, request) = (ctx.principal.clone(), ctx.request.clone());
+    let _pass = gate.enter(principal.user_id)?;
+    let request = ctx.request.clone();
     let answer = ctx
         .database()
         .run(move |conn| {

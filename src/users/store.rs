@@ -43,14 +43,24 @@ pub fn cities_of(conn: &mut AnyConnection, id: UserId) -> Result<Vec<CityId>, Ap
 /// The principal for an approved, active user, or `None`. Whether a
 /// missing second factor restricts it is the extractor's to say (it knows
 /// the settings); here it is `false`.
+///
+/// One statement, run at every request: the account with its cities joined
+/// (a row per city, or one with none).
 pub fn load_principal(conn: &mut AnyConnection, id: UserId) -> Result<Option<Principal>, ApiError> {
-    let Some(row) = find(conn, id)? else {
+    let rows: Vec<(UserRow, Option<CityId>)> = users::table
+        .left_join(user_cities::table)
+        .filter(users::id.eq(id))
+        .select((users::all_columns, user_cities::city_id.nullable()))
+        .order(user_cities::city_id.asc())
+        .load(conn)?;
+    let mut city_ids: Vec<CityId> = rows.iter().filter_map(|(_, city)| *city).collect();
+    city_ids.dedup();
+    let Some((row, _)) = rows.into_iter().next() else {
         return Ok(None);
     };
     if !row.active || row.approval != Approval::Approved {
         return Ok(None);
     }
-    let city_ids = cities_of(conn, id)?;
     Ok(Some(Principal {
         user_id: id,
         username: row.username.clone(),

@@ -1,8 +1,11 @@
 //! The request context: one extractor with everything a handler needs — the
-//! signed-in caller (re-read from the database), the request id, the
-//! database, the keyring, the blind indexer and the page-size settings —
-//! and the async side of the guarded action (`auth::guard`): each method
-//! makes one `Database::run` call in which the whole action happens.
+//! caller's verified bearer token, the request id, the database, the
+//! keyring, the blind indexer and the page-size settings — and the async
+//! side of the guarded action (`auth::guard`): each method makes one
+//! `Database::run` call in which the whole action happens, the caller's
+//! account re-read first on the same connection (so a disabled account or
+//! a changed role stops at that request, at the cost of one statement, not
+//! a visit of its own).
 //!
 //! A handler parses its input, then makes one of these calls:
 //!
@@ -22,6 +25,8 @@ use crate::audit::Entity;
 use crate::auth::Principal;
 use crate::auth::guard::{self, AccountRow, Caller, CityRow, Done, Tx};
 use crate::auth::policy::{Action, Scope};
+use crate::auth::principal::Bearer;
+use crate::auth::state::AuthState;
 use crate::auth::trail;
 use crate::crypto::{BlindIndexer, Keyring};
 use crate::db::{Database, write_transaction};
@@ -33,8 +38,9 @@ use crate::web::telemetry::RequestId;
 
 /// Everything about the request a handler needs, in one extractor.
 pub struct Context {
-    pub principal: Principal,
+    bearer: Bearer,
     pub request: RequestId,
+    auth: web::Data<AuthState>,
     db: web::Data<Database>,
     keyring: web::Data<Keyring>,
     indexer: web::Data<BlindIndexer>,
@@ -45,8 +51,9 @@ impl FromRequest for Context {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Context, ApiError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let principal = Principal::from_request(req, payload);
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let auth = req.app_data::<web::Data<AuthState>>().cloned();
+        let bearer = auth.as_ref().map(|auth| Bearer::of(req, auth));
         let request = RequestId::of(req);
         let db = req.app_data::<web::Data<Database>>().cloned();
         let keyring = req.app_data::<web::Data<Keyring>>().cloned();
@@ -59,15 +66,17 @@ impl FromRequest for Context {
                     max_page_size: 100,
                 });
         Box::pin(async move {
-            let principal = principal.await?;
-            let (Some(db), Some(keyring), Some(indexer)) = (db, keyring, indexer) else {
+            let (Some(auth), Some(bearer), Some(db), Some(keyring), Some(indexer)) =
+                (auth, bearer, db, keyring, indexer)
+            else {
                 return Err(ApiError::internal(anyhow::anyhow!(
-                    "database, keyring or blind indexer missing from app data"
+                    "auth state, database, keyring or blind indexer missing from app data"
                 )));
             };
             Ok(Context {
-                principal,
+                bearer: bearer?,
                 request,
+                auth,
                 db,
                 keyring,
                 indexer,
@@ -124,6 +133,28 @@ impl Context {
             .await
     }
 
+    /// Making something numbered from a counter in `city`
+    /// (`auth::guard::create_numbered_in`).
+    pub async fn create_numbered_in<N, T, R, F>(
+        self,
+        action: Action,
+        entity: Entity,
+        city: CityId,
+        reserve: R,
+        work: F,
+    ) -> Result<T, ApiError>
+    where
+        N: Send + 'static,
+        T: Send + 'static,
+        R: FnOnce(&mut crate::db::AnyConnection) -> Result<N, ApiError> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>, N) -> Result<Done<T>, ApiError> + Send + 'static,
+    {
+        self.run(move |conn, caller| {
+            guard::create_numbered_in(conn, caller, action, entity, city, reserve, work)
+        })
+        .await
+    }
+
     /// `action` on the staff account `id`: the guarded action with
     /// `policy::authorize_account` (`auth::guard::on_account`).
     pub async fn on_account<R, I, T, F>(
@@ -159,23 +190,26 @@ impl Context {
             .await
     }
 
-    /// The role check alone, for a handler with slow work to do before its
-    /// guarded call (hashing a password, walking the audit chain): a role
-    /// that may never do `action` is refused here, and the refusal
-    /// recorded. Allowed, it costs nothing.
-    pub async fn may(&self, action: Action) -> Result<(), ApiError> {
-        let Some(refusal) = guard::role_refusal(&self.principal, action) else {
-            return Ok(());
-        };
-        let (principal, request) = (self.principal.clone(), self.request.clone());
-        self.db
+    /// The role check alone, for a handler with slow work to do outside a
+    /// guarded call (counting, walking the audit chain): the caller's
+    /// account is read, and a role that may never do `action` is refused
+    /// here, the refusal recorded. Allowed, the caller is returned.
+    pub async fn may(&self, action: Action) -> Result<Principal, ApiError> {
+        let (bearer, auth, request) = (self.bearer, self.auth.clone(), self.request.clone());
+        let refused = self
+            .db
             .run(move |conn| {
+                let principal = bearer.principal(conn, &auth.settings, Some(&request))?;
+                let Some(refusal) = guard::role_refusal(&principal, action) else {
+                    return Ok(Ok(principal));
+                };
                 write_transaction(conn, |conn| {
                     trail::record_denial(conn, &principal, &request, action, None)
-                })
+                })?;
+                Ok(Err(refusal))
             })
             .await?;
-        Err(refusal)
+        refused
     }
 
     /// The database, for work outside a guarded call (after [`Context::may`]).
@@ -199,7 +233,8 @@ impl Context {
         PageRequest::new(self.pagination.page_size(limit), cursor)
     }
 
-    /// One `Database::run` call with the caller and the keys.
+    /// One `Database::run` call: the caller's account read on the
+    /// connection, then `action` with it and the keys.
     async fn run<T, F>(self, action: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -208,14 +243,16 @@ impl Context {
             + 'static,
     {
         let Context {
-            principal,
+            bearer,
             request,
+            auth,
             db,
             keyring,
             indexer,
             ..
         } = self;
         db.run(move |conn| {
+            let principal = bearer.principal(conn, &auth.settings, Some(&request))?;
             let caller = Caller {
                 principal: &principal,
                 request: &request,

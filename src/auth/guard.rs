@@ -4,7 +4,8 @@
 //! 1. the role: may this role ever do the action? If not, 403;
 //! 2. the input the handler parsed: a bad field is 422;
 //! 3. the row ([`CityRow::find_for_update`], locked until the transaction
-//!    ends): absent is 404;
+//!    ends; for an action that only reads, [`CityRow::find_to_read`], which
+//!    need not lock): absent is 404;
 //! 4. the policy on that row ([`CityRow::resource`]): out of reach is 404;
 //! 5. the row's own state ([`CityRow::usable`]): an erased case is 410;
 //! 6. the work, which returns its answer and its audit event; both commit
@@ -14,7 +15,11 @@
 //! then answers the refusal. Because the row is read, authorised and acted
 //! on inside the same transaction, with the row locked, a concurrent change
 //! (a transfer moving the case to another city) either commits first and
-//! is seen by the policy, or waits until the action is done.
+//! is seen by the policy, or waits until the action is done. A read takes
+//! no lock: the policy decides on the row it read, in the statement that
+//! read it, and the answer shows that same row, so a transfer committed
+//! meanwhile is ordered after the read; two reads of one case never wait
+//! for each other.
 
 use uuid::Uuid;
 
@@ -39,6 +44,14 @@ pub trait CityRow: Sized {
     /// Reads the row and locks it (and what it belongs to) until the
     /// transaction ends.
     fn find_for_update(conn: &mut AnyConnection, id: Self::Id) -> Result<Option<Self>, ApiError>;
+
+    /// Reads the row for an action that only reads it
+    /// ([`Action::reads_only`]). Locking it, as here unless a row says
+    /// otherwise, is always right; a row whose reads need no lock reads it
+    /// plainly.
+    fn find_to_read(conn: &mut AnyConnection, id: Self::Id) -> Result<Option<Self>, ApiError> {
+        Self::find_for_update(conn, id)
+    }
 
     fn id(&self) -> Self::Id;
 
@@ -148,7 +161,11 @@ where
             return refuse(conn, caller, action, Some(target(city)), refusal);
         }
         let input = input?;
-        let row = R::find_for_update(conn, id)?.ok_or(ApiError::NotFound)?;
+        let row = match action.reads_only() {
+            true => R::find_to_read(conn, id)?,
+            false => R::find_for_update(conn, id)?,
+        };
+        let row = row.ok_or(ApiError::NotFound)?;
         let resource = row.resource(action);
         if let Err(refusal) = policy::authorize(caller.principal, action, resource) {
             let city = Target::city_of(resource);
@@ -184,6 +201,40 @@ where
         }
         finish(conn, caller, work)
     }))
+}
+
+/// [`create_in`] for something numbered from a counter (a case number):
+/// when the policy allows the creation, `reserve` takes the number first,
+/// in a short transaction of its own ([`crate::db::counter_transaction`]),
+/// so that creations in one city hold the counter's row only for that
+/// update, not for the whole creation; then the creation runs as
+/// [`create_in`] does, the policy checked again inside its transaction. A
+/// creation that fails after the reservation leaves a gap in the numbers.
+#[allow(clippy::too_many_arguments)]
+pub fn create_numbered_in<N, T, R, F>(
+    conn: &mut AnyConnection,
+    caller: &Caller<'_>,
+    action: Action,
+    entity: Entity,
+    city: CityId,
+    reserve: R,
+    work: F,
+) -> Result<T, ApiError>
+where
+    R: FnOnce(&mut AnyConnection) -> Result<N, ApiError>,
+    F: FnOnce(&mut Tx<'_>, N) -> Result<Done<T>, ApiError>,
+{
+    let reserved = match policy::authorize(caller.principal, action, Resource::City(city)) {
+        Ok(()) => Some(crate::db::counter_transaction(conn, reserve)?),
+        // Refused, and the refusal recorded, by create_in below.
+        Err(_) => None,
+    };
+    create_in(conn, caller, action, entity, city, |tx| match reserved {
+        Some(number) => work(tx, number),
+        None => Err(ApiError::internal(anyhow::anyhow!(
+            "the policy allowed a creation it had refused"
+        ))),
+    })
 }
 
 /// An action on no single row (a list, a search, a staff account, a

@@ -137,6 +137,20 @@ impl Action {
         Action::AssessmentReview,
         Action::AuditLookup,
     ];
+
+    /// Whether the action only reads the row it is on (its audit event is
+    /// its one write): the guarded action then reads the row without
+    /// locking it (`auth::guard`), so reads of one row never queue.
+    pub fn reads_only(self) -> bool {
+        matches!(
+            self,
+            Action::CaseRead
+                | Action::NoteRead
+                | Action::PlanRead
+                | Action::ClosureRead
+                | Action::ReferralRead
+        )
+    }
 }
 
 /// What an action is done to.

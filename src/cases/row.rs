@@ -64,6 +64,10 @@ impl CityRow for CaseRow {
         find(conn, id)
     }
 
+    fn find_to_read(conn: &mut AnyConnection, id: CaseId) -> Result<Option<CaseRow>, ApiError> {
+        find(conn, id)
+    }
+
     fn id(&self) -> CaseId {
         self.id
     }

@@ -63,13 +63,30 @@ pub fn case_number(city_code: &str, year: i32, number: i64) -> String {
     format!("{city_code}-{year}-{number:06}")
 }
 
-/// Creates a case: a new data key, every sensitive field sealed, blind
-/// indexes, a case number. Returns the stored row.
+/// A case number reserved for a case about to be made: its year and
+/// number (`reserve`).
+#[derive(Debug, Clone, Copy)]
+pub struct Reserved {
+    pub year: i32,
+    pub number: i64,
+}
+
+/// Reserves this year's next case number of `city`; run it in a
+/// transaction of its own (`db::counter_transaction`), before the case's.
+pub fn reserve(conn: &mut AnyConnection, city: CityId) -> Result<Reserved, ApiError> {
+    let year = time::now().year();
+    let number = reserve_case_numbers(conn, city, year, 1)?;
+    Ok(Reserved { year, number })
+}
+
+/// Creates a case under a number reserved for it: a new data key, every
+/// sensitive field sealed, blind indexes. Returns the stored row.
 pub fn create(
     conn: &mut AnyConnection,
     crypto: Crypto<'_>,
     author: UserId,
     case: &NewCase,
+    number: Reserved,
 ) -> Result<CaseRow, ApiError> {
     let id = CaseId::new();
     let now = time::now();
@@ -77,13 +94,12 @@ pub fn create(
         .find(case.city_id)
         .select(cities::code)
         .first(conn)?;
-    let number = reserve_case_numbers(conn, case.city_id, now.year(), 1)?;
     let sealed = seal_new(
         crypto,
         id,
         author,
         case,
-        case_number(&code, now.year(), number),
+        case_number(&code, number.year, number.number),
         now,
     )?;
     insert_sealed(conn, std::slice::from_ref(&sealed))?;

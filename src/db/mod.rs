@@ -59,6 +59,27 @@ where
     })
 }
 
+/// A short write transaction of its own for a counter's update (a case
+/// number), so that the counter's row is held only for that update and its
+/// commit, not for the whole creation that uses the number.
+///
+/// On PostgreSQL it commits without waiting for the disk
+/// (`synchronous_commit = off`): whatever uses the number commits later
+/// and waits for the disk, which writes the log in order, so a creation
+/// that survives a crash has its counter's update too; one that does not
+/// only leaves the number to be given again.
+pub fn counter_transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+{
+    write_transaction(conn, |conn| {
+        if let AnyConnection::Postgresql(pg) = conn {
+            pg.batch_execute("SET LOCAL synchronous_commit = off")?;
+        }
+        work(conn)
+    })
+}
+
 /// Locks the row `id` of `table` until the transaction ends, so that what
 /// the caller read and decided on cannot change under it. PostgreSQL locks
 /// the row; on SQLite a write transaction already holds the database's only

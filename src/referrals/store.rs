@@ -44,6 +44,13 @@ impl CityRow for ReferralRow {
         find(conn, id)
     }
 
+    fn find_to_read(
+        conn: &mut AnyConnection,
+        id: ReferralId,
+    ) -> Result<Option<ReferralRow>, ApiError> {
+        find(conn, id)
+    }
+
     fn id(&self) -> ReferralId {
         self.id
     }

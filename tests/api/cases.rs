@@ -550,6 +550,32 @@ async fn concurrent_writers_all_succeed_and_get_distinct_case_numbers() {
     assert_eq!(numbers.len(), 16, "every case number is distinct");
 }
 
+/// A case's number is taken from the city's counter in a transaction of its
+/// own before the case is made; a request refused before that takes none,
+/// so the numbers of a city run on.
+#[tokio::test]
+async fn a_refused_creation_takes_no_case_number() {
+    let app = spawn_app().await;
+    let city = app.city("MOS");
+    let other = app.city("TAF");
+    let worker = app.signed_in(Role::SocialWorker, &[city], None).await;
+    let number = |body: Value| body["case_number"].as_str().unwrap().to_string();
+
+    let first = create(&app, &worker, &new_case(city, "الأولى")).await;
+    let mut unborn = new_case(city, "لم تولد");
+    unborn["subject"]["date_of_birth"] = json!("2999-01-01");
+    let refused = app.post_as(&worker, "/api/v1/cases", &unborn).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let elsewhere = app
+        .post_as(&worker, "/api/v1/cases", &new_case(other, "في مدينة أخرى"))
+        .await;
+    assert_eq!(elsewhere.status().as_u16(), 404);
+    let second = create(&app, &worker, &new_case(city, "الثانية")).await;
+
+    assert!(number(first).ends_with("-000001"));
+    assert!(number(second).ends_with("-000002"));
+}
+
 /// Case creates, notes, PATCHes with If-Match and referrals, all at once on
 /// a few cases: on SQLite every one of them queues for the one write lock
 /// (`write_transaction` takes it first, `busy_timeout` waits for it), so no

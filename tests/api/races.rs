@@ -4,7 +4,14 @@
 //! in the new city, out of its reach: 404, recorded as a refusal, and
 //! nothing written. (Checked outside its transaction, the write would have
 //! passed the policy on the old city and then acted on the moved case.)
+//!
+//! A read takes no lock: on PostgreSQL it is answered while the acceptance
+//! is still open, from the case as it was, and recorded as such; on SQLite,
+//! whose one write lock the acceptance holds, it waits and finds the case
+//! moved. Either way the answer and its record agree.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sanad::audit;
@@ -69,6 +76,16 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = reqwest::Response>,
 {
+    during_acceptance_timed(m, write).await.0
+}
+
+/// [`during_acceptance`], and whether the acceptance had committed by the
+/// time the answer came (false: the request did not wait for it).
+async fn during_acceptance_timed<F, Fut>(m: &Moving, write: F) -> (reqwest::Response, bool)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Response>,
+{
     let keyring =
         Keyring::from_json(&std::fs::read_to_string(&m.app.keyring_path).unwrap()).unwrap();
     let keys = AuditKeys::from_keyring(&keyring).unwrap();
@@ -76,8 +93,10 @@ where
     let transfer = m.transfer;
     let mut conn = m.app.conn();
     let (moved, case_moved) = std::sync::mpsc::channel();
+    let committed = Arc::new(AtomicBool::new(false));
+    let done = committed.clone();
     let accepting = tokio::task::spawn_blocking(move || {
-        write_transaction(&mut conn, |conn| {
+        let accepted = write_transaction(&mut conn, |conn| {
             let row = store::find(conn, transfer)?.unwrap();
             store::decide(conn, &keyring, &row, TransferStatus::Accepted, by, None)?;
             store::carry_out(conn, &keyring, &row)?;
@@ -87,15 +106,18 @@ where
             moved.send(()).unwrap();
             std::thread::sleep(Duration::from_millis(1500));
             Ok(())
-        })
+        });
+        done.store(true, Ordering::SeqCst);
+        accepted
     });
     tokio::task::spawn_blocking(move || case_moved.recv())
         .await
         .unwrap()
         .unwrap();
     let answer = write().await;
+    let waited = committed.load(Ordering::SeqCst);
     accepting.await.unwrap().unwrap();
-    answer
+    (answer, waited)
 }
 
 /// The case as its new city reads it.
@@ -176,4 +198,33 @@ async fn a_referral_racing_the_acceptance_of_a_transfer_fails() {
         .await;
     assert_eq!(theirs, json!([]));
     refused_as(&m, "ReferralCreate").await;
+}
+
+#[tokio::test]
+async fn a_read_racing_the_acceptance_of_a_transfer_agrees_with_its_record() {
+    let m = moving("ولاء").await;
+    let path = format!("/api/v1/cases/{}", m.case);
+
+    let (read, waited) = during_acceptance_timed(&m, || m.app.get_as(&m.sender, &path)).await;
+
+    let status = read.status().as_u16();
+    let reads = m.app.audit_events("case.read").await;
+    let read_by_mosul = reads
+        .iter()
+        .any(|e| e["entity_id"] == m.case.as_str() && e["city_id"] == m.mosul.to_string());
+    if m.app.db.is_postgres() {
+        // No lock to wait for: answered from the case as committed, in
+        // Mosul, while the acceptance was still open.
+        assert!(!waited, "the read waited for the acceptance to commit");
+        assert_eq!(status, 200);
+        let case: Value = read.json().await.unwrap();
+        assert_eq!(case["city_id"], m.mosul.to_string());
+        assert!(read_by_mosul, "{reads:?}");
+    } else {
+        // SQLite's one write lock: the read's transaction comes after.
+        assert_problem(read, 404).await;
+        assert!(!read_by_mosul, "{reads:?}");
+        refused_as(&m, "CaseRead").await;
+    }
+    assert_eq!(now(&m).await["city_id"], m.telafar.to_string());
 }

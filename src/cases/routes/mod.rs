@@ -76,24 +76,40 @@ pub async fn create_case(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0;
     let city = input.city_id;
+    // A case number is reserved only for input that parses, so that a
+    // refused request leaves no gap in the numbers.
+    let parses = checks::parse_case(&input, time::today()).is_ok();
     let view = ctx
-        .create_in(Action::CaseCreate, Entity::Case, city, move |tx| {
-            open(tx, &input)
-        })
+        .create_numbered_in(
+            Action::CaseCreate,
+            Entity::Case,
+            city,
+            move |conn| parses.then(|| store::reserve(conn, city)).transpose(),
+            move |tx, number| open(tx, &input, number),
+        )
         .await?;
     let mut answer = HttpResponse::Created();
     answer.insert_header((LOCATION, format!("/api/v1/cases/{}", view.id)));
     Ok(with_etag(answer, view))
 }
 
-/// Opens a case: every field checked, and its links to other rows, then
-/// sealed and stored.
-fn open(tx: &mut Tx<'_>, input: &CreateCase) -> Result<Done<CaseView>, ApiError> {
+/// Opens a case under its reserved number: every field checked, and its
+/// links to other rows, then sealed and stored.
+fn open(
+    tx: &mut Tx<'_>,
+    input: &CreateCase,
+    number: Option<store::Reserved>,
+) -> Result<Done<CaseView>, ApiError> {
     let parsed = checks::parse_case(input, time::today());
     let (household, assignee) = (input.household_id, input.assigned_to);
     let links = checks::check_links(tx.conn, input.city_id, household, assignee)?;
     let case = all_or_nothing(parsed, links)?;
-    let row = store::create(tx.conn, tx.crypto(), tx.principal.user_id, &case)?;
+    let number = number.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "no case number reserved for a case that parses"
+        ))
+    })?;
+    let row = store::create(tx.conn, tx.crypto(), tx.principal.user_id, &case, number)?;
     answer(tx, row.id, audit::Action::CaseCreate)
 }
 

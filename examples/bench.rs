@@ -23,9 +23,13 @@ use serde_json::{Value, json};
 
 #[path = "bench/login_burst.rs"]
 mod login_burst;
+#[path = "bench/probe.rs"]
+mod probe;
+#[path = "bench/same_work.rs"]
+mod same_work;
 
 use sanad::crypto::{BlindIndexer, Keyring};
-use sanad::db::schema::{case_search_index, cases, cities, data_keys, referrals};
+use sanad::db::schema::{case_search_index, cases, cities, data_keys, referrals, users};
 use sanad::db::{AnyConnection, ConnectionManager};
 use sanad::domain::CityId;
 
@@ -60,10 +64,12 @@ struct Args {
     #[arg(long, default_value = "target/release/sanad")]
     sanad: PathBuf,
     /// Only these operations (comma separated, e.g. read,search); the
-    /// others are skipped. Names: create, read, search, list, transition,
-    /// stats, login (the login burst: the server's peak memory while 200
-    /// clients sign in at once). `--only login` skips everything else but
-    /// the seeding.
+    /// others are skipped. Names: create, read, backlog (reads while the
+    /// sequencer drains 20 000 events), search, list, transition, stats,
+    /// login (the login burst: the server's peak memory while 200
+    /// clients sign in at once; run only when named, since it spends the
+    /// sign-in budgets the others need). `--only login` skips everything
+    /// else but the seeding.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Also write the table as Markdown here.
@@ -133,7 +139,13 @@ struct Row {
     rss_after_kib: u64,
     concurrency: usize,
     api: Stats,
-    direct: Stats,
+    /// The same work in SQL (`same_work`): what the database cannot be
+    /// spared, audit event and commit included.
+    same: Stats,
+    /// The bare query: the rows read or written, no audit, no account.
+    bare: Stats,
+    /// The oldest unchained audit event's age, at most, during the API run.
+    lag: probe::Lag,
 }
 
 struct Table {
@@ -155,11 +167,25 @@ struct Stats {
     secs: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// CPU time over the run: the server's (API runs; for direct SQL on
+    /// SQLite, this process's, where the database runs), and PostgreSQL's.
+    cpu: probe::Cpu,
 }
 
 impl Stats {
     fn rate(&self) -> f64 {
         self.ok as f64 / self.secs.max(1e-9)
+    }
+
+    /// CPU milliseconds per answered request: (server or process, PostgreSQL).
+    fn cpu_per_request(&self) -> (f64, f64) {
+        let n = self.ok.max(1) as f64;
+        (self.cpu.process_ms / n, self.cpu.postgres_ms / n)
+    }
+
+    fn with_cpu(mut self, cpu: probe::Cpu) -> Stats {
+        self.cpu = cpu;
+        self
     }
 
     fn from(latencies: &mut [u64], errors: u64, secs: f64) -> Stats {
@@ -177,6 +203,7 @@ impl Stats {
             secs,
             p50_ms: pct(0.50),
             p99_ms: pct(0.99),
+            cpu: probe::Cpu::default(),
         }
     }
 }
@@ -404,6 +431,8 @@ struct Fixture {
     /// (psychosocial, education, vocational).
     pending: Vec<(String, usize)>,
     indexer: BlindIndexer,
+    /// Who does the same work in SQL, and the audit keys.
+    actors: same_work::Actors,
 }
 
 fn fixture(t: &Target) -> Res<Fixture> {
@@ -427,6 +456,8 @@ fn fixture(t: &Target) -> Res<Fixture> {
     let pending: Vec<(String, String)> = referrals::table
         .filter(referrals::city_id.eq(&city))
         .filter(referrals::state.eq("pending"))
+        // The kinds the three seeded provider accounts' organisations take.
+        .filter(referrals::kind.eq_any(["psychosocial", "education", "vocational"]))
         .select((referrals::id, referrals::kind))
         .load(&mut conn)?;
     let pending = pending
@@ -447,7 +478,25 @@ fn fixture(t: &Target) -> Res<Fixture> {
         },
         sanad::settings::Environment::Production,
     )?;
+    let user = |conn: &mut AnyConnection, name: &str| -> Res<sanad::domain::UserId> {
+        let id: String = users::table
+            .filter(users::username.eq(name))
+            .select(users::id)
+            .first(conn)?;
+        Ok(id.parse()?)
+    };
+    let actors = same_work::Actors {
+        worker: user(&mut conn, "sw-mos")?,
+        ministry: user(&mut conn, "demo-ministry")?,
+        providers: [
+            user(&mut conn, "psy-mos")?,
+            user(&mut conn, "edu-mos")?,
+            user(&mut conn, "voc-mos")?,
+        ],
+        keys: sanad::crypto::AuditKeys::from_keyring(&keyring)?,
+    };
     Ok(Fixture {
+        actors,
         city: city.parse::<CityId>()?,
         case_ids: picks.iter().map(|p| p.id.clone()).collect(),
         cursors: picks.into_iter().map(|p| (p.created_at, p.id)).collect(),
@@ -554,6 +603,39 @@ async fn expect(answer: reqwest::Result<reqwest::Response>, want: u16) -> Option
     }
 }
 
+/// Events appended at once before "read, 20 000 events to chain".
+const BACKLOG_EVENTS: usize = 20_000;
+
+/// Appends `n` sealed events in one transaction, so that the sequencer
+/// finds them all waiting at once.
+fn make_backlog(url: &str, actors: &same_work::Actors, n: usize) -> Res<()> {
+    let mut conn = connect(url)?;
+    sanad::db::write_transaction(&mut conn, |conn| {
+        let who = same_work::caller(conn, actors.worker)?;
+        for _ in 0..n {
+            let event = same_work::event(&who, sanad::audit::Action::CaseRead)
+                .entity(sanad::audit::Entity::Case, uuid::Uuid::new_v4());
+            sanad::audit::append_with(conn, &actors.keys, &event)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Runs one API operation while reading the server's and PostgreSQL's CPU
+/// time and the audit sequencer's lag.
+async fn watched(
+    url: &str,
+    pid: u32,
+    run: impl std::future::Future<Output = Stats>,
+) -> Res<(Stats, probe::Lag)> {
+    let lag = probe::LagWatch::start(url)?;
+    let cpu = probe::CpuMark::now(pid);
+    let stats = run.await;
+    let cpu = cpu.since();
+    Ok((stats.with_cpu(cpu), lag.stop()))
+}
+
 /// After an operation: prints (and clears) its unexpected answers and
 /// returns the server's resident memory.
 fn after(pid: u32) -> u64 {
@@ -629,7 +711,8 @@ where
     for _ in 0..concurrency {
         conns.push(connect(url)?);
     }
-    let all: Vec<u64> = std::thread::scope(|scope| {
+    let cpu = probe::CpuMark::now(std::process::id());
+    let (all, cpu): (Vec<u64>, probe::Cpu) = std::thread::scope(|scope| {
         let handles: Vec<_> = conns
             .into_iter()
             .enumerate()
@@ -650,21 +733,31 @@ where
                             None => break,
                         }
                     }
-                    latencies
+                    // The connection goes back with the figures, so that its
+                    // PostgreSQL backend is still there when CPU is read.
+                    (latencies, conn)
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        let mut all = Vec::new();
+        let mut conns = Vec::new();
+        for handle in handles {
+            if let Ok((latencies, conn)) = handle.join() {
+                all.extend(latencies);
+                conns.push(conn);
+            }
+        }
+        let cpu = cpu.since();
+        drop(conns);
+        (all, cpu)
     });
     let mut all = all;
     Ok(Stats::from(
         &mut all,
         errors.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64(),
-    ))
+    )
+    .with_cpu(cpu))
 }
 
 async fn login(
@@ -700,7 +793,9 @@ fn bench_one(
 ) -> Res<Table> {
     let t = target(args, backend, size)?;
     let (accounts, seed_secs) = seed(args, backend, &t, size)?;
-    let bursts = if span(args, "login") > 0 {
+    // Only when asked for by name: the burst spends the sign-in budgets
+    // that the operations below need.
+    let bursts = if args.only.iter().any(|o| o == "login") {
         login_burst::measure(args, runtime, &t, &accounts)?
     } else {
         Vec::new()
@@ -723,195 +818,250 @@ fn bench_one(
     let c = args.concurrency;
     let mut rows = Vec::new();
 
-    let api = runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(c * 2)
-            .timeout(Duration::from_secs(30))
-            .build()?;
-        let worker = login(&client, &base, &accounts, "sw-mos").await?;
-        let ministry = login(&client, &base, &accounts, "demo-ministry").await?;
-        let mut providers = Vec::new();
-        for user in ["psy-mos", "edu-mos", "voc-mos"] {
-            providers.push(login(&client, &base, &accounts, user).await?);
-        }
-        // Warm-up that is also the fixture: national ids of some cases.
-        for id in fx.case_ids.iter().take(600) {
-            let case: Value = client
-                .get(format!("{base}/api/v1/cases/{id}"))
-                .bearer_auth(&worker)
-                .send()
-                .await?
-                .json()
-                .await?;
-            if let Some(nid) = case["subject"]["national_id"].as_str() {
-                fx.national_ids.push(nid.to_string());
+    let api =
+        runtime.block_on(async {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(c * 2)
+                .timeout(Duration::from_secs(30))
+                .build()?;
+            let worker = login(&client, &base, &accounts, "sw-mos").await?;
+            let ministry = login(&client, &base, &accounts, "demo-ministry").await?;
+            let mut providers = Vec::new();
+            for user in ["psy-mos", "edu-mos", "voc-mos"] {
+                providers.push(login(&client, &base, &accounts, user).await?);
             }
-        }
-        anyhow::ensure!(
-            !fx.national_ids.is_empty(),
-            "no national ids among the cases read"
-        );
-        let shared = Arc::new((client, base.clone(), worker, ministry, providers));
-        let ids = Arc::new(fx.case_ids.clone());
-        let nids = Arc::new(fx.national_ids.clone());
-        let cursors: Arc<Vec<String>> = Arc::new(
-            fx.cursors
-                .iter()
-                .map(|(at, id)| {
-                    let id: uuid::Uuid = id.parse()?;
-                    Ok(sanad::pagination::Cursor::new(*at, id).encode())
-                })
-                .collect::<anyhow::Result<_>>()?,
-        );
-        let city = fx.city;
-        let pid = server.child.id();
-        let mut out = Vec::new();
-
-        let s = shared.clone();
-        out.push((
-            "create case",
-            c,
-            drive(c, span(args, "create"), move |n| {
-                let s = s.clone();
-                async move {
-                    let body = new_case_body(&mut Pcg(n), &city);
-                    let r =
-                        s.0.post(format!("{}/api/v1/cases", s.1))
-                            .bearer_auth(&s.2)
-                            .json(&body)
-                            .send()
-                            .await;
-                    Some(expect(r, 201).await.is_some())
+            // Warm-up that is also the fixture: national ids of some cases.
+            for id in fx.case_ids.iter().take(600) {
+                let case: Value = client
+                    .get(format!("{base}/api/v1/cases/{id}"))
+                    .bearer_auth(&worker)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                if let Some(nid) = case["subject"]["national_id"].as_str() {
+                    fx.national_ids.push(nid.to_string());
                 }
-            })
-            .await,
-            after(pid),
-        ));
+            }
+            anyhow::ensure!(
+                !fx.national_ids.is_empty(),
+                "no national ids among the cases read"
+            );
+            let shared = Arc::new((client, base.clone(), worker, ministry, providers));
+            let ids = Arc::new(fx.case_ids.clone());
+            let nids = Arc::new(fx.national_ids.clone());
+            let cursors: Arc<Vec<String>> = Arc::new(
+                fx.cursors
+                    .iter()
+                    .map(|(at, id)| {
+                        let id: uuid::Uuid = id.parse()?;
+                        Ok(sanad::pagination::Cursor::new(*at, id).encode())
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+            );
+            let city = fx.city;
+            let pid = server.child.id();
+            let url = t.url.clone();
+            let mut out = Vec::new();
 
-        let (s, ids2) = (shared.clone(), ids.clone());
-        out.push((
-            "read case",
-            c,
-            drive(c, span(args, "read"), move |n| {
-                let (s, ids) = (s.clone(), ids2.clone());
-                async move {
-                    let id = &ids[Pcg(n).below(ids.len())];
-                    let r =
-                        s.0.get(format!("{}/api/v1/cases/{id}", s.1))
-                            .bearer_auth(&s.2)
-                            .send()
-                            .await;
-                    Some(expect(r, 200).await.is_some())
-                }
-            })
-            .await,
-            after(pid),
-        ));
+            let s = shared.clone();
+            out.push((
+                "create case",
+                c,
+                watched(
+                    &url,
+                    pid,
+                    drive(c, span(args, "create"), move |n| {
+                        let s = s.clone();
+                        async move {
+                            let body = new_case_body(&mut Pcg(n), &city);
+                            let r =
+                                s.0.post(format!("{}/api/v1/cases", s.1))
+                                    .bearer_auth(&s.2)
+                                    .json(&body)
+                                    .send()
+                                    .await;
+                            Some(expect(r, 201).await.is_some())
+                        }
+                    }),
+                )
+                .await?,
+                after(pid),
+            ));
 
-        let (s, n2) = (shared.clone(), nids.clone());
-        out.push((
-            "search by national ID",
-            c,
-            drive(c, span(args, "search"), move |n| {
-                let (s, nids) = (s.clone(), n2.clone());
-                async move {
-                    let nid = &nids[Pcg(n).below(nids.len())];
-                    let r =
-                        s.0.post(format!("{}/api/v1/cases/search", s.1))
-                            .bearer_auth(&s.2)
-                            .json(&json!({"national_id": nid}))
-                            .send()
-                            .await;
-                    let found = expect(r, 200)
-                        .await
-                        .and_then(|body| serde_json::from_slice::<Value>(&body).ok());
-                    Some(
-                        found.is_some_and(|v| v["items"].as_array().is_some_and(|a| !a.is_empty())),
-                    )
-                }
-            })
-            .await,
-            after(pid),
-        ));
+            let (s, ids2) = (shared.clone(), ids.clone());
+            out.push((
+                "read case",
+                c,
+                watched(
+                    &url,
+                    pid,
+                    drive(c, span(args, "read"), move |n| {
+                        let (s, ids) = (s.clone(), ids2.clone());
+                        async move {
+                            let id = &ids[Pcg(n).below(ids.len())];
+                            let r =
+                                s.0.get(format!("{}/api/v1/cases/{id}", s.1))
+                                    .bearer_auth(&s.2)
+                                    .send()
+                                    .await;
+                            Some(expect(r, 200).await.is_some())
+                        }
+                    }),
+                )
+                .await?,
+                after(pid),
+            ));
 
-        let (s, cur) = (shared.clone(), cursors.clone());
-        out.push((
-            "list a page of 50",
-            c,
-            drive(c, span(args, "list"), move |n| {
-                let (s, cur) = (s.clone(), cur.clone());
-                async move {
-                    let cursor = &cur[Pcg(n).below(cur.len())];
-                    let r =
-                        s.0.get(format!(
-                            "{}/api/v1/cases?city_id={}&limit=50&cursor={cursor}",
-                            s.1,
-                            city.to_db()
-                        ))
-                        .bearer_auth(&s.2)
-                        .send()
-                        .await;
-                    Some(expect(r, 200).await.is_some())
-                }
-            })
-            .await,
-            after(pid),
-        ));
+            // The same reads while the sequencer drains a backlog of events
+            // committed at once (as after a bulk import, or a sequencer that
+            // was stopped): reads must not stall meanwhile.
+            if span(args, "backlog") > 0 {
+                make_backlog(&url, &fx.actors, BACKLOG_EVENTS)?;
+            }
+            let (s, ids2) = (shared.clone(), ids.clone());
+            out.push((
+                "read, 20 000 events to chain",
+                c,
+                watched(
+                    &url,
+                    pid,
+                    drive(c, span(args, "backlog"), move |n| {
+                        let (s, ids) = (s.clone(), ids2.clone());
+                        async move {
+                            let id = &ids[Pcg(n).below(ids.len())];
+                            let r =
+                                s.0.get(format!("{}/api/v1/cases/{id}", s.1))
+                                    .bearer_auth(&s.2)
+                                    .send()
+                                    .await;
+                            Some(expect(r, 200).await.is_some())
+                        }
+                    }),
+                )
+                .await?,
+                after(pid),
+            ));
 
-        // Referral transitions: accept, start, complete each pending one,
-        // as the provider staff of its organisation.
-        let queue: Arc<Mutex<VecDeque<(String, usize, u8)>>> = Arc::new(Mutex::new(
-            fx.pending
-                .iter()
-                .take(fx.pending.len() / 2)
-                .cloned()
-                .map(|(id, org)| (id, org, 0))
-                .collect(),
-        ));
-        let s = shared.clone();
-        let q = queue.clone();
-        out.push((
-            "referral transition",
-            c,
-            drive(c, span(args, "transition"), move |_| {
-                let (s, q) = (s.clone(), q.clone());
-                async move {
-                    // None: nothing left to move, this client stops.
-                    let (id, org, step) = q.lock().ok().and_then(|mut q| q.pop_front())?;
-                    let (verb, body) = match step {
-                        0 => ("accept", json!({})),
-                        1 => ("start", json!({})),
-                        _ => ("complete", json!({"outcome": "completed_successfully"})),
-                    };
-                    let r =
-                        s.0.post(format!("{}/api/v1/referrals/{id}/{verb}", s.1))
-                            .bearer_auth(&s.4[org])
-                            .json(&body)
-                            .send()
-                            .await;
-                    let done = expect(r, 200).await.is_some();
-                    if done
-                        && step < 2
-                        && let Ok(mut q) = q.lock()
-                    {
-                        q.push_back((id, org, step + 1));
-                    }
-                    Some(done)
-                }
-            })
-            .await,
-            after(pid),
-        ));
+            let (s, n2) = (shared.clone(), nids.clone());
+            out.push((
+                "search by national ID",
+                c,
+                watched(
+                    &url,
+                    pid,
+                    drive(c, span(args, "search"), move |n| {
+                        let (s, nids) = (s.clone(), n2.clone());
+                        async move {
+                            let nid = &nids[Pcg(n).below(nids.len())];
+                            let r =
+                                s.0.post(format!("{}/api/v1/cases/search", s.1))
+                                    .bearer_auth(&s.2)
+                                    .json(&json!({"national_id": nid}))
+                                    .send()
+                                    .await;
+                            let found = expect(r, 200)
+                                .await
+                                .and_then(|body| serde_json::from_slice::<Value>(&body).ok());
+                            Some(found.is_some_and(|v| {
+                                v["items"].as_array().is_some_and(|a| !a.is_empty())
+                            }))
+                        }
+                    }),
+                )
+                .await?,
+                after(pid),
+            ));
 
-        let sc = args.stats_concurrency;
-        let s = shared.clone();
-        out.push((
-            "ministry stats (release)",
-            sc,
-            drive(sc, span(args, "stats"), move |_| {
-                let s = s.clone();
-                async move {
-                    let r =
+            let (s, cur) = (shared.clone(), cursors.clone());
+            out.push((
+                "list a page of 50",
+                c,
+                watched(
+                    &url,
+                    pid,
+                    drive(c, span(args, "list"), move |n| {
+                        let (s, cur) = (s.clone(), cur.clone());
+                        async move {
+                            let cursor = &cur[Pcg(n).below(cur.len())];
+                            let r =
+                                s.0.get(format!(
+                                    "{}/api/v1/cases?city_id={}&limit=50&cursor={cursor}",
+                                    s.1,
+                                    city.to_db()
+                                ))
+                                .bearer_auth(&s.2)
+                                .send()
+                                .await;
+                            Some(expect(r, 200).await.is_some())
+                        }
+                    }),
+                )
+                .await?,
+                after(pid),
+            ));
+
+            // Referral transitions: accept, start, complete each pending one,
+            // as the provider staff of its organisation.
+            let queue: Arc<Mutex<VecDeque<(String, usize, u8)>>> = Arc::new(Mutex::new(
+                fx.pending
+                    .iter()
+                    .take(fx.pending.len() / 3)
+                    .cloned()
+                    .map(|(id, org)| (id, org, 0))
+                    .collect(),
+            ));
+            let s = shared.clone();
+            let q = queue.clone();
+            out.push((
+                "referral transition",
+                c,
+                watched(
+                    &url,
+                    pid,
+                    drive(c, span(args, "transition"), move |_| {
+                        let (s, q) = (s.clone(), q.clone());
+                        async move {
+                            // None: nothing left to move, this client stops.
+                            let (id, org, step) = q.lock().ok().and_then(|mut q| q.pop_front())?;
+                            let (verb, body) = match step {
+                                0 => ("accept", json!({})),
+                                1 => ("start", json!({})),
+                                _ => ("complete", json!({"outcome": "completed_successfully"})),
+                            };
+                            let r =
+                                s.0.post(format!("{}/api/v1/referrals/{id}/{verb}", s.1))
+                                    .bearer_auth(&s.4[org])
+                                    .json(&body)
+                                    .send()
+                                    .await;
+                            let done = expect(r, 200).await.is_some();
+                            if done
+                                && step < 2
+                                && let Ok(mut q) = q.lock()
+                            {
+                                q.push_back((id, org, step + 1));
+                            }
+                            Some(done)
+                        }
+                    }),
+                )
+                .await?,
+                after(pid),
+            ));
+
+            let sc = args.stats_concurrency;
+            let s = shared.clone();
+            out.push((
+                "ministry stats (release)",
+                sc,
+                watched(
+                    &url,
+                    pid,
+                    drive(sc, span(args, "stats"), move |_| {
+                        let s = s.clone();
+                        async move {
+                            let r =
                         s.0.get(format!(
                             "{}/api/v1/stats/cases?group_by=governorate,sex,age_band&period=2025",
                             s.1
@@ -919,26 +1069,35 @@ fn bench_one(
                         .bearer_auth(&s.3)
                         .send()
                         .await;
-                    Some(expect(r, 200).await.is_some())
-                }
-            })
-            .await,
-            after(pid),
-        ));
-        Res::Ok(out)
-    })?;
+                            Some(expect(r, 200).await.is_some())
+                        }
+                    }),
+                )
+                .await?,
+                after(pid),
+            ));
+            Res::Ok(out)
+        })?;
     let peak_rss_kib = server.peak_rss_kib();
     drop(server);
 
-    // The same work directly: no HTTP, no JSON, no crypto, no audit.
-    let direct = direct_sql(args, &t.url, &fx, c, args.stats_concurrency)?;
-    for ((name, concurrency, api, rss_after_kib), direct) in api.into_iter().zip(direct) {
-        if api.ok + api.errors + direct.ok + direct.errors > 0 {
+    // The same work directly (`same_work`), then the bare queries.
+    // The reads during a backlog do the same work as the reads.
+    let mut same = same_sql(args, &t.url, &fx, c, args.stats_concurrency)?;
+    let mut bare = bare_sql(args, &t.url, &fx, c, args.stats_concurrency)?;
+    same.insert(2, same[1].clone());
+    bare.insert(2, bare[1].clone());
+    for (((name, concurrency, (api, lag), rss_after_kib), same), bare) in
+        api.into_iter().zip(same).zip(bare)
+    {
+        if api.ok + api.errors > 0 {
             rows.push(Row {
                 name,
                 concurrency,
                 api,
-                direct,
+                same,
+                bare,
+                lag,
                 rss_after_kib,
             });
         }
@@ -958,7 +1117,97 @@ fn random_bytes(rng: &mut Pcg, len: usize) -> Vec<u8> {
     (0..len).map(|_| rng.next() as u8).collect()
 }
 
-fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<Vec<Stats>> {
+/// The same work in SQL (`same_work`): per operation, the statements the
+/// database cannot be spared, audit event and commit included, from as
+/// many clients as the API had.
+fn same_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<Vec<Stats>> {
+    let (a, city) = (&fx.actors, fx.city);
+    let city_db = city.to_db();
+    let mut out = Vec::new();
+    out.push(drive_direct(
+        url,
+        c,
+        span(args, "create"),
+        always(|conn, n| {
+            let mut rng = Pcg(n);
+            same_work::create(conn, a, city, |conn, id, number| {
+                insert_case(conn, &mut rng, id, number, &city_db)
+            })
+        }),
+    )?);
+    out.push(drive_direct(
+        url,
+        c,
+        span(args, "read"),
+        always(|conn, n| {
+            let id = &fx.case_ids[Pcg(n).below(fx.case_ids.len())];
+            same_work::read(conn, a, city, id)
+        }),
+    )?);
+    let indexes: Vec<sanad::crypto::BlindIndex> = fx
+        .national_ids
+        .iter()
+        .filter_map(|nid| fx.indexer.national_id(nid))
+        .collect();
+    out.push(drive_direct(
+        url,
+        c,
+        span(args, "search"),
+        always(|conn, n| {
+            let index = &indexes[Pcg(n).below(indexes.len())];
+            same_work::search(conn, a, city, index)
+        }),
+    )?);
+    out.push(drive_direct(
+        url,
+        c,
+        span(args, "list"),
+        always(|conn, n| {
+            let (at, id) = &fx.cursors[Pcg(n).below(fx.cursors.len())];
+            same_work::list(conn, a, city, at, id)
+        }),
+    )?);
+    let third = fx.pending.len() / 3;
+    let queue = Mutex::new(
+        fx.pending
+            .iter()
+            .skip(2 * third)
+            .map(|(id, org)| (id.clone(), *org, 0u8))
+            .collect::<VecDeque<_>>(),
+    );
+    out.push(drive_direct(
+        url,
+        c,
+        span(args, "transition"),
+        |conn, _| {
+            let (id, org, step) = queue.lock().ok().and_then(|mut q| q.pop_front())?;
+            let (from, to) = match step {
+                0 => ("pending", "accepted"),
+                1 => ("accepted", "in_progress"),
+                _ => ("in_progress", "completed"),
+            };
+            let ok = same_work::transition(conn, a, org, &id, (from, to));
+            if ok
+                && step < 2
+                && let Ok(mut q) = queue.lock()
+            {
+                q.push_back((id, org, step + 1));
+            }
+            Some(ok)
+        },
+    )?);
+    out.push(drive_direct(
+        url,
+        sc,
+        span(args, "stats"),
+        always(|conn, _| same_work::stats(conn, a)),
+    )?);
+    Ok(out)
+}
+
+/// The bare queries: the rows an operation reads or writes, and nothing
+/// else (no account, no audit event).
+fn bare_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<Vec<Stats>> {
     let city = fx.city.to_db();
     let mut out = Vec::new();
     // Create: the counter, a data key, the case row and its ten index rows,
@@ -970,63 +1219,9 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
         always(|conn, n| {
             let mut rng = Pcg(n);
             let id = uuid::Uuid::new_v4().to_string();
-            let now = chrono::Utc::now().naive_utc();
             sanad::db::write_transaction(conn, |conn| {
                 let first = sanad::cases::store::reserve_case_numbers(conn, fx.city, 2099, 1)?;
-                diesel::insert_into(data_keys::table)
-                    .values((
-                        data_keys::subject_id.eq(&id),
-                        data_keys::kek_version.eq(Some(1)),
-                        data_keys::wrapped_key.eq(Some(random_bytes(&mut rng, 61))),
-                        data_keys::created_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                diesel::insert_into(cases::table)
-                    .values((
-                        cases::id.eq(&id),
-                        cases::case_number.eq(format!("MOS-2099-{first:06}")),
-                        cases::city_id.eq(&city),
-                        cases::status.eq("open"),
-                        cases::sex.eq("female"),
-                        cases::birth_year.eq(1990),
-                        cases::origin_kind.eq("camp"),
-                        cases::return_date.eq(now.date()),
-                        cases::vulnerability_flags.eq("female_headed_household"),
-                        cases::consent_share.eq(true),
-                        cases::consent_given_by.eq("self"),
-                        cases::consent_given_at.eq(now),
-                        (
-                            cases::full_name_enc.eq(random_bytes(&mut rng, 95)),
-                            cases::full_name_latin_enc.eq(Some(random_bytes(&mut rng, 64))),
-                            cases::date_of_birth_enc.eq(random_bytes(&mut rng, 38)),
-                            cases::national_id_enc.eq(Some(random_bytes(&mut rng, 44))),
-                            cases::phone_enc.eq(Some(random_bytes(&mut rng, 43))),
-                            cases::address_enc.eq(Some(random_bytes(&mut rng, 75))),
-                            cases::origin_place_enc.eq(Some(random_bytes(&mut rng, 50))),
-                        ),
-                        cases::version.eq(1_i64),
-                        cases::created_by
-                            .eq(diesel::dsl::sql::<Text>("(SELECT id FROM users LIMIT 1)")),
-                        cases::created_at.eq(now),
-                        cases::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                for k in 0..10 {
-                    diesel::insert_into(case_search_index::table)
-                        .values((
-                            case_search_index::case_id.eq(&id),
-                            case_search_index::kind.eq(if k < 8 {
-                                "name"
-                            } else if k == 8 {
-                                "national_id"
-                            } else {
-                                "phone"
-                            }),
-                            case_search_index::value.eq(format!("{:016x}", rng.next())),
-                            case_search_index::city_id.eq(&city),
-                        ))
-                        .execute(conn)?;
-                }
+                insert_case(conn, &mut rng, &id, first, &city)?;
                 Ok(())
             })
             .is_ok()
@@ -1039,7 +1234,7 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
         span(args, "read"),
         always(|conn, n| {
             let id = &fx.case_ids[Pcg(n).below(fx.case_ids.len())];
-            read_cases(conn, std::slice::from_ref(id)).is_ok_and(|k| k == 1)
+            same_work::rows_and_keys(conn, std::slice::from_ref(id)).is_ok_and(|k| k == 1)
         }),
     )?);
     // Search: the blind index, then the rows and keys it names.
@@ -1059,7 +1254,7 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
                 .filter(case_search_index::value.eq(value))
                 .select(case_search_index::case_id)
                 .load(conn);
-            matches!(ids, Ok(ids) if !ids.is_empty() && read_cases(conn, &ids).is_ok())
+            matches!(ids, Ok(ids) if !ids.is_empty() && same_work::rows_and_keys(conn, &ids).is_ok())
         }),
     )?);
     // List: the API's page query (newest first, 51 rows before a keyset
@@ -1086,23 +1281,20 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
             match rows {
                 Ok(rows) => {
                     let ids: Vec<String> = rows.into_iter().take(50).map(|r| r.0).collect();
-                    read_cases(conn, &ids).is_ok()
+                    same_work::rows_and_keys(conn, &ids).is_ok()
                 }
                 Err(_) => false,
             }
         }),
     )?);
     // Transition: a conditional update, as the API does.
-    let pending: Vec<String> = fx
-        .pending
-        .iter()
-        .skip(fx.pending.len() / 2)
-        .map(|(id, _)| id.clone())
-        .collect();
+    let third = fx.pending.len() / 3;
     let queue = Mutex::new(
-        pending
-            .into_iter()
-            .map(|id| (id, 0u8))
+        fx.pending
+            .iter()
+            .skip(third)
+            .take(third)
+            .map(|(id, _)| (id.clone(), 0u8))
             .collect::<VecDeque<_>>(),
     );
     out.push(drive_direct(
@@ -1117,20 +1309,8 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
                 1 => ("accepted", "in_progress"),
                 _ => ("in_progress", "completed"),
             };
-            let now = chrono::Utc::now().naive_utc();
-            let done = sanad::db::write_transaction(conn, |conn| {
-                Ok(diesel::update(
-                    referrals::table
-                        .filter(referrals::id.eq(&id))
-                        .filter(referrals::state.eq(from)),
-                )
-                .set((
-                    referrals::state.eq(to),
-                    referrals::updated_at.eq(now),
-                    referrals::version.eq(referrals::version + 1),
-                ))
-                .execute(conn)?)
-            });
+            let done =
+                sanad::db::write_transaction(conn, |conn| same_work::step(conn, &id, from, to));
             let ok = matches!(done, Ok(1));
             if ok
                 && step < 2
@@ -1164,17 +1344,70 @@ fn direct_sql(args: &Args, url: &str, fx: &Fixture, c: usize, sc: usize) -> Res<
     Ok(out)
 }
 
-/// Case rows and their data keys, as a read does.
-fn read_cases(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<usize> {
-    let rows: Vec<sanad::cases::row::CaseRow> = cases::table
-        .filter(cases::id.eq_any(ids))
-        .select(cases::all_columns)
-        .load(conn)?;
-    let _keys: Vec<(String, Option<Vec<u8>>)> = data_keys::table
-        .filter(data_keys::subject_id.eq_any(ids))
-        .select((data_keys::subject_id, data_keys::wrapped_key))
-        .load(conn)?;
-    Ok(rows.len())
+/// A case's rows as a create writes them: its data key, the case row and
+/// ten blind-index rows, byte strings the size of the sealed fields.
+fn insert_case(
+    conn: &mut AnyConnection,
+    rng: &mut Pcg,
+    id: &str,
+    number: i64,
+    city: &str,
+) -> Result<(), sanad::error::ApiError> {
+    let now = chrono::Utc::now().naive_utc();
+    diesel::insert_into(data_keys::table)
+        .values((
+            data_keys::subject_id.eq(id),
+            data_keys::kek_version.eq(Some(1)),
+            data_keys::wrapped_key.eq(Some(random_bytes(rng, 61))),
+            data_keys::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(cases::table)
+        .values((
+            cases::id.eq(id),
+            cases::case_number.eq(format!("MOS-2099-{number:06}")),
+            cases::city_id.eq(city),
+            cases::status.eq("open"),
+            cases::sex.eq("female"),
+            cases::birth_year.eq(1990),
+            cases::origin_kind.eq("camp"),
+            cases::return_date.eq(now.date()),
+            cases::vulnerability_flags.eq("female_headed_household"),
+            cases::consent_share.eq(true),
+            cases::consent_given_by.eq("self"),
+            cases::consent_given_at.eq(now),
+            (
+                cases::full_name_enc.eq(random_bytes(rng, 95)),
+                cases::full_name_latin_enc.eq(Some(random_bytes(rng, 64))),
+                cases::date_of_birth_enc.eq(random_bytes(rng, 38)),
+                cases::national_id_enc.eq(Some(random_bytes(rng, 44))),
+                cases::phone_enc.eq(Some(random_bytes(rng, 43))),
+                cases::address_enc.eq(Some(random_bytes(rng, 75))),
+                cases::origin_place_enc.eq(Some(random_bytes(rng, 50))),
+            ),
+            cases::version.eq(1_i64),
+            cases::created_by.eq(diesel::dsl::sql::<Text>("(SELECT id FROM users LIMIT 1)")),
+            cases::created_at.eq(now),
+            cases::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    for k in 0..10 {
+        diesel::insert_into(case_search_index::table)
+            .values((
+                case_search_index::case_id.eq(id),
+                case_search_index::kind.eq(if k < 8 {
+                    "name"
+                } else if k == 8 {
+                    "national_id"
+                } else {
+                    "phone"
+                }),
+                case_search_index::value.eq(format!("{:016x}", rng.next())),
+                case_search_index::city_id.eq(city),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 fn print_table(t: &Table) {
@@ -1193,35 +1426,76 @@ fn print_table(t: &Table) {
         t.release.1 as f64 / 1024.0,
         t.peak_rss_kib as f64 / 1024.0
     );
-    println!(
-        "{:<24} {:>4} {:>9} {:>8} {:>8} {:>6} | {:>9} {:>8} {:>8} | {:>6}",
+    let (head, rule) = columns();
+    println!("{head}");
+    println!("{rule}");
+    for r in &t.rows {
+        println!("{}", cells(r));
+    }
+}
+
+/// The table's header and rule (Markdown, which also reads as text).
+fn columns() -> (String, String) {
+    let names = [
         "operation",
-        "conc",
-        "API /s",
+        "clients",
+        "API req/s",
         "p50 ms",
         "p99 ms",
         "errors",
-        "SQL /s",
+        "server CPU ms/req",
+        "PG CPU ms/req",
+        "same work req/s",
         "p50 ms",
         "p99 ms",
-        "ratio"
+        "its CPU ms/req",
+        "bare req/s",
+        "API / same work",
+        "API / bare",
+        "sequencer lag ms (max, drain)",
+        "RSS after, MiB",
+    ];
+    let head = format!("| {} |", names.join(" | "));
+    let rule = format!(
+        "|---|{}",
+        names.iter().skip(1).map(|_| "---:|").collect::<String>()
     );
-    for r in &t.rows {
-        println!(
-            "{:<24} {:>4} {:>9.1} {:>8.2} {:>8.2} {:>6} {:>7.0} | {:>9.1} {:>8.2} {:>8.2} | {:>5.0}%",
-            r.name,
-            r.concurrency,
-            r.api.rate(),
-            r.api.p50_ms,
-            r.api.p99_ms,
-            r.api.errors,
-            r.rss_after_kib as f64 / 1024.0,
-            r.direct.rate(),
-            r.direct.p50_ms,
-            r.direct.p99_ms,
-            100.0 * r.api.rate() / r.direct.rate().max(1e-9)
-        );
-    }
+    (head, rule)
+}
+
+/// One row of the table. "its CPU" is PostgreSQL's for the same work in
+/// SQL on PostgreSQL, this process's (SQLite's work and the driver's) on
+/// SQLite.
+fn cells(r: &Row) -> String {
+    let (server_cpu, pg_cpu) = r.api.cpu_per_request();
+    let (own_cpu, same_pg_cpu) = r.same.cpu_per_request();
+    let same_cpu = if same_pg_cpu > 0.0 {
+        same_pg_cpu
+    } else {
+        own_cpu
+    };
+    let ratio = |d: &Stats| 100.0 * r.api.rate() / d.rate().max(1e-9);
+    format!(
+        "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.3} | {:.3} | {:.0} | {:.2} | {:.2} | {:.3} | {:.0} | {:.0}% | {:.0}% | {:.0}, {:.0} | {:.0} |",
+        r.name,
+        r.concurrency,
+        r.api.rate(),
+        r.api.p50_ms,
+        r.api.p99_ms,
+        r.api.errors,
+        server_cpu,
+        pg_cpu,
+        r.same.rate(),
+        r.same.p50_ms,
+        r.same.p99_ms,
+        same_cpu,
+        r.bare.rate(),
+        ratio(&r.same),
+        ratio(&r.bare),
+        r.lag.max_ms,
+        r.lag.drain_ms,
+        r.rss_after_kib as f64 / 1024.0,
+    )
 }
 
 fn markdown(t: &Table, args: &Args) -> String {
@@ -1243,23 +1517,11 @@ fn markdown(t: &Table, args: &Args) -> String {
         args.seconds,
         t.peak_rss_kib as f64 / 1024.0
     );
-    s.push_str("| operation | clients | API req/s | API p50 ms | API p99 ms | errors | RSS after, MiB | SQL req/s | SQL p50 ms | SQL p99 ms | API/SQL |\n");
-    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let (head, rule) = columns();
+    s.push_str(&format!("{head}\n{rule}\n"));
     for r in &t.rows {
-        s.push_str(&format!(
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0}% |\n",
-            r.name,
-            r.concurrency,
-            r.api.rate(),
-            r.api.p50_ms,
-            r.api.p99_ms,
-            r.api.errors,
-            r.rss_after_kib as f64 / 1024.0,
-            r.direct.rate(),
-            r.direct.p50_ms,
-            r.direct.p99_ms,
-            100.0 * r.api.rate() / r.direct.rate().max(1e-9)
-        ));
+        s.push_str(&cells(r));
+        s.push('\n');
     }
     if !t.bursts.is_empty() {
         s.push('\n');

@@ -133,6 +133,15 @@ impl ConnectionManager {
                     self.sqlite_busy_timeout_ms
                 ))
                 .map_err(DbError::Pragma)?;
+                // The planner's statistics, refreshed for tables that grew
+                // since they were last taken (approximate, a few ms). With
+                // none, SQLite guessed that a city held few cases and
+                // walked a whole city's to find one national ID
+                // (docs/performance.md). Best effort: a busy database
+                // leaves them for the next connection.
+                if let Err(err) = conn.batch_execute("PRAGMA optimize = 0x10002;") {
+                    tracing::debug!(error = %err, "PRAGMA optimize skipped");
+                }
                 Ok(AnyConnection::Sqlite(conn))
             }
         }

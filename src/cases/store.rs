@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::auth::policy::Scope;
-use crate::crypto::Crypto;
+use crate::crypto::{Crypto, PersonKeys};
 use crate::db::column::TextSet;
 use crate::db::schema::{cases, cities};
 use crate::db::{AnyConnection, Backend, MultiBackend};
@@ -17,7 +17,7 @@ use crate::pagination::{Cursor, PageRequest};
 
 use super::checks::{Merged, NewCase};
 use super::model::CaseListQuery;
-use super::row::{CaseRow, find};
+use super::row::CaseRow;
 use super::sealing::{self, SealedCase, seal_new};
 use super::{data_keys, index};
 
@@ -80,14 +80,17 @@ pub fn reserve(conn: &mut AnyConnection, city: CityId) -> Result<Reserved, ApiEr
 }
 
 /// Creates a case under a number reserved for it: a new data key, every
-/// sensitive field sealed, blind indexes. Returns the stored row.
+/// sensitive field sealed, blind indexes. Returns the row as stored and the
+/// person's keys, so that the answer needs no second read of either (every
+/// column is written whole; times are already cut to microseconds, as
+/// both databases keep them).
 pub fn create(
     conn: &mut AnyConnection,
     crypto: Crypto<'_>,
     author: UserId,
     case: &NewCase,
     number: Reserved,
-) -> Result<CaseRow, ApiError> {
+) -> Result<(CaseRow, PersonKeys), ApiError> {
     let id = CaseId::new();
     let now = time::now();
     let code: String = cities::table
@@ -103,7 +106,7 @@ pub fn create(
         now,
     )?;
     insert_sealed(conn, std::slice::from_ref(&sealed))?;
-    find(conn, id)?.ok_or(ApiError::NotFound)
+    Ok((sealed.row, sealed.person))
 }
 
 /// Stores sealed cases: data keys, then rows, then blind indexes. On

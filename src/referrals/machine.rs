@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use crate::cases::data_keys;
-use crate::crypto::{Keyring, Sealed};
+use crate::crypto::{Keyring, PersonKeys, Sealed};
 use crate::db::AnyConnection;
 use crate::db::schema::referrals;
 use crate::domain::referral::{Outcome, allowed, next};
@@ -50,7 +50,12 @@ pub fn transition(
         ))
     };
     let to = next(from, transition).ok_or_else(conflict)?;
-    let person = data_keys::load(conn, keyring, row.case_id)?;
+    // The person's key is read only when there is a text to seal.
+    let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+    let person = match given(&input.reason) || given(&input.note) {
+        true => data_keys::load(conn, keyring, row.case_id)?,
+        false => PersonKeys::erased(),
+    };
     let seal = |column: &str, value: Option<&str>| -> Result<Option<Sealed>, ApiError> {
         match value.map(str::trim).filter(|v| !v.is_empty()) {
             Some(value) if !person.is_erased() => {

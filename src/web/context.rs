@@ -196,8 +196,7 @@ impl Context {
     /// here, the refusal recorded. Allowed, the caller is returned.
     pub async fn may(&self, action: Action) -> Result<Principal, ApiError> {
         let (bearer, auth, request) = (self.bearer, self.auth.clone(), self.request.clone());
-        let refused = self
-            .db
+        self.db
             .run(move |conn| {
                 let principal = bearer.principal(conn, &auth.settings, Some(&request))?;
                 let Some(refusal) = guard::role_refusal(&principal, action) else {
@@ -208,8 +207,7 @@ impl Context {
                 })?;
                 Ok(Err(refusal))
             })
-            .await?;
-        refused
+            .await?
     }
 
     /// The database, for work outside a guarded call (after [`Context::may`]).

@@ -109,8 +109,9 @@ fn open(
             "no case number reserved for a case that parses"
         ))
     })?;
-    let row = store::create(tx.conn, tx.crypto(), tx.principal.user_id, &case, number)?;
-    answer(tx, row.id, audit::Action::CaseCreate)
+    let (row, person) = store::create(tx.conn, tx.crypto(), tx.principal.user_id, &case, number)?;
+    let view = sealing::view(&row, &person, time::today())?;
+    Ok((view, Some(tx.event_on(audit::Action::CaseCreate, &row))))
 }
 
 /// The case as it now is, and the event that records what was done to it.

@@ -142,9 +142,9 @@ pub fn list(
     .is_ok()
 }
 
-/// Open a case: the account, the case number, the data key, the case row
-/// and its ten blind-index rows, the event (rows the size of the sealed
-/// fields, built by the caller).
+/// Open a case: the account, the case number (`reserve`), then in one
+/// transaction the data key, the case row and its ten blind-index rows and
+/// the event (rows the size of the sealed fields, built by the caller).
 pub fn create(
     conn: &mut AnyConnection,
     a: &Actors,
@@ -152,9 +152,13 @@ pub fn create(
     insert: impl FnOnce(&mut AnyConnection, &str, i64) -> Result<(), ApiError>,
 ) -> bool {
     let id = Uuid::new_v4();
+    let Ok(who) = caller(conn, a.worker) else {
+        return false;
+    };
+    let Ok(number) = reserve(conn, city) else {
+        return false;
+    };
     write_transaction(conn, |conn| {
-        let who = caller(conn, a.worker)?;
-        let number = sanad::cases::store::reserve_case_numbers(conn, city, 2099, 1)?;
         insert(conn, &id.hyphenated().to_string(), number)?;
         let event = event(&who, audit::Action::CaseCreate)
             .entity(Entity::Case, id)
@@ -162,6 +166,14 @@ pub fn create(
         append(conn, a, &event)
     })
     .is_ok()
+}
+
+/// A case number, as a create takes it: its counter's update in a short
+/// transaction of its own (`db::counter_transaction`).
+pub fn reserve(conn: &mut AnyConnection, city: CityId) -> Result<i64, ApiError> {
+    sanad::db::counter_transaction(conn, |conn| {
+        sanad::cases::store::reserve_case_numbers(conn, city, 2099, 1)
+    })
 }
 
 /// A referral step: the account, the referral row, the conditional UPDATE

@@ -902,59 +902,39 @@ fn bench_one(
                 after(pid),
             ));
 
-            let (s, ids2) = (shared.clone(), ids.clone());
-            out.push((
-                "read case",
-                c,
-                watched(
-                    &url,
-                    pid,
-                    None,
-                    drive(c, span(args, "read"), move |n| {
-                        let (s, ids) = (s.clone(), ids2.clone());
-                        async move {
-                            let id = &ids[Pcg(n).below(ids.len())];
-                            let r =
-                                s.0.get(format!("{}/api/v1/cases/{id}", s.1))
-                                    .bearer_auth(&s.2)
-                                    .send()
-                                    .await;
-                            Some(expect(r, 200).await.is_some())
-                        }
-                    }),
-                )
-                .await?,
-                after(pid),
-            ));
-
-            // The same reads while the sequencer drains a backlog of events
-            // committed at once (as after a bulk import, or a sequencer that
-            // was stopped): reads must not stall meanwhile.
+            // Reads, then the same reads while the sequencer drains a
+            // backlog of events committed at once (as after a bulk import,
+            // or a sequencer that was stopped): reads must not stall.
             let backlog = (span(args, "backlog") > 0).then_some((&fx.actors, BACKLOG_EVENTS));
-            let (s, ids2) = (shared.clone(), ids.clone());
-            out.push((
-                "read, 20 000 events to chain",
-                c,
-                watched(
-                    &url,
-                    pid,
-                    backlog,
-                    drive(c, span(args, "backlog"), move |n| {
-                        let (s, ids) = (s.clone(), ids2.clone());
-                        async move {
-                            let id = &ids[Pcg(n).below(ids.len())];
-                            let r =
-                                s.0.get(format!("{}/api/v1/cases/{id}", s.1))
-                                    .bearer_auth(&s.2)
-                                    .send()
-                                    .await;
-                            Some(expect(r, 200).await.is_some())
-                        }
-                    }),
-                )
-                .await?,
-                after(pid),
-            ));
+            for (name, key, backlog) in [
+                ("read case", "read", None),
+                ("read, 20 000 events to chain", "backlog", backlog),
+            ] {
+                let (s, ids2) = (shared.clone(), ids.clone());
+                out.push((
+                    name,
+                    c,
+                    watched(
+                        &url,
+                        pid,
+                        backlog,
+                        drive(c, span(args, key), move |n| {
+                            let (s, ids) = (s.clone(), ids2.clone());
+                            async move {
+                                let id = &ids[Pcg(n).below(ids.len())];
+                                let r =
+                                    s.0.get(format!("{}/api/v1/cases/{id}", s.1))
+                                        .bearer_auth(&s.2)
+                                        .send()
+                                        .await;
+                                Some(expect(r, 200).await.is_some())
+                            }
+                        }),
+                    )
+                    .await?,
+                    after(pid),
+                ));
+            }
 
             let (s, n2) = (shared.clone(), nids.clone());
             out.push((

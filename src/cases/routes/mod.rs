@@ -12,12 +12,12 @@ use crate::audit::{self, Entity};
 use crate::auth::guard::{Done, Tx};
 use crate::auth::policy::Action;
 use crate::domain::{CaseId, time};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, FieldError, Problem};
 use crate::pagination::{Page, PageRequest};
 use crate::web::context::Context;
 use crate::web::extract::{self, ApiJson};
 
-use super::checks::{self, all_or_nothing};
+use super::checks::{self, NewCase, all_or_nothing};
 use super::model::{
     CaseListQuery, CasePage, CaseView, CreateCase, SEARCH_PAGE_DEFAULT, SEARCH_PAGE_MAX,
     SearchRequest, SearchResult, UpdateCase,
@@ -76,16 +76,17 @@ pub async fn create_case(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0;
     let city = input.city_id;
-    // A case number is reserved only for input that parses, so that a
-    // refused request leaves no gap in the numbers.
-    let parses = checks::parse_case(&input, time::today()).is_ok();
+    // Parsed once, here: a case number is reserved only for input that
+    // parses, so that a refused request leaves no gap in the numbers.
+    let parsed = checks::parse_case(&input, time::today());
+    let parses = parsed.is_ok();
     let view = ctx
         .create_numbered_in(
             Action::CaseCreate,
             Entity::Case,
             city,
             move |conn| parses.then(|| store::reserve(conn, city)).transpose(),
-            move |tx, number| open(tx, &input, number),
+            move |tx, number| open(tx, &input, parsed, number),
         )
         .await?;
     let mut answer = HttpResponse::Created();
@@ -93,14 +94,14 @@ pub async fn create_case(
     Ok(with_etag(answer, view))
 }
 
-/// Opens a case under its reserved number: every field checked, and its
-/// links to other rows, then sealed and stored.
+/// Opens a case under its reserved number: its parsed fields and its links
+/// to other rows checked together, then sealed and stored.
 fn open(
     tx: &mut Tx<'_>,
     input: &CreateCase,
+    parsed: Result<NewCase, Vec<FieldError>>,
     number: Option<store::Reserved>,
 ) -> Result<Done<CaseView>, ApiError> {
-    let parsed = checks::parse_case(input, time::today());
     let (household, assignee) = (input.household_id, input.assigned_to);
     let links = checks::check_links(tx.conn, input.city_id, household, assignee)?;
     let case = all_or_nothing(parsed, links)?;

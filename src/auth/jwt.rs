@@ -55,7 +55,7 @@ pub struct TokenKeys {
     audience: String,
     ttl_secs: i64,
     /// Tokens whose signature and claims were verified, by SHA-256.
-    verified: std::sync::Arc<std::sync::Mutex<HashMap<[u8; 32], Claims>>>,
+    verified: std::sync::Mutex<HashMap<[u8; 32], Claims>>,
 }
 
 /// Tokens remembered at most: one per signed-in person for a large

@@ -244,7 +244,7 @@ fn fresh_database(args: &Args, backend: &str, t: &Target, size: u64) -> Res<()> 
         let _ = std::fs::remove_file(t.dir.join(name));
     }
     if backend == "postgres" {
-        let mut admin = diesel::PgConnection::establish(&args.postgres)?;
+        let mut admin = sanad::db::pool::establish_postgres(&args.postgres)?;
         let name = format!("sanad_bench_{size}");
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .execute(&mut admin)?;

@@ -2,7 +2,8 @@
 //! PostgreSQL database when `TEST_DATABASE_URL` is set; and reading all of
 //! it back as bytes, to look for plaintext.
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::RunQueryDsl;
+use sanad::db::pool::establish_postgres;
 use uuid::Uuid;
 
 /// The database a test runs against; dropped (PostgreSQL) or deleted
@@ -27,7 +28,7 @@ impl TestDatabase {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.trim().is_empty() => {
                 let name = format!("sanad_test_{}", Uuid::new_v4().simple());
-                let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+                let mut admin = establish_postgres(&admin_url).unwrap_or_else(|e| {
                     panic!("TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {e}")
                 });
                 diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
@@ -71,7 +72,7 @@ impl TestDatabase {
         else {
             panic!("only a PostgreSQL test database can be taken down");
         };
-        let mut admin = PgConnection::establish(admin_url).expect("admin connection");
+        let mut admin = establish_postgres(admin_url).expect("admin connection");
         diesel::sql_query(format!(
             "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {reachable}"
         ))
@@ -92,7 +93,7 @@ impl Drop for TestDatabase {
         if let TestDatabase::Postgres {
             admin_url, name, ..
         } = self
-            && let Ok(mut admin) = PgConnection::establish(admin_url)
+            && let Ok(mut admin) = establish_postgres(admin_url)
         {
             let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                 .execute(&mut admin);

@@ -10,6 +10,8 @@
 //! to `series_start`, is always the operator's (`sanad stats release`):
 //! the server releases each later month on its own once a first exists.
 
+use std::rc::Rc;
+
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::Connection;
 use diesel::RunQueryDsl;
@@ -138,8 +140,12 @@ fn read_snapshot<T>(
 enum Rows {
     Cases(Vec<source::CaseGroup>),
     Referrals(Vec<source::ReferralGroup>),
-    Assessments(Vec<source::AssessmentGroup>),
+    Assessments(Assessed),
 }
+
+/// Shared: every assessment table of the same months counts the same
+/// groups (`source::assessment_groups` takes no column choice).
+type Assessed = Rc<[source::AssessmentGroup]>;
 
 /// A summary of a release made.
 #[derive(Debug, Clone, PartialEq)]
@@ -200,6 +206,11 @@ pub fn make(
     let (places, rows) = read_snapshot(conn, |conn| {
         let places = Places::load(conn)?;
         let mut rows = Vec::new();
+        // The assessment groups of the months last read, read once for
+        // all the tables that count them (the query is the costliest of a
+        // release: a window over every assessment and a look at each
+        // person's referrals).
+        let mut assessed: Option<((Month, Month), Assessed)> = None;
         for table in &measured_tables {
             let (first, last) = months_of(table.timing, &plan);
             let wanted = |d| table.dims.contains(&d);
@@ -221,9 +232,15 @@ pub fn make(
                 Subject::Referrals => {
                     Rows::Referrals(source::referral_groups(conn, first, last, None, cap)?)
                 }
-                Subject::Assessments => {
-                    Rows::Assessments(source::assessment_groups(conn, first, last, None)?)
-                }
+                Subject::Assessments => Rows::Assessments(match &assessed {
+                    Some((months, groups)) if *months == (first, last) => Rc::clone(groups),
+                    _ => {
+                        let groups: Assessed =
+                            source::assessment_groups(conn, first, last, None)?.into();
+                        assessed = Some(((first, last), Rc::clone(&groups)));
+                        groups
+                    }
+                }),
             });
         }
         Ok((places, rows))
@@ -248,7 +265,7 @@ pub fn make(
             }
             // One baseline a person: one row in each measurement.
             Rows::Assessments(groups) => {
-                tables::measure(table, &places, first, last, &groups, 1, rho, mechanism)?
+                tables::measure(table, &places, first, last, &groups[..], 1, rho, mechanism)?
             }
         });
     }

@@ -161,9 +161,10 @@ where
             return refuse(conn, caller, action, Some(target(city)), refusal);
         }
         let input = input?;
-        let row = match action.reads_only() {
-            true => R::find_to_read(conn, id)?,
-            false => R::find_for_update(conn, id)?,
+        let row = if action.reads_only() {
+            R::find_to_read(conn, id)?
+        } else {
+            R::find_for_update(conn, id)?
         };
         let row = row.ok_or(ApiError::NotFound)?;
         let resource = row.resource(action);

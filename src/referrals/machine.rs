@@ -52,9 +52,10 @@ pub fn transition(
     let to = next(from, transition).ok_or_else(conflict)?;
     // The person's key is read only when there is a text to seal.
     let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
-    let person = match given(&input.reason) || given(&input.note) {
-        true => data_keys::load(conn, keyring, row.case_id)?,
-        false => PersonKeys::erased(),
+    let person = if given(&input.reason) || given(&input.note) {
+        data_keys::load(conn, keyring, row.case_id)?
+    } else {
+        PersonKeys::erased()
     };
     let seal = |column: &str, value: Option<&str>| -> Result<Option<Sealed>, ApiError> {
         match value.map(str::trim).filter(|v| !v.is_empty()) {
